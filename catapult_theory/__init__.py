@@ -1,0 +1,19 @@
+"""catapult_theory: a symbolic-numeric companion for the catapult phase of gradient descent.
+
+Layers (each importable on its own):
+
+* :mod:`catapult_theory.symbolic` - SymPy derivations: one GD step of a model given
+  as matrix symbols (width stays symbolic), update maps, thresholds, the
+  weight-norm lemma, bounds, and export (text, LaTeX, Python, JSON);
+* :mod:`catapult_theory.compiled` - those formulas lambdified once to NumPy;
+* :mod:`catapult_theory.engine` - exact maps and full-parameter GD, vectorised,
+  with phase labels and divergence handled as a result;
+* :mod:`catapult_theory.experiments` - runs, sweeps, phase boundaries;
+* :mod:`catapult_theory.report`, :mod:`catapult_theory.cli` - figures, the
+  ``catapult`` command and ``catapult reproduce``;
+* :mod:`catapult_theory.testing` - Hypothesis strategies and falsification helpers.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

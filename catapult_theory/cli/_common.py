@@ -1,0 +1,176 @@
+"""Shared CLI machinery: one-line errors, validated argument types, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "CLIError",
+    "Parser",
+    "Family",
+    "positive_int",
+    "nonneg_int",
+    "positive_float",
+    "finite_float",
+    "unit_interval",
+    "plot_path",
+    "emit",
+    "k_grid",
+    "add_format",
+    "phase_segments",
+    "fmt",
+    "progress",
+]
+
+
+class CLIError(Exception):
+    """Bad input: reported as one line on stderr with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CLIError(f"{self.prog}: {message}")
+
+
+def _number(text: str, kind: Callable[[str], Any], what: str) -> Any:
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not finite")
+    return value
+
+
+def positive_int(text: str) -> int:
+    v = _number(text, int, "an integer")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def nonneg_int(text: str) -> int:
+    v = _number(text, int, "an integer")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {v}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    v = _number(text, float, "a number")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def finite_float(text: str) -> float:
+    return _number(text, float, "a number")
+
+
+def unit_interval(text: str) -> float:
+    v = _number(text, float, "a number")
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {v}")
+    return v
+
+
+def plot_path(text: str) -> Path:
+    p = Path(text)
+    if p.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise argparse.ArgumentTypeError(f"plot file must end in .png, .pdf or .svg, got {text!r}")
+    if p.parent != Path("") and p.parent.exists() and not p.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{p.parent} is not a directory")
+    return p
+
+
+def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("text", "json")) -> None:
+    p.add_argument("--format", choices=list(choices), default="text", help="output format (default: text)")
+
+
+def k_grid(k_min: float, k_max: float, num: int) -> np.ndarray:
+    """The grid of ``k = η λ0``, validated."""
+    if k_min >= k_max:
+        raise CLIError(f"--k-min ({k_min}) must be smaller than --k-max ({k_max})")
+    if num < 2:
+        raise CLIError(f"--num must be at least 2, got {num}")
+    return np.linspace(k_min, k_max, num)
+
+
+def emit(payload: dict[str, Any], text: str, fmt: str) -> None:
+    """Print JSON (strict: no NaN) or the text form."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def fmt(x: Any, digits: int = 6) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, (float, np.floating)):
+        if not math.isfinite(float(x)):
+            return "-"
+        return f"{float(x):.{digits}g}"
+    return str(x)
+
+
+def phase_segments(k: np.ndarray, phase: Sequence[str]) -> list[tuple[float, float, str, int]]:
+    """Runs of equal phase along the grid: ``(k_first, k_last, phase, count)``."""
+    out = []
+    start = 0
+    for i in range(1, len(k) + 1):
+        if i == len(k) or phase[i] != phase[start]:
+            out.append((float(k[start]), float(k[i - 1]), str(phase[start]), i - start))
+            start = i
+    return out
+
+
+def progress(message: str) -> None:
+    """Progress line on stderr (only when stderr is a terminal)."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + message[:120].ljust(120))
+        sys.stderr.flush()
+
+
+class Family:
+    """CLI face of one model family: arguments and handlers of its commands.
+
+    Subclasses set ``name`` and ``help`` and implement the ``add_*`` / command
+    methods they support; each command returns ``(payload, text)``.
+    """
+
+    name: str = ""
+    help: str = ""
+    derive_formats: Sequence[str] = ("text", "latex", "python", "json")
+
+    def add_derive_args(self, p: argparse.ArgumentParser) -> None:
+        pass
+
+    def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
+        raise NotImplementedError
+
+    def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        pass
+
+    def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        raise NotImplementedError
+
+    def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        pass
+
+    def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        raise NotImplementedError
+
+    def commands(self) -> Iterable[str]:
+        for c in ("derive", "run", "phases"):
+            if getattr(type(self), c) is not getattr(Family, c):
+                yield c

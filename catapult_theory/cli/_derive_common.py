@@ -1,0 +1,18 @@
+"""`catapult derive MODEL`: the derived theory in every export format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def derive_payload(model: str, fmt: str) -> tuple[Any, str]:
+    """``(json payload, text)`` for ``fmt``; for latex/python the text is the source."""
+    from ..symbolic import export_json, export_latex, export_python, export_text, theory
+
+    th = theory(model)
+    payload = export_json(th)
+    if fmt == "latex":
+        return payload, export_latex(th)
+    if fmt == "python":
+        return payload, export_python(th)
+    return payload, export_text(th)

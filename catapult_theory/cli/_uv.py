@@ -1,0 +1,129 @@
+"""`catapult derive|run|phases uv`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import (
+    Family,
+    fmt,
+    finite_float,
+    k_grid,
+    nonneg_int,
+    phase_segments,
+    plot_path,
+    positive_float,
+    positive_int,
+)
+from ._derive_common import derive_payload
+
+__all__ = ["UVFamily"]
+
+
+class UVFamily(Family):
+    name = "uv"
+    help = "uv model f(x) = v^T U x / sqrt(n)"
+
+    # ------------------------------------------------------------- derive
+    def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
+        return derive_payload("uv", args.format)
+
+    # ------------------------------------------------------------- run
+    def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--width", type=positive_int, required=True, help="width n")
+        p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K",
+                       help="k = eta * lam0 (learning rate in units of 1/lam0)")
+        p.add_argument("--steps", type=positive_int, required=True, help="GD steps")
+        p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the N(0,1) init (default 0)")
+        p.add_argument("--y", type=finite_float, default=0.0, help="target (default 0)")
+        p.add_argument("--d", type=positive_int, default=1, help="input dimension (default 1)")
+        p.add_argument("--x-norm", type=positive_float, default=1.0,
+                       help="|x|; x is the first basis vector scaled to it (default 1)")
+
+    def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        from ..experiments import run_uv
+
+        res = run_uv(args.width, args.eta_lambda, args.steps, seed=args.seed, y=args.y, d=args.d,
+                     x_norm=args.x_norm)
+        payload = res.to_dict()
+        gd, mp = res.gd, res.reference
+        assert mp is not None
+
+        def stats(t):
+            return [fmt(float(t.peak_loss())), fmt(float(t.final("loss"))),
+                    fmt(float(res.eta * t.final("lam"))), fmt(float(t.final("w2") / res.w2_0)),
+                    fmt(int(t.diverged_at)) if int(t.diverged_at) >= 0 else "-"]
+
+        rows = list(zip(["peak loss", "final loss", "final eta*lam", "final w2/w2_0", "diverged at step"],
+                        stats(gd), stats(mp)))
+        text = [
+            f"uv model: width {args.width}, d {args.d}, |x| {fmt(args.x_norm)}, y {fmt(args.y)}, seed {args.seed}",
+            f"k = eta*lam0 = {fmt(res.k)}   eta = {fmt(res.eta)}   lam0 = {fmt(res.lam0)}   w2_0 = {fmt(res.w2_0)}"
+            f"   steps = {args.steps}",
+            f"phase: {res.phase} (GD), {res.settings['map_phase']} (exact map)",
+            "",
+            f"{'':18s} {'GD':>14s} {'exact map':>14s}",
+        ]
+        text += [f"{name:18s} {a:>14s} {b:>14s}" for name, a, b in rows]
+        text += ["", f"max_rel_dev (GD vs exact map) = {res.max_rel_dev:.3e}",
+                 f"proven window (y = 0): 2 < k < {fmt(res.bounds['lemma'])}"]
+        return payload, "\n".join(text)
+
+    # ------------------------------------------------------------- phases
+    def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--width", type=positive_int, required=True, help="width n")
+        p.add_argument("--y", type=finite_float, default=0.0, help="target (default 0)")
+        p.add_argument("--f0", type=finite_float, help="initial output (with --lam0; default: seeded init)")
+        p.add_argument("--lam0", type=positive_float, help="initial NTK eigenvalue (with --f0)")
+        p.add_argument("--w2-0", type=positive_float, dest="w2_0",
+                       help="initial |theta|^2 for the w2 ratio (with --f0/--lam0; default lam0/K)")
+        p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the N(0,1) init (default 0)")
+        p.add_argument("--d", type=positive_int, default=1, help="input dimension (default 1)")
+        p.add_argument("--x-norm", type=positive_float, default=1.0, help="|x| (default 1)")
+        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
+        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
+        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        p.add_argument("--steps", type=positive_int, default=2000, help="map iterations per k (default 2000)")
+        p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
+
+    def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        from ..experiments import sweep_uv, uv_setup
+        from ..experiments._uv import uv_state
+
+        from ._common import CLIError
+
+        k = k_grid(args.k_min, args.k_max, args.num)
+        if (args.f0 is None) != (args.lam0 is None):
+            raise CLIError("--f0 and --lam0 go together")
+        if args.w2_0 is not None and args.f0 is None:
+            raise CLIError("--w2-0 goes with --f0 and --lam0")
+        if args.f0 is not None:
+            setup = uv_state(args.width, args.f0, args.lam0, y=args.y, w2_0=args.w2_0, x_norm=args.x_norm)
+        else:
+            setup = uv_setup(args.width, seed=args.seed, y=args.y, d=args.d, x_norm=args.x_norm)
+        sweep = sweep_uv(setup, k, steps=args.steps)
+        payload = sweep.to_dict()
+        if args.plot:
+            from ..report import plot_phase_diagram
+
+            plot_phase_diagram(sweep, args.plot, title=f"uv exact map, n = {args.width}, y = {fmt(args.y)}")
+            payload["plot"] = str(args.plot)
+        b = sweep.boundaries
+        origin = "given" if args.f0 is not None else f"seeded N(0,1) init, seed {args.seed}"
+        text = [
+            f"uv exact map: width {args.width}, y {fmt(args.y)}, |x|^2 {fmt(setup.x2)}; "
+            f"f0 = {fmt(setup.f0)}, lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)} ({origin})",
+            f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), up to {args.steps} steps",
+            f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
+        ]
+        if sweep.bounds:
+            text.append(f"proven window (lemma, y = 0): 2 < k < {fmt(sweep.bounds['lemma'])}")
+        text.append("phases along k:")
+        for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
+            text.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")
+        if any(str(p) == "unresolved" for p in sweep.phase):
+            text.append("unresolved: neither converging nor diverged within the step budget; raise --steps")
+        if args.plot:
+            text.append(f"phase diagram written to {args.plot}")
+        return payload, "\n".join(text)

@@ -1,0 +1,16 @@
+"""The bridge from symbols to numbers.
+
+Every formula the numeric engine uses is derived in :mod:`catapult_theory.symbolic`
+and turned into a NumPy function here, once per process
+(``sympy.lambdify(..., modules="numpy", cse=True)`` behind ``functools.lru_cache``).
+Nothing numeric is typed a second time.
+"""
+
+from ._lambdify import (
+    CompiledMap,
+    compile_expr,
+    update_map,
+    threshold,
+)
+
+__all__ = ["CompiledMap", "compile_expr", "update_map", "threshold"]

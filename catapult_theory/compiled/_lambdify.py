@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy as sp
+
+from ..symbolic import _symbols as S
+from ..symbolic._theory import theory
+
+__all__ = ["CompiledMap", "compile_expr", "update_map", "threshold"]
+
+_ALLOWED = ("numpy",)
+
+
+def compile_expr(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """Lambdify one of the package's own expressions over NumPy.
+
+    Fails loudly (``ValueError`` naming the symbol) if the expression contains
+    a symbol that is not among ``args``, instead of producing a function that
+    breaks later.
+    """
+    expr = sp.sympify(expr)
+    extra = expr.free_symbols - set(args)
+    if extra:
+        raise ValueError(f"cannot compile {expr}: free symbols {sorted(map(str, extra))} are not arguments")
+    return sp.lambdify(list(args), expr, modules=list(_ALLOWED), cse=True)
+
+
+@dataclass(frozen=True)
+class CompiledMap:
+    """A compiled one-step map ``state -> state'``.
+
+    ``state`` names the state symbols (``f, lam, w2``), ``params`` the other
+    arguments (``eta, y, n, x2``); calling ``step(*state, *params)`` returns the
+    tuple of next-step values, broadcasting over NumPy arrays.
+    """
+
+    model: str
+    state: tuple[str, ...]
+    params: tuple[str, ...]
+    step: Callable[..., tuple[np.ndarray, ...]]
+    exprs: tuple[sp.Expr, ...]
+
+    def __call__(self, *args: np.ndarray) -> tuple[np.ndarray, ...]:
+        out = self.step(*args)
+        return tuple(np.asarray(o, dtype=float) for o in out)
+
+
+def _map_params(model: str) -> tuple[sp.Symbol, ...]:
+    """Arguments of a map other than its state: ``eta, y`` then the rest by name."""
+    th = theory(model)
+    free = set().union(*(e.free_symbols for e in th.update.contract().values()))
+    rest = free - set(th.update.state) - {S.eta, S.y}
+    return (S.eta, S.y, *sorted(rest, key=str))
+
+
+@lru_cache(maxsize=None)
+def update_map(model: str) -> CompiledMap:
+    """The compiled single-datum update map of ``model`` (derived once)."""
+    th = theory(model)
+    if not th.update.closed:
+        raise ValueError(f"the {model} map does not close in {th.update.state}; it cannot be iterated alone")
+    contract = th.update.contract()
+    state = th.update.state
+    params = _map_params(model)
+    exprs = tuple(contract[s] for s in state)
+    fn = sp.lambdify(list(state) + list(params), list(exprs), modules=list(_ALLOWED), cse=True)
+    return CompiledMap(model, tuple(s.name for s in state), tuple(p.name for p in params), fn, exprs)
+
+
+@lru_cache(maxsize=None)
+def threshold(model: str, name: str) -> Callable[..., np.ndarray]:
+    """A compiled critical learning rate of ``model`` (``eta_crit``, ``eta_max``)."""
+    th = theory(model)
+    try:
+        t = th.thresholds[name]
+    except KeyError:
+        raise ValueError(f"{model} has no threshold {name!r}; it has {sorted(th.thresholds)}") from None
+    args = sorted(t.eta.free_symbols, key=str)
+    fn = compile_expr(t.eta, args)
+    names = tuple(a.name for a in args)
+
+    def evaluate(**values: np.ndarray) -> np.ndarray:
+        missing = set(names) - set(values)
+        if missing:
+            raise ValueError(f"{name} of {model} needs {sorted(missing)}")
+        return np.asarray(fn(*(values[a] for a in names)), dtype=float)
+
+    evaluate.__name__ = f"{model}_{name}"
+    evaluate.__doc__ = f"{name} = {t.eta} (derived: {t.reason})"
+    return evaluate

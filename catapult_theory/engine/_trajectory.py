@@ -1,0 +1,186 @@
+"""Trajectories of batches of runs, divergence as a result, and phase labels.
+
+Phase criteria (documented contract, see :class:`PhaseCriteria`):
+
+``divergent``
+    Blow-up: the loss became non-finite or exceeded ``blowup`` times
+    ``max(loss_0, loss_floor)``; the step at which this happened is recorded in
+    ``diverged_at`` and the run is frozen there (no overflow warning escapes;
+    values from that step on are not part of the trajectory).
+``collapsed``
+    (ReLU nets) every unit is inactive on every datum at the end: the net is
+    the constant 0, whatever the loss.
+``lazy`` / ``catapult``
+    The run converges or is converging at the end of the budget, and the loss
+    never rose above its start (``lazy``) or did rise (``catapult``). A run is
+    *converging* when its final loss is below ``converged_loss`` times
+    ``max(loss_0, loss_floor)``, or when it is linearly stable at the end
+    (``eta·lam_T <= 2 (1 + stable_rtol)``) and its loss is not larger than
+    ``window`` steps before. Slow (polynomial) convergence with ``eta·lam``
+    just below 2 therefore counts as converging, not as divergence.
+``unresolved``
+    Neither diverged nor converging within the step budget (for instance still
+    in the exponential growth of a catapult): more steps are needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Mapping
+
+import numpy as np
+
+__all__ = [
+    "Phase",
+    "PhaseCriteria",
+    "Trajectory",
+    "classify",
+    "blown_up",
+]
+
+
+class Phase(str, Enum):
+    LAZY = "lazy"
+    CATAPULT = "catapult"
+    DIVERGENT = "divergent"
+    COLLAPSED = "collapsed"
+    UNRESOLVED = "unresolved"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class PhaseCriteria:
+    """Numerical criteria of the phase labels (see module docstring)."""
+
+    #: blow-up: loss above ``blowup * max(loss_0, loss_floor)``
+    blowup: float = 1e20
+    #: the loss "rose" if its maximum exceeds ``loss_0 * (1 + rise_rtol)``
+    rise_rtol: float = 1e-6
+    #: converged: final loss below ``converged_loss * max(loss_0, loss_floor)``
+    converged_loss: float = 1e-12
+    #: linearly stable at the end: ``eta*lam_T <= 2 * (1 + stable_rtol)``
+    stable_rtol: float = 1e-3
+    #: steps back for the "loss not increasing at the end" test
+    window: int = 10
+    #: scale floor for relative loss criteria (a start at zero loss)
+    loss_floor: float = 1e-30
+
+    def __post_init__(self) -> None:
+        for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"PhaseCriteria.{name} must be positive and finite, got {v}")
+        if self.window < 1:
+            raise ValueError("PhaseCriteria.window must be >= 1")
+
+
+def blown_up(loss: np.ndarray, loss0: np.ndarray, criteria: PhaseCriteria) -> np.ndarray:
+    """Elementwise: has this loss blown up (non-finite or above the blow-up bound)?"""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.maximum(loss0, criteria.loss_floor)
+        return ~np.isfinite(loss) | (loss > criteria.blowup * scale)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Per-step series of a batch of runs.
+
+    Series have shape ``(steps + 1, *batch)``; entry ``t`` is the state after
+    ``t`` steps. For a run that diverged at step ``s`` (``diverged_at == s``,
+    else ``-1``) only entries ``0 .. s-1`` are part of the trajectory; later
+    entries are NaN internally and never reported (:meth:`series` cuts them).
+    """
+
+    loss: np.ndarray
+    lam: np.ndarray
+    w2: np.ndarray
+    eta: np.ndarray
+    diverged_at: np.ndarray
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return self.loss.shape[0] - 1
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return self.loss.shape[1:]
+
+    @property
+    def length(self) -> np.ndarray:
+        """Number of valid entries per run."""
+        return np.where(self.diverged_at >= 0, self.diverged_at, self.steps + 1)
+
+    def final(self, name: str = "loss") -> np.ndarray:
+        """Last valid value of a series, per run."""
+        arr = self._get(name)
+        idx = np.maximum(self.length - 1, 0)
+        return np.take_along_axis(arr, idx[None, ...], axis=0)[0]
+
+    def peak_loss(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.nanmax(np.where(self._valid_mask(), self.loss, -np.inf), axis=0)
+
+    def _valid_mask(self) -> np.ndarray:
+        t = np.arange(self.steps + 1).reshape((-1,) + (1,) * len(self.batch_shape))
+        return t < self.length[None, ...]
+
+    def _get(self, name: str) -> np.ndarray:
+        if name in ("loss", "lam", "w2"):
+            return getattr(self, name)
+        try:
+            return self.extra[name]
+        except KeyError:
+            raise KeyError(f"no series {name!r}; have loss, lam, w2, {', '.join(self.extra)}") from None
+
+    def series(self, name: str, index: tuple[int, ...] | int = ()) -> np.ndarray:
+        """The valid part of one run's series (no NaN)."""
+        if isinstance(index, int):
+            index = (index,)
+        arr = self._get(name)[(slice(None),) + tuple(index)]
+        return np.asarray(arr[: int(self.length[tuple(index)])], dtype=float)
+
+    def run(self, index: tuple[int, ...] | int) -> "Trajectory":
+        """One run of the batch, as a trajectory with an empty batch shape."""
+        if isinstance(index, int):
+            index = (index,)
+        sl = (slice(None),) + tuple(index)
+        return replace(
+            self,
+            loss=self.loss[sl],
+            lam=self.lam[sl],
+            w2=self.w2[sl],
+            eta=np.asarray(self.eta[tuple(index)]),
+            diverged_at=np.asarray(self.diverged_at[tuple(index)]),
+            extra={k: v[sl] for k, v in self.extra.items()},
+        )
+
+
+def classify(
+    traj: Trajectory,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    collapsed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Phase label (a :class:`Phase` value string) per run; see module docstring."""
+    loss0 = traj.loss[0]
+    scale = np.maximum(loss0, criteria.loss_floor)
+    length = traj.length
+    last = np.maximum(length - 1, 0)
+    back = np.maximum(last - criteria.window, 0)
+    loss_T = np.take_along_axis(traj.loss, last[None], axis=0)[0]
+    loss_back = np.take_along_axis(traj.loss, back[None], axis=0)[0]
+    eta_lam_T = traj.eta * traj.final("lam")
+    rose = traj.peak_loss() > loss0 * (1 + criteria.rise_rtol)
+    converged = loss_T <= criteria.converged_loss * scale
+    stable = (eta_lam_T <= 2 * (1 + criteria.stable_rtol)) & (loss_T <= loss_back)
+    converging = converged | stable
+    out = np.full(traj.batch_shape, Phase.UNRESOLVED.value, dtype=object)
+    out[converging & ~rose] = Phase.LAZY.value
+    out[converging & rose] = Phase.CATAPULT.value
+    if collapsed is not None:
+        out[np.asarray(collapsed, dtype=bool)] = Phase.COLLAPSED.value
+    out[traj.diverged_at >= 0] = Phase.DIVERGENT.value
+    return out

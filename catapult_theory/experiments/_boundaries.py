@@ -1,0 +1,74 @@
+"""Phase boundaries: first grid transition, refined by vectorised multisection."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["first_transition", "refine_boundary", "refine_boundaries"]
+
+
+def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | None:
+    """Bracket ``(k_lo, k_hi)`` around the first grid point where ``flags`` turns true.
+
+    ``None`` if the flag never turns true on the grid, or is already true at
+    the first grid point (the boundary is then not in range).
+    """
+    k = np.asarray(k, dtype=float)
+    flags = np.asarray(flags, dtype=bool)
+    if not flags.any() or flags[0]:
+        return None
+    i = int(np.argmax(flags))
+    return float(k[i - 1]), float(k[i])
+
+
+def refine_boundaries(
+    predicate: Callable[[np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tol: float = 1e-6,
+    points: int = 15,
+    max_rounds: int = 40,
+) -> np.ndarray:
+    """Refine many brackets at once.
+
+    ``predicate`` takes an array of shape ``(P, points)`` (row ``p`` belongs to
+    bracket ``p``) and returns booleans of that shape; it must be false at each
+    ``lo`` and true at each ``hi``. Each round evaluates ``points`` interior
+    points of every bracket in one call and keeps the sub-bracket around the
+    first true point: brackets shrink by ``points + 1`` per round. Returns the
+    midpoints of the final brackets (widths below ``tol``).
+    """
+    lo = np.array(lo, dtype=float, ndmin=1)
+    hi = np.array(hi, dtype=float, ndmin=1)
+    if lo.shape != hi.shape or np.any(~(lo < hi)):
+        raise ValueError("every bracket needs lo < hi")
+    frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
+    for _ in range(max_rounds):
+        if np.all(hi - lo <= tol):
+            break
+        grid = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
+        flags = np.asarray(predicate(grid), dtype=bool).reshape(grid.shape)
+        anyf = flags.any(axis=1)
+        i = np.argmax(flags, axis=1)
+        rows = np.arange(len(lo))
+        new_hi = np.where(anyf, grid[rows, i], hi)
+        new_lo = np.where(anyf, np.where(i > 0, grid[rows, np.maximum(i - 1, 0)], lo), grid[:, -1])
+        lo, hi = new_lo, new_hi
+    return 0.5 * (lo + hi)
+
+
+def refine_boundary(
+    predicate: Callable[[np.ndarray], np.ndarray],
+    bracket: tuple[float, float],
+    tol: float = 1e-6,
+    points: int = 15,
+    max_rounds: int = 40,
+) -> float:
+    """Refine one bracket ``(lo, hi)`` (``predicate`` false at ``lo``, true at ``hi``).
+
+    ``predicate`` takes a 1-D array of ``k`` values.
+    """
+    out = refine_boundaries(lambda g: predicate(g[0])[None, :], [bracket[0]], [bracket[1]], tol, points, max_rounds)
+    return float(out[0])

@@ -1,0 +1,196 @@
+"""uv-model experiments: one run (GD beside the exact map) and phase sweeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..compiled import compile_expr, update_map
+from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, train_uv, uv_init, uv_observables
+from ..symbolic import _symbols as S
+from ..symbolic._theory import theory
+from ._boundaries import first_transition, refine_boundary
+from ._results import PhaseSweep, RunResult, max_rel_dev
+
+__all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv", "sweep_map", "sweep_uv", "uv_window"]
+
+
+def uv_datum(d: int = 1, x_norm: float = 1.0) -> np.ndarray:
+    """The default datum: the first basis vector of ``R^d`` scaled to ``|x| = x_norm``."""
+    if d < 1:
+        raise ValueError(f"d must be positive, got {d}")
+    x = np.zeros(d)
+    x[0] = x_norm
+    return x
+
+
+@dataclass(frozen=True)
+class UVSetup:
+    """Initial state of the uv model on one datum."""
+
+    width: int
+    x: np.ndarray
+    y: float
+    f0: float
+    lam0: float
+    w2_0: float
+    seed: int | None
+
+    @property
+    def x2(self) -> float:
+        return float(self.x @ self.x)
+
+
+def uv_setup(width: int, seed: int = 0, y: float = 0.0, d: int = 1, x_norm: float = 1.0) -> UVSetup:
+    """Seeded N(0,1) initialisation and its ``(f0, lam0, w2_0)``."""
+    x = uv_datum(d, x_norm)
+    init = uv_init(width, d, seed)
+    f0, lam0, w2_0 = uv_observables(init, x)
+    return UVSetup(width, x, float(y), float(f0), float(lam0), float(w2_0), seed)
+
+
+@lru_cache(maxsize=None)
+def _uv_window():
+    """Compiled upper end of the proven window ``4 lam0 / (K w2_0)`` (derived)."""
+    th = theory("uv")
+    if th.window is None:  # pragma: no cover - the derivation finds it
+        raise RuntimeError("uv operator relation not found")
+    return th.K, th.window, compile_expr(th.window, [S.lam, S.w2, S.n, S.x2])
+
+
+@lru_cache(maxsize=None)
+def _K_fn():
+    K, _, _ = _uv_window()
+    return compile_expr(K, [S.n, S.x2])
+
+
+def w2_at_bound(lam0, n, x2):
+    """``lam0 / K``: the weight norm at which ``lam <= K w2`` is tight (d = 1)."""
+    return np.asarray(lam0, dtype=float) / _K_fn()(np.asarray(n, dtype=float), np.asarray(x2, dtype=float))
+
+
+def uv_window(setup: UVSetup) -> float:
+    """Proven upper end of the catapult window in ``k`` for this initial state (y = 0)."""
+    _, _, fn = _uv_window()
+    return float(fn(setup.lam0, setup.w2_0, setup.width, setup.x2))
+
+
+def uv_state(
+    width: int, f0: float, lam0: float, y: float = 0.0, w2_0: float | None = None, x_norm: float = 1.0
+) -> UVSetup:
+    """A given initial state ``(f0, lam0)``; ``w2_0`` defaults to ``lam0 / K``
+    (``K`` the derived constant of ``lam <= K w2``, an equality for ``d = 1``)."""
+    if lam0 <= 0:
+        raise ValueError(f"lam0 must be positive, got {lam0}")
+    x = uv_datum(1, x_norm)
+    if w2_0 is None:
+        w2_0 = float(w2_at_bound(lam0, width, float(x @ x)))
+    return UVSetup(width, x, float(y), float(f0), float(lam0), float(w2_0), None)
+
+
+def run_uv(
+    width: int,
+    k: float,
+    steps: int,
+    seed: int = 0,
+    y: float = 0.0,
+    d: int = 1,
+    x_norm: float = 1.0,
+    criteria: PhaseCriteria = PhaseCriteria(),
+) -> RunResult:
+    """Train the width-``width`` uv model with ``η = k / lam0`` and iterate the
+    exact map from the same initial state."""
+    setup = uv_setup(width, seed, y, d, x_norm)
+    init = uv_init(width, d, seed)
+    eta = k / setup.lam0
+    gd = train_uv(init, setup.x, eta, steps, y=y, criteria=criteria)
+    ref = iterate_map(
+        update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=eta, y=y,
+        steps=steps, criteria=criteria, n=width, x2=setup.x2,
+    )
+    return RunResult(
+        model="uv",
+        phase=str(classify(gd, criteria)),
+        eta=eta,
+        k=float(k),
+        lam0=setup.lam0,
+        w2_0=setup.w2_0,
+        gd=gd,
+        reference=ref,
+        reference_name="map",
+        max_rel_dev=max_rel_dev(gd, ref),
+        settings={"width": width, "seed": seed, "y": y, "d": d, "x_norm": x_norm, "steps": steps,
+                  "f0": setup.f0, "map_phase": str(classify(ref, criteria))},
+        bounds={"lemma": uv_window(setup)},
+    )
+
+
+def sweep_map(
+    setup: UVSetup,
+    k: np.ndarray,
+    steps: int,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    stop_early: bool = True,
+) -> Trajectory:
+    """The exact map from one initial state for every ``k`` at once."""
+    k = np.asarray(k, dtype=float)
+    return iterate_map(
+        update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=k / setup.lam0, y=setup.y,
+        steps=steps, criteria=criteria, stop_early=stop_early, n=setup.width, x2=setup.x2,
+    )
+
+
+def _rose_or_diverged(traj: Trajectory, criteria: PhaseCriteria) -> np.ndarray:
+    return (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
+
+
+def sweep_uv(
+    setup: UVSetup,
+    k: np.ndarray,
+    steps: int = 2000,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    tol: float = 1e-6,
+) -> PhaseSweep:
+    """Phases of the exact map on a grid of ``k``; boundaries refined by multisection.
+
+    ``catapult_onset`` is the first ``k`` where the loss rises above its start;
+    ``divergence`` the first ``k`` where the run blows up (``None`` when not in
+    the grid's range).
+    """
+    k = np.asarray(k, dtype=float)
+    traj = sweep_map(setup, k, steps, criteria)
+    phase = classify(traj, criteria)
+
+    def onset_pred(ks: np.ndarray) -> np.ndarray:
+        return _rose_or_diverged(sweep_map(setup, ks, steps, criteria), criteria)
+
+    def div_pred(ks: np.ndarray) -> np.ndarray:
+        return sweep_map(setup, ks, steps, criteria).diverged_at >= 0
+
+    boundaries: dict[str, float | None] = {}
+    for name, flags, pred in (
+        ("catapult_onset", _rose_or_diverged(traj, criteria), onset_pred),
+        ("divergence", traj.diverged_at >= 0, div_pred),
+    ):
+        bracket = first_transition(k, flags)
+        boundaries[name] = None if bracket is None else refine_boundary(pred, bracket, tol=tol)
+    eta = k / setup.lam0
+    final = {
+        "lam_eta": np.where(traj.diverged_at >= 0, np.nan, eta * traj.final("lam")),
+        "w2_ratio": np.where(traj.diverged_at >= 0, np.nan, traj.final("w2") / setup.w2_0),
+        "peak_loss": np.where(traj.diverged_at >= 0, np.nan, traj.peak_loss()),
+        "train_loss": np.where(traj.diverged_at >= 0, np.nan, traj.final("loss")),
+        "diverged_at": np.where(traj.diverged_at >= 0, traj.diverged_at, -1),
+    }
+    return PhaseSweep(
+        model="uv",
+        k=k,
+        phase=phase,
+        boundaries=boundaries,
+        final=final,
+        settings={"width": setup.width, "y": setup.y, "f0": setup.f0, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "x2": setup.x2, "seed": setup.seed, "steps": steps, "engine": "exact map"},
+        bounds={"lemma": uv_window(setup)} if setup.y == 0 else {},
+    )

@@ -1,0 +1,150 @@
+"""Figures: phase diagrams against k and trajectories against step.
+
+matplotlib is imported lazily (Agg backend), so the rest of the package starts
+fast and works without a display.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..experiments._results import PhaseSweep
+
+__all__ = ["plot_phase_diagram", "plot_trajectories", "PHASE_COLORS"]
+
+PHASE_COLORS = {
+    "lazy": "#d8e8f5",
+    "catapult": "#fbe3c4",
+    "divergent": "#f5c6c6",
+    "collapsed": "#dddddd",
+    "unresolved": "#ffffff",
+}
+
+_LABELS = {
+    "lam_eta": r"final $\eta\lambda$",
+    "peak_loss": "peak loss",
+    "w2_ratio": r"final $|\theta|^2/|\theta_0|^2$",
+    "train_loss": "final train loss",
+    "test_loss": "final test loss",
+    "sparsity": "final activation sparsity",
+}
+_LOG = {"peak_loss", "train_loss", "test_loss"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _phase_bands(ax, k: np.ndarray, phase: Sequence[str]) -> None:
+    if len(k) == 0:
+        return
+    edges = np.concatenate([[k[0]], 0.5 * (k[1:] + k[:-1]), [k[-1]]])
+    start = 0
+    for i in range(1, len(k) + 1):
+        if i == len(k) or phase[i] != phase[start]:
+            ax.axvspan(edges[start], edges[i], color=PHASE_COLORS.get(str(phase[start]), "#ffffff"), lw=0, zorder=0)
+            start = i
+
+
+def plot_phase_diagram(
+    sweep: PhaseSweep,
+    path: str | Path,
+    panels: Sequence[str] = ("lam_eta", "peak_loss", "w2_ratio"),
+    title: str | None = None,
+    measured: Mapping[str, float | None] | None = None,
+) -> Path:
+    """Final quantities against ``k`` with phase bands, boundaries and bounds marked."""
+    plt = _pyplot()
+    panels = [p for p in panels if p in sweep.final]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.3 * len(panels) + 0.6), sharex=True, squeeze=False)
+    k = np.asarray(sweep.k, dtype=float)
+    phase = [str(p) for p in sweep.phase]
+    for ax, name in zip(axes[:, 0], panels):
+        vals = np.asarray(sweep.final[name], dtype=float)
+        ok = np.isfinite(vals)
+        if name in _LOG:
+            ok &= vals > 0
+        _phase_bands(ax, k, phase)
+        ax.plot(k[ok], vals[ok], ".", ms=3, color="k")
+        if name in _LOG and ok.any():
+            ax.set_yscale("log")
+        if name == "lam_eta":
+            ax.plot(k, k, ":", color="0.5", lw=0.8, label=r"$\eta\lambda_0 = k$")
+            ax.axhline(2, color="0.3", lw=0.8, ls="--")
+        ax.set_ylabel(_LABELS.get(name, name))
+        for bname, b in sweep.boundaries.items():
+            if b is not None:
+                ax.axvline(b, color="k", lw=1.0)
+        for i, (bname, b) in enumerate(sweep.bounds.items()):
+            if b is not None and np.isfinite(b):
+                ax.axvline(b, color=f"C{i + 1}", lw=1.2, ls="--", label=f"bound: {bname} = {b:.3g}")
+    for (bname, b) in sweep.boundaries.items():
+        if b is not None:
+            axes[0, 0].annotate(f"{bname}\n{b:.4g}", (b, 1.0), xycoords=("data", "axes fraction"),
+                                fontsize=7, ha="center", va="bottom")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        axes[0, 0].legend(fontsize=7, loc="upper left")
+    from matplotlib.patches import Patch
+
+    present = [p for p in PHASE_COLORS if p in set(phase)]
+    axes[-1, 0].legend(handles=[Patch(color=PHASE_COLORS[p], label=p) for p in present], fontsize=7,
+                       loc="upper right", ncol=len(present))
+    axes[-1, 0].set_xlabel(r"$k = \eta \lambda_0$")
+    fig.suptitle(title or f"{sweep.model}: phases against k", y=0.995)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def plot_trajectories(
+    runs: Mapping[str, Mapping[str, np.ndarray]],
+    path: str | Path,
+    quantities: Sequence[str] = ("loss", "lam_eta", "w2_ratio"),
+    title: str = "",
+    references: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+) -> Path:
+    """Series against step for a few runs (label -> quantity -> series).
+
+    ``references`` (same layout) are drawn dashed on top, e.g. the exact map
+    beside GD.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.2), squeeze=False)
+    for j, q in enumerate(quantities):
+        ax = axes[0, j]
+        for i, (label, series) in enumerate(runs.items()):
+            s = np.asarray(series[q], dtype=float)
+            ax.plot(np.arange(len(s)), s, color=f"C{i}", lw=1.2, label=label)
+            if references and label in references:
+                rs = np.asarray(references[label][q], dtype=float)
+                ax.plot(np.arange(len(rs)), rs, color="k", lw=0.8, ls="--")
+        if q in ("loss", "train_loss", "test_loss"):
+            ax.set_yscale("log")
+        if q == "lam_eta":
+            ax.axhline(2, color="0.4", lw=0.8, ls=":")
+        ax.set_xlabel("step")
+        ax.set_ylabel(_LABELS.get(q, {"loss": "loss", "lam_eta": r"$\eta\lambda_t$",
+                                      "w2_ratio": r"$|\theta_t|^2/|\theta_0|^2$"}.get(q, q)))
+    axes[0, 0].legend(fontsize=7)
+    if references:
+        axes[0, -1].plot([], [], color="k", ls="--", lw=0.8, label="exact map")
+        axes[0, -1].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path

@@ -1,0 +1,42 @@
+"""Symbolic layer: the word algebra, generic GD-step derivation, lemma,
+thresholds and bounds, per model family, with export to text/LaTeX/Python/JSON."""
+
+from . import _symbols as symbols
+from ._bounds import gradient_operator_powers, operator_relation, window_k
+from ._derive import Derivation, Expressed, SymbolicModel, UpdateMap, batch_weight_norm_identity
+from ._export import FORMATS
+from ._export import to_json as export_json
+from ._export import to_latex as export_latex
+from ._export import to_python as export_python
+from ._export import to_text as export_text
+from ._theory import MODELS, ModelTheory, register, theory
+from ._thresholds import Threshold, divergence_threshold, onset_threshold
+from ._words import Algebra, Factor, MatPoly, UnsupportedExpression
+
+__all__ = [
+    "Algebra",
+    "Derivation",
+    "Expressed",
+    "FORMATS",
+    "Factor",
+    "MODELS",
+    "MatPoly",
+    "ModelTheory",
+    "SymbolicModel",
+    "Threshold",
+    "UnsupportedExpression",
+    "UpdateMap",
+    "batch_weight_norm_identity",
+    "divergence_threshold",
+    "export_json",
+    "export_latex",
+    "export_python",
+    "export_text",
+    "gradient_operator_powers",
+    "onset_threshold",
+    "operator_relation",
+    "register",
+    "symbols",
+    "theory",
+    "window_k",
+]

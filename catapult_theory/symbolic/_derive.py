@@ -1,0 +1,247 @@
+"""Generic derivation of one gradient-descent step for a model given as SymPy objects.
+
+A model is a set of matrix-symbol parameter blocks, an output expression (a
+1x1 matrix expression in the parameters and the data) and optional structure:
+symmetric data matrices, rewrite rules that hold for the data (``ψ ψ = κ I``,
+``S S = (1 + a) S − a I``) and aliases that give data-only invariants a plain
+name (``xᵀ x -> x2``).
+
+From that alone, :class:`Derivation` computes, in the word algebra of
+:mod:`._words` (width stays a symbol):
+
+* the output ``f``, its gradient per block, the NTK eigenvalue for one datum
+  ``lam = |∇f|²`` and the squared weight norm ``w2 = |θ|²``;
+* one GD step on the square loss ``½ r²`` (``r = f − y``):
+  ``θ' = θ − η r ∇f``;
+* every quantity after the step, and its expression in chosen invariants,
+  by subalgebra membership (a lex Gröbner basis that eliminates the parameter
+  atoms): if a quantity is not a polynomial in the invariants the leftover
+  atoms are named;
+* the Euler residual ``θ·∇f − 2f`` and a direct homogeneity check
+  ``f(cθ) = c² f(θ)``, and from them the weight-norm identity
+  ``Δw2 = η r (η lam r − 4 f)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import sympy as sp
+from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
+
+from . import _symbols as S
+from ._words import Algebra, MatPoly
+
+__all__ = ["SymbolicModel", "Derivation", "UpdateMap", "Expressed", "batch_weight_norm_identity"]
+
+
+@dataclass(frozen=True)
+class SymbolicModel:
+    """A model as SymPy objects.
+
+    Parameters
+    ----------
+    name
+        Registry name (``"uv"``, ...).
+    params
+        The trainable parameter blocks, as matrix symbols whose dimensions may
+        be symbols (the width ``n`` stays symbolic).
+    output
+        The network output for one datum: a 1x1 matrix expression.
+    symmetric
+        Data matrices known to be symmetric.
+    rules
+        Rewrite rules ``(lhs, rhs)`` that hold for the data (see
+        :class:`._words.Algebra`).
+    aliases
+        Pairs ``(expr, symbol)`` naming data-only scalar invariants
+        (``(x.T*x, x2)``).
+    scalars
+        Scalar symbols of the model other than the contract ones (``zeta``,
+        slope ``a``), for documentation and export.
+    """
+
+    name: str
+    params: tuple[MatrixSymbol, ...]
+    output: MatrixExpr
+    symmetric: tuple[MatrixSymbol, ...] = ()
+    rules: tuple[tuple[MatrixExpr, MatrixExpr], ...] = ()
+    aliases: tuple[tuple[object, sp.Symbol], ...] = ()
+    scalars: tuple[sp.Symbol, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.params:
+            raise ValueError("a model needs at least one parameter block")
+        if getattr(self.output, "shape", None) != (1, 1):
+            raise ValueError(f"model output must be a 1x1 matrix expression, got shape {getattr(self.output, 'shape', None)}")
+
+
+@dataclass(frozen=True)
+class Expressed:
+    """A quantity rewritten in invariants, with the atoms that did not fit."""
+
+    expr: sp.Expr
+    leftover: tuple[sp.Symbol, ...]
+
+    @property
+    def closed(self) -> bool:
+        return not self.leftover
+
+
+@dataclass(frozen=True)
+class UpdateMap:
+    """The one-step map of chosen invariants under GD on one datum.
+
+    ``update[s]`` is the value of invariant ``s`` after one step, written in the
+    invariants, ``eta``, the residual ``r`` (= ``f − y``) and data invariants.
+    When ``closed`` is false the expressions also contain the atoms listed in
+    ``leftover`` (per invariant), which the invariants do not determine.
+    """
+
+    model: str
+    state: tuple[sp.Symbol, ...]
+    update: Mapping[sp.Symbol, sp.Expr]
+    leftover: Mapping[sp.Symbol, tuple[sp.Symbol, ...]]
+    leftover_words: Mapping[sp.Symbol, str] = field(default_factory=dict)
+
+    @property
+    def closed(self) -> bool:
+        return not any(self.leftover.values())
+
+    def contract(self) -> dict[sp.Symbol, sp.Expr]:
+        """The update with ``r`` replaced by ``f − y`` (the exported form,
+        written as ``s + factored increment``)."""
+        return {s: s + inc.subs(S.r, S.f - S.y) for s, inc in self.increments().items()}
+
+    def increments(self) -> dict[sp.Symbol, sp.Expr]:
+        """``s' − s`` for each invariant, factored (the readable form)."""
+        return {s: sp.factor(sp.expand(e - s)) for s, e in self.update.items()}
+
+
+class Derivation:
+    """All symbolic facts about one GD step of a model (see module docstring)."""
+
+    def __init__(self, model: SymbolicModel) -> None:
+        self.model = model
+        self.algebra = A = Algebra(model.symmetric, model.rules)
+        self.alias = {}
+        for expr, sym in model.aliases:
+            atom_expr = A.scalarize(expr)
+            if not (isinstance(atom_expr, sp.Symbol) and A.is_atom(atom_expr)):
+                raise ValueError(f"alias {expr} -> {sym} is not a single invariant (got {atom_expr})")
+            self.alias[atom_expr] = sym
+        self._param_names = {p.name for p in model.params}
+        self.f = A.scalarize(model.output)
+        self.grads: dict[MatrixSymbol, MatPoly] = {p: A.grad(self.f, p) for p in model.params}
+        self.lam = sp.expand(sum((A.inner(g, g) for g in self.grads.values()), sp.S.Zero))
+        self.w2 = sp.expand(sum((A.inner(A.poly(p), A.poly(p)) for p in model.params), sp.S.Zero))
+        self.step = {
+            p: A.sub(A.poly(p), A.scale(g, S.eta * S.r)) for p, g in self.grads.items()
+        }
+
+    # -------------------------------------------------------------- basics
+    def invariants(self) -> dict[sp.Symbol, sp.Expr]:
+        """The default invariants ``f, lam, w2`` as atom expressions."""
+        return {S.f: self.f, S.lam: self.lam, S.w2: self.w2}
+
+    def next(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` (in atoms) evaluated after one GD step."""
+        return self.algebra.substitute(expr, self.step)
+
+    def param_atoms(self, expr: sp.Expr) -> set[sp.Symbol]:
+        A = self.algebra
+        return {a for a in A.atoms_of(expr) if any(fa.name in self._param_names for fa in A.atom_word(a)[1])}
+
+    def named(self, expr: sp.Expr) -> sp.Expr:
+        """Replace data-only atoms by their alias symbols."""
+        return sp.sympify(expr).xreplace(self.alias)
+
+    # -------------------------------------------------------------- closure
+    def express(self, expr: sp.Expr, invariants: Mapping[sp.Symbol, sp.Expr]) -> Expressed:
+        """Write ``expr`` (in atoms) as a polynomial in the invariants, if possible.
+
+        Uses a lex Gröbner basis of the relations ``s − g_s(atoms)`` with the
+        parameter atoms ordered first, so that the normal form of ``expr``
+        contains parameter atoms exactly when ``expr`` is not a polynomial in
+        the invariants (subalgebra membership). Those atoms are the leftover.
+        """
+        inv_syms = list(invariants)
+        relations = [sp.expand(s - self.named(e)) for s, e in invariants.items()]
+        target = sp.expand(self.named(expr))
+        atoms = set().union(*(self.param_atoms(r) for r in relations), self.param_atoms(target))
+        if not atoms:
+            return Expressed(target, ())
+        A = self.algebra
+        order = sorted(atoms, key=lambda a: (-len(A.atom_word(a)[1]), a.name))
+        gens = order + inv_syms
+        basis = sp.groebner(relations, *gens, order="lex")
+        _, remainder = basis.reduce(target)
+        remainder = sp.expand(remainder)
+        leftover = tuple(sorted(self.param_atoms(remainder), key=lambda a: a.name))
+        return Expressed(remainder, leftover)
+
+    def update_map(self, invariants: Mapping[sp.Symbol, sp.Expr] | None = None) -> UpdateMap:
+        """The one-step map of the invariants (default ``f, lam, w2``)."""
+        invariants = dict(self.invariants() if invariants is None else invariants)
+        update, leftover, words = {}, {}, {}
+        for s, e in invariants.items():
+            res = self.express(self.next(e), invariants)
+            update[s] = res.expr
+            leftover[s] = res.leftover
+            for a in res.leftover:
+                words[a] = self.algebra.words_with(a)
+        return UpdateMap(self.model.name, tuple(invariants), update, leftover, words)
+
+    # -------------------------------------------------------------- lemma
+    def euler_residual(self) -> sp.Expr:
+        """``θ·∇f − 2f``, computed in the word algebra (zero for degree-2 models)."""
+        A = self.algebra
+        dot = sum((A.inner(A.poly(p), g) for p, g in self.grads.items()), sp.S.Zero)
+        return sp.simplify(self.named(sp.expand(dot - 2 * self.f)))
+
+    def homogeneity_residual(self, degree: int = 2) -> sp.Expr:
+        """``f(cθ) − c^degree f(θ)``: zero iff ``f`` is homogeneous of that degree."""
+        c = sp.Symbol("c", positive=True)
+        scaled = self.algebra.scale_symbols(self.f, {p: c for p in self.model.params})
+        return sp.simplify(self.named(sp.expand(scaled - c**degree * self.f)))
+
+    def is_homogeneous(self, degree: int = 2) -> bool:
+        return self.homogeneity_residual(degree) == 0
+
+    def weight_norm_change(self) -> sp.Expr:
+        """``|θ'|² − |θ|²`` in atoms."""
+        return sp.expand(self.next(self.w2) - self.w2)
+
+    def weight_norm_identity_residual(self) -> sp.Expr:
+        """``Δw2 − η r (η lam r − 4 f)``, in atoms; zero for homogeneous models."""
+        claim = S.eta * S.r * (S.eta * self.lam * S.r - 4 * self.f)
+        return sp.simplify(self.named(sp.expand(self.weight_norm_change() - claim)))
+
+
+def batch_weight_norm_identity(
+    params: Sequence[MatrixSymbol],
+    outputs: MatrixExpr,
+    batch: sp.Expr,
+    algebra: Algebra | None = None,
+) -> tuple[sp.Expr, sp.Expr]:
+    """The many-data weight-norm identity, derived in the word algebra.
+
+    ``outputs`` is the 1xB row of network outputs on a batch. With the
+    residual row ``R`` frozen (a matrix symbol ``r``), full-batch GD is
+    ``θ' = θ − (η/B) ∇_θ (R Fᵀ)`` and ``RΘRᵀ = |∇_θ (R Fᵀ)|²``. Returns the pair
+    ``(Δ|θ|², identity residual)`` where the residual is
+    ``Δ|θ|² − [−(4η/B) R Fᵀ + (η²/B²) RΘRᵀ]`` (zero for degree-2 homogeneous
+    models, by Euler's identity).
+    """
+    A = algebra or Algebra()
+    Rsym = MatrixSymbol("r", 1, batch)
+    s = A.scalarize(Rsym * outputs.T)
+    grads = {p: A.grad(s, p) for p in params}
+    ntk_form = sp.expand(sum((A.inner(g, g) for g in grads.values()), sp.S.Zero))
+    w2 = sp.expand(sum((A.inner(A.poly(p), A.poly(p)) for p in params), sp.S.Zero))
+    step = {p: A.sub(A.poly(p), A.scale(g, S.eta / batch)) for p, g in grads.items()}
+    dw2 = sp.expand(A.substitute(w2, step) - w2)
+    claim = -4 * S.eta / batch * s + S.eta**2 / batch**2 * ntk_form
+    return dw2, sp.simplify(sp.expand(dw2 - claim))

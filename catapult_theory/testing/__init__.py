@@ -1,0 +1,33 @@
+"""Hypothesis strategies and falsification helpers for claims about GD dynamics.
+
+The package's own property tests use exactly this machinery; users can point
+it at their own claimed bounds:
+
+>>> from catapult_theory.testing import falsify, uv_problems, uv_gd_step, Claim
+>>> claim = Claim("w2 decreases when eta*lam < 4.1, y = 0",
+...               lambda p: uv_gd_step(p).dw2 < 0 if p.k < 4.1 else True)
+>>> cex = falsify(claim, uv_problems(k_max=4.1, y_zero=True))   # doctest: +SKIP
+>>> cex.example.k                                               # doctest: +SKIP
+4.000...
+
+A :class:`Claim` is a predicate over drawn examples; :func:`falsify` searches
+for an example where it is false (Hypothesis ``find``: random search, then
+shrinking to a simplest counterexample) and returns it, or ``None`` when the
+search budget finds none (which is evidence, not proof).
+"""
+
+from __future__ import annotations
+
+from ._claims import Claim, Counterexample, falsify, assert_holds
+from ._uv import UVProblem, UVStep, uv_gd_step, uv_problems
+
+__all__ = [
+    "Claim",
+    "Counterexample",
+    "UVProblem",
+    "UVStep",
+    "assert_holds",
+    "falsify",
+    "uv_gd_step",
+    "uv_problems",
+]
