@@ -46,7 +46,8 @@ class CompiledMap:
 
     def __call__(self, *args: np.ndarray) -> tuple[np.ndarray, ...]:
         out = self.step(*args)
-        return tuple(np.asarray(o, dtype=float) for o in out)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+        return tuple(np.broadcast_to(np.asarray(o, dtype=float), shape) for o in out)
 
 
 def _map_params(model: str) -> tuple[sp.Symbol, ...]:

@@ -140,6 +140,8 @@ class Trajectory:
         """The valid part of one run's series (no NaN)."""
         if isinstance(index, int):
             index = (index,)
+        if len(index) != len(self.batch_shape):
+            raise IndexError(f"index {index} does not pick one run of a batch of shape {self.batch_shape}")
         arr = self._get(name)[(slice(None),) + tuple(index)]
         return np.asarray(arr[: int(self.length[tuple(index)])], dtype=float)
 

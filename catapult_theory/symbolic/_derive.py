@@ -176,7 +176,9 @@ class Derivation:
         A = self.algebra
         order = sorted(atoms, key=lambda a: (-len(A.atom_word(a)[1]), a.name))
         gens = order + inv_syms
-        basis = sp.groebner(relations, *gens, order="lex")
+        # coefficients (eta, r, n, sqrt(n), model scalars, data invariants) live in
+        # the expression domain, so the target may contain symbols the relations lack
+        basis = sp.groebner(relations, *gens, order="lex", domain=sp.EX)
         _, remainder = basis.reduce(target)
         remainder = sp.expand(remainder)
         leftover = tuple(sorted(self.param_atoms(remainder), key=lambda a: a.name))

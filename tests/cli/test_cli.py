@@ -1,0 +1,134 @@
+"""The `catapult` command: JSON contracts, text output, one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from catapult_theory.cli import main
+from catapult_theory.symbolic import symbols as S
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_derive_uv_json_contract(capsys):
+    code, out, err = run_cli(capsys, "derive", "uv", "--format", "json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["model"] == "uv"
+    allowed = set(S.CONTRACT.values())
+    for key in ("f", "lam", "w2"):
+        expr = sp.sympify(data["update"][key], locals=S.CONTRACT)
+        assert expr.free_symbols <= allowed
+    crit = sp.sympify(data["thresholds"]["eta_crit"], locals=S.CONTRACT)
+    mx = sp.sympify(data["thresholds"]["eta_max"], locals=S.CONTRACT)
+    assert sp.simplify(mx - 2 * crit) == 0
+    # the exported map reproduces a GD step of the package's own engine
+    from catapult_theory.testing import UVProblem, uv_gd_step
+
+    rng = np.random.default_rng(0)
+    p = UVProblem(rng.standard_normal((40, 1)), rng.standard_normal(40), np.array([1.0]), 0.4, 2.7)
+    s = uv_gd_step(p)
+    subs = {S.f: s.f, S.lam: s.lam, S.w2: s.w2, S.eta: s.eta, S.y: 0.4, S.n: 40, S.x2: 1.0}
+    got = [float(sp.sympify(data["update"][k], locals=S.CONTRACT).subs(subs)) for k in ("f", "lam", "w2")]
+    np.testing.assert_allclose(got, [s.f_next, s.lam_next, s.w2_next], rtol=1e-10)
+
+
+@pytest.mark.parametrize("fmt, marker", [("text", "eta_crit"), ("latex", r"\begin{align*}"), ("python", "def uv_step")])
+def test_derive_other_formats(capsys, fmt, marker):
+    code, out, _ = run_cli(capsys, "derive", "uv", "--format", fmt)
+    assert code == 0 and marker in out
+    if fmt == "python":
+        ns: dict = {}
+        exec(compile(out, "<derived>", "exec"), ns)
+        f1, lam1, w21 = ns["uv_step"](1.0, 2.0, 3.0, 0.5, 0.0, 10.0, 1.0)
+        assert np.isfinite([f1, lam1, w21]).all()
+
+
+def test_run_uv_json(capsys):
+    code, out, _ = run_cli(capsys, "run", "uv", "--width", "200", "--eta-lambda", "3", "--steps", "200",
+                           "--seed", "1", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("phase", "eta", "lam0", "gd", "map", "max_rel_dev"):
+        assert key in data
+    for part in ("gd", "map"):
+        assert set(data[part]) >= {"loss", "lam", "w2"}
+        assert len(data[part]["loss"]) == 201
+    assert data["phase"] == "catapult"
+    assert data["max_rel_dev"] < 1e-9
+
+
+def test_run_divergent_json_has_no_nan(capsys):
+    code, out, _ = run_cli(capsys, "run", "uv", "--width", "100", "--eta-lambda", "6", "--steps", "100",
+                           "--format", "json")
+    assert code == 0
+    assert "NaN" not in out and "Infinity" not in out
+    data = json.loads(out)
+    assert data["phase"] == "divergent" and data["diverged_at"] == len(data["gd"]["loss"])
+
+
+def test_run_text(capsys):
+    code, out, _ = run_cli(capsys, "run", "uv", "--width", "100", "--eta-lambda", "1", "--steps", "50")
+    assert code == 0 and "phase: lazy" in out and "max_rel_dev" in out
+
+
+def test_phases_json_and_plot(capsys, tmp_path):
+    plot = tmp_path / "ph.png"
+    code, out, _ = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "6",
+                           "--num", "120", "--format", "json", "--plot", str(plot))
+    assert code == 0
+    data = json.loads(out)
+    assert len(data["k"]) == len(data["phase"]) == 120
+    assert abs(data["boundaries"]["catapult_onset"] - 2) < 0.02
+    assert abs(data["boundaries"]["divergence"] - 4) < 0.02
+    assert plot.exists() and plot.stat().st_size > 10_000
+
+
+def test_phases_given_state_and_out_of_range_boundary(capsys):
+    code, out, _ = run_cli(capsys, "phases", "uv", "--width", "500", "--f0", "0.5", "--lam0", "2",
+                           "--k-min", "0.1", "--k-max", "1.5", "--num", "10", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["boundaries"] == {"catapult_onset": None, "divergence": None}
+
+
+BAD = [
+    ["run", "uv", "--width", "0", "--eta-lambda", "3", "--steps", "10"],
+    ["run", "uv", "--width", "-5", "--eta-lambda", "3", "--steps", "10"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "0", "--steps", "10"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "-1", "--steps", "10"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "nan", "--steps", "10"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "inf", "--steps", "10"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "0"],
+    ["run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "10", "--y", "nan"],
+    ["run", "uv", "--width", "ten", "--eta-lambda", "3", "--steps", "10"],
+    ["run", "nosuchmodel", "--width", "10"],
+    ["derive", "nosuchmodel"],
+    ["phases", "uv", "--width", "10", "--k-min", "3", "--k-max", "2", "--num", "10"],
+    ["phases", "uv", "--width", "10", "--k-min", "2", "--k-max", "2", "--num", "10"],
+    ["phases", "uv", "--width", "10", "--k-min", "1", "--k-max", "2", "--num", "1"],
+    ["phases", "uv", "--width", "10", "--k-min", "1", "--k-max", "2", "--num", "5", "--f0", "1"],
+    ["phases", "uv", "--width", "10", "--k-min", "1", "--k-max", "2", "--num", "5", "--plot", "x.txt"],
+    ["frobnicate"],
+    [],
+]
+
+
+@pytest.mark.parametrize("argv", BAD, ids=[" ".join(a) or "empty" for a in BAD])
+def test_bad_input_one_line_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("catapult: error:")
+    assert "Traceback" not in err
+
+
+def test_models_lists_uv(capsys):
+    code, out, _ = run_cli(capsys, "models")
+    assert code == 0 and out.startswith("uv")
