@@ -29,9 +29,12 @@ def register_family(family: Family) -> None:
 def _load_families() -> None:
     if FAMILIES:
         return
+    from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
+    from ._two_layer import TwoLayerFamily
     from ._uv import UVFamily
 
-    register_family(UVFamily())
+    for family in (UVFamily(), PureQuadraticFamily(), QuadraticBiasFamily(), TwoLayerFamily()):
+        register_family(family)
 
 
 def _build_parser() -> Parser:

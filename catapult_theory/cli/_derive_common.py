@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 
-def derive_payload(model: str, fmt: str) -> tuple[Any, str]:
+def derive_payload(model: str, fmt: str, subs: Mapping[Any, Any] | None = None) -> tuple[Any, str]:
     """``(json payload, text)`` for ``fmt``; for latex/python the text is the source."""
     from ..symbolic import export_json, export_latex, export_python, export_text, theory
 
     th = theory(model)
-    payload = export_json(th)
+    payload = export_json(th, subs)
     if fmt == "latex":
-        return payload, export_latex(th)
+        return payload, export_latex(th, subs)
     if fmt == "python":
-        return payload, export_python(th)
-    return payload, export_text(th)
+        return payload, export_python(th, subs)
+    return payload, export_text(th, subs)

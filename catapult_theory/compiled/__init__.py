@@ -8,9 +8,11 @@ Nothing numeric is typed a second time.
 
 from ._lambdify import (
     CompiledMap,
+    SpectralMaps,
     compile_expr,
-    update_map,
+    spectral_maps,
     threshold,
+    update_map,
 )
 
-__all__ = ["CompiledMap", "compile_expr", "update_map", "threshold"]
+__all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "spectral_maps", "threshold", "update_map"]

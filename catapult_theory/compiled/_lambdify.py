@@ -93,3 +93,41 @@ def threshold(model: str, name: str) -> Callable[..., np.ndarray]:
     evaluate.__name__ = f"{model}_{name}"
     evaluate.__doc__ = f"{name} = {t.eta} (derived: {t.reason})"
     return evaluate
+
+
+@dataclass(frozen=True)
+class SpectralMaps:
+    """Compiled per-eigencomponent maps of the quadratic models (derived in
+    :mod:`catapult_theory.symbolic._spectral`).
+
+    ``weight_next(c, mu, eta, r, zeta)``, ``contributions(c, mu, zeta) -> (f, lam, w2)``
+    parts of one component, ``feature_next(p, q, phi2, eta, r) -> (p', q')`` and
+    ``feature_contributions(p, q, phi2) -> (f, lam, w2)`` parts of the bias block.
+    """
+
+    weight_next: Callable[..., np.ndarray]
+    contributions: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
+    feature_next: Callable[..., tuple[np.ndarray, np.ndarray]]
+    feature_contributions: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+@lru_cache(maxsize=None)
+def spectral_maps() -> SpectralMaps:
+    """The compiled spectral (reduced) maps, derived once."""
+    from ..symbolic._spectral import c, mu, pf, qf, spectral_formulas
+    from ..symbolic.models.quadratic import phi2, zeta
+
+    sf = spectral_formulas()
+    wn = compile_expr(sf.weight_next, [c, mu, S.eta, S.r, zeta])
+    contrib = sp.lambdify([c, mu, zeta], list(sf.contributions), modules=list(_ALLOWED), cse=True)
+    fnext = sp.lambdify([pf, qf, phi2, S.eta, S.r], list(sf.feature_next), modules=list(_ALLOWED), cse=True)
+    fcontrib = sp.lambdify([pf, qf, phi2], list(sf.feature_contributions), modules=list(_ALLOWED), cse=True)
+
+    def _bcast(fn):
+        def call(*args):
+            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+            return tuple(np.broadcast_to(np.asarray(o, dtype=float), shape) for o in fn(*args))
+
+        return call
+
+    return SpectralMaps(wn, _bcast(contrib), _bcast(fnext), _bcast(fcontrib))

@@ -35,7 +35,9 @@ def gradient_operator_powers(der: Derivation, power: int) -> list[dict]:
         for p, g in der.grads.items():
             acc: MatPoly | None = None
             for word, coeff in g.terms.items():
-                term = A.scale(A._substitute_word(word, names), coeff)
+                # parameters may sit in the coefficient too (closed sub-words)
+                coeff = A.substitute(coeff, current)
+                term = A.scale(A._substitute_word(word, names, g.shape), coeff)
                 acc = term if acc is None else A.add(acc, term)
             nxt[p] = acc if acc is not None else MatPoly(p.shape, {})
         current = nxt
@@ -58,9 +60,12 @@ def operator_relation(der: Derivation) -> sp.Expr | None:
         return None
     equations = [der.named(e) for e in equations]
     sol = sp.solve(equations, c, dict=True)
-    if len(sol) != 1:
+    if len(sol) != 1 or c not in sol[0]:
         return None
     value = sp.simplify(sol[0][c])
+    # every coefficient must vanish, not only the ones solve() used
+    if any(sp.simplify(e.subs(c, value)) != 0 for e in equations):
+        return None
     if der.param_atoms(value):
         return None
     return value

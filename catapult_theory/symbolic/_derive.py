@@ -70,6 +70,9 @@ class SymbolicModel:
     aliases: tuple[tuple[object, sp.Symbol], ...] = ()
     scalars: tuple[sp.Symbol, ...] = ()
     description: str = ""
+    #: further named scalar invariants ``(symbol, 1x1 expression)`` in which
+    #: updates may be written (moments ``m3 = ζ³ θᵀψ³θ``, ...)
+    extra_invariants: tuple[tuple[sp.Symbol, object], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.params:
@@ -105,10 +108,18 @@ class UpdateMap:
     update: Mapping[sp.Symbol, sp.Expr]
     leftover: Mapping[sp.Symbol, tuple[sp.Symbol, ...]]
     leftover_words: Mapping[sp.Symbol, str] = field(default_factory=dict)
+    #: named invariants outside the state that the updates use, with their meaning
+    extra: Mapping[sp.Symbol, str] = field(default_factory=dict)
 
     @property
     def closed(self) -> bool:
-        return not any(self.leftover.values())
+        """True when the state's updates need nothing but the state."""
+        return not any(self.leftover.values()) and not self.uses_extra
+
+    @property
+    def uses_extra(self) -> tuple[sp.Symbol, ...]:
+        used = set().union(*(e.free_symbols for e in self.update.values())) if self.update else set()
+        return tuple(s for s in self.extra if s in used)
 
     def contract(self) -> dict[sp.Symbol, sp.Expr]:
         """The update with ``r`` replaced by ``f − y`` (the exported form,
@@ -143,8 +154,11 @@ class Derivation:
 
     # -------------------------------------------------------------- basics
     def invariants(self) -> dict[sp.Symbol, sp.Expr]:
-        """The default invariants ``f, lam, w2`` as atom expressions."""
-        return {S.f: self.f, S.lam: self.lam, S.w2: self.w2}
+        """The invariants ``f, lam, w2`` and the model's extra ones, as atom expressions."""
+        out = {S.f: self.f, S.lam: self.lam, S.w2: self.w2}
+        for sym, expr in self.model.extra_invariants:
+            out[sym] = self.algebra.scalarize(expr)
+        return out
 
     def next(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` (in atoms) evaluated after one GD step."""
@@ -159,15 +173,22 @@ class Derivation:
         return sp.sympify(expr).xreplace(self.alias)
 
     # -------------------------------------------------------------- closure
-    def express(self, expr: sp.Expr, invariants: Mapping[sp.Symbol, sp.Expr]) -> Expressed:
+    def express(
+        self,
+        expr: sp.Expr,
+        invariants: Mapping[sp.Symbol, sp.Expr],
+        prefer: tuple[sp.Symbol, ...] = (S.w2, S.f, S.lam),
+    ) -> Expressed:
         """Write ``expr`` (in atoms) as a polynomial in the invariants, if possible.
 
         Uses a lex Gröbner basis of the relations ``s − g_s(atoms)`` with the
         parameter atoms ordered first, so that the normal form of ``expr``
         contains parameter atoms exactly when ``expr`` is not a polynomial in
         the invariants (subalgebra membership). Those atoms are the leftover.
+        Invariants in ``prefer`` come last in the order, so that dependent
+        extra invariants are rewritten in them where possible.
         """
-        inv_syms = list(invariants)
+        inv_syms = [s for s in invariants if s not in prefer] + [s for s in prefer if s in invariants]
         relations = [sp.expand(s - self.named(e)) for s, e in invariants.items()]
         target = sp.expand(self.named(expr))
         atoms = set().union(*(self.param_atoms(r) for r in relations), self.param_atoms(target))
@@ -184,17 +205,29 @@ class Derivation:
         leftover = tuple(sorted(self.param_atoms(remainder), key=lambda a: a.name))
         return Expressed(remainder, leftover)
 
-    def update_map(self, invariants: Mapping[sp.Symbol, sp.Expr] | None = None) -> UpdateMap:
-        """The one-step map of the invariants (default ``f, lam, w2``)."""
+    def update_map(
+        self,
+        invariants: Mapping[sp.Symbol, sp.Expr] | None = None,
+        targets: tuple[sp.Symbol, ...] | None = None,
+    ) -> UpdateMap:
+        """The one-step map of ``targets`` (default ``f, lam, w2``), written in
+        ``invariants`` (default: ``f, lam, w2`` and the model's extra ones)."""
         invariants = dict(self.invariants() if invariants is None else invariants)
+        targets = tuple(t for t in (S.STATE if targets is None else targets))
+        # lex order keeps the last generators: when the state is dependent
+        # (lam = K w2 for psi^2 = kappa I) the map is written in lam and f
+        prefer = tuple(sorted(targets, key=lambda t: {S.w2: 0, S.f: 1, S.lam: 2}.get(t, -1)))
         update, leftover, words = {}, {}, {}
-        for s, e in invariants.items():
-            res = self.express(self.next(e), invariants)
-            update[s] = res.expr
+        for s in targets:
+            # the increment, not the new value: it is what the theory states
+            # (Δw2 = η r (η lam r − 4 f)) and it needs fewer invariants
+            res = self.express(self.next(invariants[s]) - invariants[s], invariants, prefer=prefer)
+            update[s] = s + res.expr
             leftover[s] = res.leftover
             for a in res.leftover:
                 words[a] = self.algebra.words_with(a)
-        return UpdateMap(self.model.name, tuple(invariants), update, leftover, words)
+        extra = {s: self.algebra.words_with_expr(e) for s, e in invariants.items() if s not in targets}
+        return UpdateMap(self.model.name, targets, update, leftover, words, extra)
 
     # -------------------------------------------------------------- lemma
     def euler_residual(self) -> sp.Expr:

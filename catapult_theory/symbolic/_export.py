@@ -9,7 +9,7 @@ n, x2`` plus the model's own scalars), ``thresholds`` (``eta_crit``,
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -35,16 +35,32 @@ def _contract(th: ModelTheory) -> dict[sp.Symbol, sp.Expr]:
     return {s: e.xreplace(names) for s, e in th.update.contract().items()}
 
 
-def to_json(th: ModelTheory) -> dict[str, Any]:
+def _sub(e: sp.Expr, subs: Mapping[sp.Symbol, Any]) -> sp.Expr:
+    return sp.simplify(e.subs(subs)) if subs else e
+
+
+def _bound_specs(th: ModelTheory):
+    from ._catalog import bounds
+
+    try:
+        return bounds(th.model.name)
+    except ValueError:
+        return {}
+
+
+def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dict[str, Any]:
+    """The contract form; ``subs`` fixes model scalars (``{a: 0.5}``)."""
+    subs = dict(subs or {})
     names = _leftover_names(th)
     out: dict[str, Any] = {
         "model": th.model.name,
         "description": th.model.description,
         "state": [s.name for s in th.update.state],
-        "update": {s.name: sp.sstr(e) for s, e in _contract(th).items()},
+        "update": {s.name: sp.sstr(_sub(e, subs)) for s, e in _contract(th).items()},
         "closed": th.update.closed,
+        "extra": {s.name: meaning for s, meaning in th.update.extra.items() if s in th.update.uses_extra},
         "leftover": {str(q): th.update.leftover_words[a] for a, q in names.items()},
-        "thresholds": {name: sp.sstr(t.eta) for name, t in th.thresholds.items()},
+        "thresholds": {name: sp.sstr(_sub(t.eta, subs)) for name, t in th.thresholds.items()},
         "lemma": {
             "homogeneous_degree_2": th.homogeneous,
             "euler_residual": sp.sstr(th.euler_residual),
@@ -52,8 +68,15 @@ def to_json(th: ModelTheory) -> dict[str, Any]:
             "weight_norm_identity_residual": sp.sstr(th.weight_norm_residual),
         },
     }
-    if th.K is not None:
-        out["bounds"] = {"K": sp.sstr(th.K), "k_max": sp.sstr(th.window)}
+    specs = _bound_specs(th)
+    if specs:
+        out["bounds"] = {}
+        for name, spec in specs.items():
+            j = spec.to_json()
+            j["K"], j["k_max"] = sp.sstr(_sub(spec.K, subs)), sp.sstr(_sub(spec.k_max, subs))
+            out["bounds"][name] = j
+    if subs:
+        out["fixed"] = {str(k): float(v) for k, v in subs.items()}
     return out
 
 
@@ -62,17 +85,22 @@ def _fmt_increment(s: sp.Symbol, inc: sp.Expr) -> str:
     return f"{s.name}' = {s.name} + {body}" if not body.startswith("-") else f"{s.name}' = {s.name} - {body[1:]}"
 
 
-def to_text(th: ModelTheory) -> str:
+def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    subs = dict(subs or {})
     um = th.update
     names = _leftover_names(th)
-    lines = [f"{th.model.name}: {th.model.description}", "", "one GD step on 1/2 r^2, r = f - y:"]
+    fixed = ", ".join(f"{k} = {v}" for k, v in subs.items())
+    lines = [f"{th.model.name}: {th.model.description}" + (f" [{fixed}]" if fixed else ""), "",
+             "one GD step on 1/2 r^2, r = f - y:"]
     for s, inc in um.increments().items():
-        lines.append("  " + _fmt_increment(s, inc.xreplace(names)))
+        lines.append("  " + _fmt_increment(s, _sub(inc.xreplace(names), subs)))
     state = ", ".join(s.name for s in um.state)
     if um.closed:
         lines.append(f"closed in ({state}): yes")
     else:
-        lines.append(f"closed in ({state}): no; leftover terms:")
+        lines.append(f"closed in ({state}): no; it also needs")
+        for e in um.uses_extra:
+            lines.append(f"  {e} = {um.extra[e]}")
         for a, q in names.items():
             lines.append(f"  {q} = {um.leftover_words[a]}")
     lines += [
@@ -86,10 +114,18 @@ def to_text(th: ModelTheory) -> str:
         lines.append("")
         lines.append("thresholds:")
         for name, t in th.thresholds.items():
-            lines.append(f"  {name} = {sp.sstr(t.eta)}    [{t.reason}: {sp.sstr(t.solved_from)}]")
-    if th.K is not None:
-        lines += ["", f"lam <= K w2 with K = {sp.sstr(th.K)} (from Psi^3 = K Psi)",
-                  f"proven catapult window (y = 0): 2 < k < {sp.sstr(th.window)}  (state at initialisation)"]
+            lines.append(f"  {name} = {sp.sstr(_sub(t.eta, subs))}    [{t.reason}: {sp.sstr(t.solved_from)}]")
+    specs = _bound_specs(th)
+    if specs:
+        lines += ["", "bounds on the catapult window (k = eta lam0 < k_max; state symbols at initialisation):"]
+        for name, spec in specs.items():
+            kind = "rigorous" if spec.rigorous else "NOT rigorous"
+            lines.append(f"  {name} ({kind}): lam <= K {spec.norm}, K = {sp.sstr(_sub(spec.K, subs))}; "
+                         f"k_max = {sp.sstr(_sub(spec.k_max, subs))}")
+            for step in spec.rests_on:
+                lines.append(f"      - {step}")
+            if spec.note:
+                lines.append(f"      note: {spec.note}")
     return "\n".join(lines)
 
 
@@ -97,11 +133,12 @@ def _latex(e: sp.Expr) -> str:
     return sp.latex(e, symbol_names=_LATEX_NAMES)
 
 
-def to_latex(th: ModelTheory) -> str:
+def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    subs = dict(subs or {})
     names = _leftover_names(th)
     rows = []
     for s, inc in th.update.increments().items():
-        rows.append(rf"{_latex(s)}' &= {_latex(s)} + {_latex(inc.xreplace(names))}")
+        rows.append(rf"{_latex(s)}' &= {_latex(s)} + {_latex(_sub(inc.xreplace(names), subs))}")
     out = [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
     if names:
         out.append(r"\begin{align*}")
@@ -109,11 +146,13 @@ def to_latex(th: ModelTheory) -> str:
         out.append(r"\end{align*}")
     if th.thresholds:
         out.append(r"\begin{align*}")
-        out.append(" \\\\\n".join(rf"\eta_{{\mathrm{{{n.split('_')[1]}}}}} &= {_latex(t.eta)}"
+        out.append(" \\\\\n".join(rf"\eta_{{\mathrm{{{n.split('_')[1]}}}}} &= {_latex(_sub(t.eta, subs))}"
                                   for n, t in th.thresholds.items()))
         out.append(r"\end{align*}")
-    if th.K is not None:
-        out.append(rf"$\lambda \le K w_2,\quad K = {_latex(th.K)},\quad k_{{\max}} = {_latex(th.window)}$")
+    for name, spec in _bound_specs(th).items():
+        out.append(rf"% {name} bound ({'rigorous' if spec.rigorous else 'heuristic'})")
+        out.append(rf"$\lambda \le K\,{spec.norm},\quad K = {_latex(_sub(spec.K, subs))},\quad "
+                   rf"k_{{\max}}^{{\mathrm{{{name}}}}} = {_latex(_sub(spec.k_max, subs))}$")
     return "\n".join(out)
 
 
@@ -122,10 +161,11 @@ def _identifier(name: str) -> str:
     return ident if ident.isidentifier() else "m_" + ident
 
 
-def to_python(th: ModelTheory) -> str:
+def to_python(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
     """Python source of the update map and thresholds (NumPy, vectorised)."""
+    subs = dict(subs or {})
     printer = NumPyPrinter({"fully_qualified_modules": True})
-    contract = _contract(th)
+    contract = {s: _sub(e, subs) for s, e in _contract(th).items()}
     state = [s.name for s in th.update.state]
     free = set().union(*(e.free_symbols for e in contract.values())) - set(th.update.state)
     params = ["eta", "y"] + sorted(str(s) for s in free if s.name not in ("eta", "y"))
@@ -143,7 +183,8 @@ def to_python(th: ModelTheory) -> str:
         lines.append(f"    {s.name}_next = {printer.doprint(e)}")
     lines.append(f"    return {', '.join(s + '_next' for s in state)}")
     for tname, t in th.thresholds.items():
-        targs = ", ".join(sorted(str(s) for s in t.eta.free_symbols))
+        teta = _sub(t.eta, subs)
+        targs = ", ".join(sorted(str(s) for s in teta.free_symbols))
         lines += ["", "", f"def {name}_{tname}({targs}):", f'    """{t.reason}."""',
-                  f"    return {printer.doprint(t.eta)}"]
+                  f"    return {printer.doprint(teta)}"]
     return "\n".join(lines) + "\n"

@@ -13,11 +13,18 @@ from ._bounds import operator_relation, window_k
 from ._derive import Derivation, SymbolicModel, UpdateMap
 from ._thresholds import Threshold, divergence_threshold, onset_threshold
 from .models import uv_model
+from .models.quadratic import pure_quadratic_model, quadratic_bias_model
+from .models.two_layer import two_layer_model
 
 __all__ = ["ModelTheory", "theory", "MODELS", "register"]
 
 #: model name -> builder of its SymbolicModel
-MODELS: dict[str, Callable[[], SymbolicModel]] = {"uv": uv_model}
+MODELS: dict[str, Callable[[], SymbolicModel]] = {
+    "uv": uv_model,
+    "pure-quadratic": pure_quadratic_model,
+    "quadratic-bias": quadratic_bias_model,
+    "two-layer": two_layer_model,
+}
 
 
 def register(name: str, builder: Callable[[], SymbolicModel]) -> None:
@@ -57,10 +64,8 @@ def theory(name: str) -> ModelTheory:
     model = builder()
     der = Derivation(model)
     umap = der.update_map()
-    thresholds = {}
-    if umap.closed or not umap.leftover.get(S.f):
-        thresholds["eta_crit"] = onset_threshold(umap)
-    if not umap.leftover.get(S.w2):
+    thresholds = {"eta_crit": onset_threshold(umap)}
+    if not umap.leftover.get(S.w2) and not (umap.update[S.w2].free_symbols & set(umap.uses_extra)):
         thresholds["eta_max"] = divergence_threshold(umap)
     K = operator_relation(der)
     window = window_k(thresholds["eta_max"].eta, K) if K is not None and "eta_max" in thresholds else None

@@ -48,7 +48,18 @@ def _positive_root(eq: sp.Expr) -> sp.Expr:
 
 
 def onset_threshold(umap: UpdateMap) -> Threshold:
-    """``eta`` at which a multiplier of the map linearised at ``f = y`` is −1."""
+    """``eta`` at which a multiplier of the map linearised at ``f = y`` is −1.
+
+    Every increment of a GD step is proportional to ``r`` (checked), so at
+    ``r = 0`` the Jacobian is the identity plus a rank-one column in ``f``:
+    quantities outside the state (leftover atoms, extra invariants) only
+    enter as constants, and the multipliers are those of the state's
+    Jacobian with them held fixed.
+    """
+    incs = umap.increments()
+    for s, inc in incs.items():
+        if sp.simplify(inc.subs(S.r, 0)) != 0:
+            raise ValueError(f"increment of {s} does not vanish at r = 0: {inc}")
     contract = umap.contract()
     state = list(umap.state)
     F = sp.Matrix([contract[s] for s in state])
@@ -58,6 +69,8 @@ def onset_threshold(umap: UpdateMap) -> Threshold:
     if len(multipliers) != 1:
         raise ValueError(f"expected one eta-dependent multiplier, found {multipliers}")
     (mult,) = multipliers
+    if mult.free_symbols - set(S.CONTRACT.values()):
+        raise ValueError(f"the multiplier {mult} depends on more than the state")
     return Threshold(
         "eta_crit",
         _positive_root(mult + 1),

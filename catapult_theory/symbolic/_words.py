@@ -141,19 +141,33 @@ class Algebra:
         self._atom_words: dict[sp.Symbol, tuple[str, Word]] = {}
         self.rules: list[Rule] = []
         for lhs, rhs in rules:
-            lhs_poly = self._raw(lhs)
-            if len(lhs_poly.terms) != 1:
-                raise ValueError(f"rule left-hand side must be a single word: {lhs}")
-            ((word, coeff),) = lhs_poly.terms.items()
-            if coeff != 1:
-                raise ValueError(f"rule left-hand side must have coefficient 1: {lhs}")
+            word = self._lhs_word(lhs)
             rhs_poly = self._raw(rhs)
             if any(len(w) >= len(word) for w in rhs_poly.terms):
                 raise ValueError(f"rule {lhs} -> {rhs} does not shorten words")
             self.rules.append(Rule(word, rhs_poly))
-            tword = _transpose_word(word)
+            tword = self.transpose_word(word)
             if tword != word:
                 self.rules.append(Rule(tword, self.transpose(rhs_poly)))
+
+    def _lhs_word(self, lhs) -> Word:
+        """The word of a rule's left-hand side: a product of (transposed) symbols."""
+        args = lhs.args if isinstance(lhs, MatMul) else (lhs,)
+        flat = []
+        for a in args:
+            if isinstance(a, MatPow) and a.args[1].is_Integer and a.args[1] > 0:
+                flat.extend([a.args[0]] * int(a.args[1]))
+            else:
+                flat.append(a)
+        word = []
+        for a in flat:
+            if isinstance(a, MatrixSymbol):
+                word.append(self.factor(a))
+            elif isinstance(a, Transpose) and isinstance(a.arg, MatrixSymbol):
+                word.append(self.factor(a.arg, transposed=True))
+            else:
+                raise ValueError(f"rule left-hand side must be a product of matrix symbols: {lhs}")
+        return tuple(word)
 
     # ------------------------------------------------------------------ factors
     def factor(self, sym: MatrixSymbol, transposed: bool = False) -> Factor:
@@ -379,7 +393,9 @@ class Algebra:
         for i in range(k):  # a boundary of dimension 1 opens the cycle
             if _is_one(word[i].shape[1]):
                 rotated = word[i + 1:] + word[:i + 1]
-                return self._scalar_word(rotated)
+                # rules may apply across the old cut; the result is 1x1 (scalars)
+                return sp.expand(sum((c * self._scalar_word(w) for w, c in self._rewrite(rotated).items()),
+                                     sp.S.Zero))
         # apply rules across the cyclic boundary
         for i in range(k):
             rotated = word[i:] + word[:i]
@@ -466,7 +482,11 @@ class Algebra:
                 reps[atom] = self.trace(self._substitute_word(word, names))
         return sp.expand(sp.sympify(scalar_expr).xreplace(reps))
 
-    def _substitute_word(self, word: Word, names: Mapping[str, MatPoly]) -> MatPoly:
+    def _substitute_word(self, word: Word, names: Mapping[str, MatPoly], shape=None) -> MatPoly:
+        if not word:
+            if shape is None:
+                raise ValueError("an empty word needs its shape")
+            return MatPoly(shape, {(): sp.S.One})
         out: MatPoly | None = None
         for f in word:
             if f.name in names:
@@ -493,6 +513,11 @@ class Algebra:
         kind, word = self._atom_words[atom]
         body = " ".join(str(f) for f in word)
         return f"tr({body})" if kind == "trace" else body
+
+    def words_with_expr(self, expr: sp.Expr) -> str:
+        """A readable form of an expression in atoms (atoms shown as words)."""
+        reps = {a: sp.Symbol(self.words_with(a)) for a in self.atoms_of(expr)}
+        return sp.sstr(sp.sympify(expr).xreplace(reps))
 
     def atom_latex(self, atom: sp.Symbol) -> str:
         kind, word = self._atom_words[atom]

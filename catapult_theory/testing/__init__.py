@@ -19,11 +19,21 @@ search budget finds none (which is evidence, not proof).
 from __future__ import annotations
 
 from ._claims import Claim, Counterexample, falsify, assert_holds
+from ._quadratic import QuadraticProblem, QuadraticStep, quadratic_gd_step, quadratic_problems
+from ._two_layer import TwoLayerProblem, TwoLayerStep, two_layer_gd_step, two_layer_problems
 from ._uv import UVProblem, UVStep, uv_gd_step, uv_problems
 
 __all__ = [
     "Claim",
     "Counterexample",
+    "QuadraticProblem",
+    "QuadraticStep",
+    "TwoLayerProblem",
+    "TwoLayerStep",
+    "quadratic_gd_step",
+    "quadratic_problems",
+    "two_layer_gd_step",
+    "two_layer_problems",
     "UVProblem",
     "UVStep",
     "assert_holds",
