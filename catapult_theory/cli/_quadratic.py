@@ -5,20 +5,156 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import Family
+from ._common import (
+    CLIError,
+    Family,
+    fmt,
+    k_grid,
+    nonneg_int,
+    phase_segments,
+    plot_path,
+    positive_float,
+    positive_int,
+)
 from ._derive_common import derive_payload
 
 __all__ = ["PureQuadraticFamily", "QuadraticBiasFamily"]
+
+ACTS = ("identity", "tanh", "relu", "leaky_relu")
+
+
+def _even_rank(text: str) -> int:
+    v = positive_int(text)
+    if v % 2:
+        raise argparse.ArgumentTypeError(f"the rank must be even (eigenvalues come in +-mu pairs), got {v}")
+    return v
 
 
 class PureQuadraticFamily(Family):
     name = "pure-quadratic"
     help = "pure quadratic model f = (zeta/2) theta^T psi(x) theta"
+    default_features = 0
 
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
         return derive_payload(self.name, args.format)
+
+    # ------------------------------------------------------------- shared arguments
+    def _model_args(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rank", type=_even_rank, required=True, metavar="M", help="rank m (even)")
+        p.add_argument("--features", type=nonneg_int, default=None, metavar="P",
+                       help="number of linear features p (quadratic-bias only; default 10)")
+        p.add_argument("--seed", type=nonneg_int, default=0, help="seed of features, data and init (default 0)")
+        p.add_argument("--mu-dist", default="uniform:1:2", metavar="DIST",
+                       help="distribution of the mu_i: uniform:A:B (0 < A <= B) or normal:M:S "
+                            "(truncated to mu > 0) (default uniform:1:2)")
+        p.add_argument("--act", choices=ACTS, default="identity", help="activation g of psi (default identity)")
+        p.add_argument("--data", default="toy", metavar="SPEC",
+                       help="toy (x = 1, y = 0) or random:B:D (teacher-student, with a test set) (default toy)")
+        p.add_argument("--test-size", type=nonneg_int, default=512, help="test points for random data (default 512)")
+        p.add_argument("--mask", type=nonneg_int, default=0, metavar="N",
+                       help="teacher coordinates of theta_psi set to zero (masked features, default 0)")
+
+    def _setup(self, args: argparse.Namespace):
+        from ..experiments._quadratic import quadratic_setup
+
+        if self.name == "pure-quadratic" and args.features not in (None, 0):
+            raise CLIError("--features applies to quadratic-bias only")
+        feats = self.default_features if args.features is None else args.features
+        if self.name == "quadratic-bias" and feats < 1:
+            raise CLIError("quadratic-bias needs --features >= 1")
+        if args.mask > args.rank:
+            raise CLIError(f"--mask ({args.mask}) exceeds the rank ({args.rank})")
+        return quadratic_setup(self.name, args.rank, features_=feats, mu=args.mu_dist, activation=args.act,
+                               data=args.data, seed=args.seed, test_size=args.test_size, mask_psi=args.mask)
+
+    def _describe(self, setup) -> str:
+        st = setup.settings
+        feat = f", features {st['features']}" if self.name == "quadratic-bias" else ""
+        return (f"{self.name}: rank {st['rank']}{feat}, mu ~ {st['mu']}, g = {st['activation']}, data {st['data']} "
+                f"(B = {st['B']}, d = {st['d']}, test {st['test_size']}), seed {st['seed']}")
+
+    def _bounds_text(self, bounds: dict[str, float], rigorous: dict[str, bool]) -> list[str]:
+        return [f"  {name:10s} k_max = {fmt(v)}{'' if rigorous.get(name, True) else '   (not rigorous)'}"
+                for name, v in bounds.items()]
+
+    # ------------------------------------------------------------- run
+    def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        self._model_args(p)
+        p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K", help="k = eta * lam0")
+        p.add_argument("--steps", type=positive_int, required=True, help="GD steps")
+
+    def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        from ..experiments._quadratic import rigorous, run_quadratic
+
+        setup = self._setup(args)
+        res = run_quadratic(setup, args.eta_lambda, args.steps)
+        payload = res.to_dict()
+        gd = res.gd
+        lines = [
+            self._describe(setup),
+            f"k = eta*lam0 = {fmt(res.k)}   eta = {fmt(res.eta)}   lam0 = {fmt(res.lam0)}   w2_0 = {fmt(res.w2_0)}"
+            f"   steps = {args.steps}",
+            f"phase: {res.phase} (GD)"
+            + (f", {res.settings['reduced_phase']} (exact spectral engine)" if res.reference is not None else ""),
+            f"peak loss {fmt(float(gd.peak_loss()))}, final loss {fmt(float(gd.final('loss')))}, "
+            f"final eta*lam {fmt(float(res.eta * gd.final('lam')))}, final w2/w2_0 {fmt(float(gd.final('w2') / res.w2_0))}",
+        ]
+        if "test_loss" in gd.extra:
+            lines.append(f"final test loss {fmt(float(gd.final('test_loss')))}")
+        if res.diverged_at is not None:
+            lines.append(f"diverged at step {res.diverged_at}")
+        if res.max_rel_dev is not None:
+            lines.append(f"max_rel_dev (GD vs exact spectral engine) = {res.max_rel_dev:.3e}")
+        lines.append("predicted k_max (bounds):")
+        lines += self._bounds_text(dict(res.bounds), rigorous(self.name))
+        return payload, "\n".join(lines)
+
+    # ------------------------------------------------------------- phases
+    def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        self._model_args(p)
+        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
+        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
+        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        p.add_argument("--steps", type=positive_int, default=2000, help="steps per k (default 2000)")
+        p.add_argument("--engine", choices=("auto", "reduced", "gd"), default="auto",
+                       help="auto: exact spectral engine for one datum, GD otherwise")
+        p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
+
+    def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        from ..experiments._quadratic import rigorous, sweep_quadratic
+
+        k = k_grid(args.k_min, args.k_max, args.num)
+        setup = self._setup(args)
+        sweep = sweep_quadratic(setup, k, steps=args.steps, engine=args.engine)
+        payload = sweep.to_dict()
+        if args.plot:
+            from ..report import plot_phase_diagram
+
+            panels = ("lam_eta", "w2_ratio", "train_loss", "test_loss")
+            plot_phase_diagram(sweep, args.plot, panels=panels, title=self._describe(setup))
+            payload["plot"] = str(args.plot)
+        b = sweep.boundaries
+        lines = [
+            self._describe(setup),
+            f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; engine: {sweep.settings['engine']}; "
+            f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), {args.steps} steps",
+            f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
+            "predicted k_max (bounds), and measured divergence / k_max:",
+        ]
+        rig = rigorous(self.name)
+        for name, v in sweep.bounds.items():
+            ratio = v / b["divergence"] if b["divergence"] else None
+            lines.append(f"  {name:10s} k_max = {fmt(v)}   tightness {fmt(ratio, 4)}"
+                         f"{'' if rig.get(name, True) else '   (not rigorous)'}")
+        lines.append("phases along k:")
+        for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
+            lines.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")
+        if args.plot:
+            lines.append(f"phase diagram written to {args.plot}")
+        return payload, "\n".join(lines)
 
 
 class QuadraticBiasFamily(PureQuadraticFamily):
     name = "quadratic-bias"
     help = "quadratic model with bias f = theta_phi.phi(x) + (zeta/2) theta_psi^T psi(x) theta_psi"
+    default_features = 10

@@ -47,7 +47,7 @@ class CompiledMap:
     def __call__(self, *args: np.ndarray) -> tuple[np.ndarray, ...]:
         out = self.step(*args)
         shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-        return tuple(np.broadcast_to(np.asarray(o, dtype=float), shape) for o in out)
+        return tuple(np.array(np.broadcast_to(np.asarray(o, dtype=float), shape)) for o in out)
 
 
 def _map_params(model: str) -> tuple[sp.Symbol, ...]:
@@ -126,7 +126,7 @@ def spectral_maps() -> SpectralMaps:
     def _bcast(fn):
         def call(*args):
             shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-            return tuple(np.broadcast_to(np.asarray(o, dtype=float), shape) for o in fn(*args))
+            return tuple(np.array(np.broadcast_to(np.asarray(o, dtype=float), shape)) for o in fn(*args))
 
         return call
 

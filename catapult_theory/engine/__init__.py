@@ -1,10 +1,48 @@
 """Numeric engine: exact reduced maps, full-parameter GD, phase labels."""
 
 from ._maps import iterate_map
+from ._quadratic import (
+    NTK,
+    NTKSolver,
+    QuadraticModel,
+    QuadraticParams,
+    QuadraticSpec,
+    SpectralState,
+    features,
+    merge_eigenvalues,
+    meta_features,
+    ntk,
+    parse_distribution,
+    quadratic_gradient,
+    quadratic_init,
+    quadratic_model,
+    quadratic_output,
+    spectral_state,
+    train_quadratic,
+    train_spectral,
+)
 from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify
 from ._uv import UVState, train_uv, uv_init, uv_observables
 
 __all__ = [
+    "NTK",
+    "NTKSolver",
+    "QuadraticModel",
+    "QuadraticParams",
+    "QuadraticSpec",
+    "SpectralState",
+    "features",
+    "merge_eigenvalues",
+    "meta_features",
+    "ntk",
+    "parse_distribution",
+    "quadratic_gradient",
+    "quadratic_init",
+    "quadratic_model",
+    "quadratic_output",
+    "spectral_state",
+    "train_quadratic",
+    "train_spectral",
     "Phase",
     "PhaseCriteria",
     "Trajectory",

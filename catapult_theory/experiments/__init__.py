@@ -1,10 +1,20 @@
 """Experiments: runs, sweeps, phase boundaries and the study's figures."""
 
 from ._boundaries import first_transition, refine_boundaries, refine_boundary
+from ._quadratic import QuadraticSetup, quadratic_bounds, quadratic_setup, run_quadratic, sweep_quadratic
+from ._quadratic_data import QuadraticData, quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
 from ._uv import UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_window
 
 __all__ = [
+    "QuadraticData",
+    "QuadraticSetup",
+    "quadratic_bounds",
+    "quadratic_data",
+    "quadratic_setup",
+    "run_quadratic",
+    "sweep_quadratic",
+    "teacher_params",
     "PhaseSweep",
     "RunResult",
     "UVSetup",

@@ -1,0 +1,249 @@
+"""Quadratic-model experiments: setups, predicted bounds, runs and phase sweeps.
+
+One datum (``toy``) runs full-parameter GD beside the exact spectral engine;
+phase sweeps on one datum use the spectral engine (exact, checked against GD
+to ~1e-15), on many data full-parameter GD batched over learning rates.
+Every bound is the symbolic catalogue's ``k_max`` evaluated on the concrete
+initial state (spectral constants by ``numpy.linalg.eigvalsh``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..compiled import compile_expr
+from ..engine import PhaseCriteria, Trajectory, classify
+from ..engine._quadratic import (
+    QuadraticModel,
+    QuadraticParams,
+    QuadraticSpec,
+    features,
+    meta_features,
+    ntk,
+    quadratic_init,
+    quadratic_model,
+    quadratic_output,
+    spectral_state,
+    train_quadratic,
+    train_spectral,
+)
+from ..symbolic._catalog import bounds as bound_specs
+from ._boundaries import first_transition, refine_boundary
+from ._quadratic_data import QuadraticData, quadratic_data
+from ._results import PhaseSweep, RunResult, max_rel_dev
+
+__all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic"]
+
+_FAMILY = {"pure-quadratic": "pure", "quadratic-bias": "bias"}
+
+
+@dataclass(frozen=True, eq=False)
+class QuadraticSetup:
+    """A concrete model, data set and initial parameters, with the initial state."""
+
+    name: str
+    model: QuadraticModel
+    data: QuadraticData
+    init: QuadraticParams
+    f0: np.ndarray
+    lam0: float
+    w2_0: float
+    settings: dict
+
+    @property
+    def single_datum(self) -> bool:
+        return self.data.B == 1
+
+
+def quadratic_setup(
+    name: str,
+    rank: int,
+    *,
+    features_: int = 0,
+    mu: str = "uniform:1:2",
+    activation: str = "identity",
+    data: str = "toy",
+    seed: int = 0,
+    test_size: int = 512,
+    mask_psi: int = 0,
+    mask_phi: int = 0,
+) -> QuadraticSetup:
+    """Build model (``name`` = ``pure-quadratic`` or ``quadratic-bias``), data and init."""
+    if name not in _FAMILY:
+        raise ValueError(f"unknown quadratic model {name!r}; use {', '.join(_FAMILY)}")
+    if data.startswith("random:"):
+        parts = data.split(":")
+        d = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) > 0 else None
+        if d is None:
+            quadratic_data(data)  # raises the one-line error naming the accepted forms
+    else:
+        d = 1
+    spec = QuadraticSpec(rank=rank, d=d, family=_FAMILY[name], features=features_, mu=mu,
+                         activation=activation, seed=seed)
+    model = quadratic_model(spec)
+    ds = quadratic_data(data, model, test_size=test_size, mask_psi=mask_psi, mask_phi=mask_phi, seed=seed)
+    if ds.d != model.d:
+        raise ValueError(f"data dimension {ds.d} does not match the model's {model.d}")
+    init = quadratic_init(model, seed)
+    f0 = quadratic_output(model, init, ds.X)
+    lam0 = float(ntk(model, init, ds.X).lam)
+    settings = {"model": name, "rank": rank, "features": features_, "mu": mu, "activation": activation,
+                "data": data, "seed": seed, "B": ds.B, "d": ds.d,
+                "test_size": 0 if ds.X_test is None else len(ds.X_test), "mask_psi": mask_psi, "mask_phi": mask_phi}
+    return QuadraticSetup(name, model, ds, init, f0, lam0, float(init.w2), settings)
+
+
+@lru_cache(maxsize=None)
+def _compiled_bound(model: str, name: str):
+    spec = bound_specs(model)[name]
+    args = sorted(spec.k_max.free_symbols, key=str)
+    return compile_expr(spec.k_max, args), tuple(a.name for a in args), spec
+
+
+def _evaluate(model: str, name: str, values: dict[str, float]) -> float:
+    fn, names, _ = _compiled_bound(model, name)
+    return float(fn(*(values[a] for a in names)))
+
+
+def quadratic_bounds(setup: QuadraticSetup) -> dict[str, float]:
+    """Predicted ``k_max`` of every applicable bound, for this initial state.
+
+    One datum: ``single`` (pure) or ``feature`` and ``naive`` (bias). Many
+    data (pure): ``omega`` and ``effective`` (heuristic). The spectral
+    constants are computed here from the concrete ``ψ(x_a)``.
+    """
+    m = setup.model
+    X = setup.data.X
+    psi = meta_features(m, X)
+    vals = {"lam": setup.lam0, "w2": setup.w2_0, "zeta": m.zeta, "B": float(setup.data.B)}
+    out: dict[str, float] = {}
+    if setup.name == "pure-quadratic":
+        if setup.single_datum:
+            vals["Lpsi2"] = float(np.max(np.linalg.eigvalsh(psi[0]) ** 2))
+            out["single"] = _evaluate("pure-quadratic", "single", vals)
+        else:
+            vals["LOmega"] = float(np.linalg.eigvalsh(np.einsum("aij,ajk->ik", psi, psi))[-1])
+            out["omega"] = _evaluate("pure-quadratic", "omega", vals)
+            e = ntk(m, setup.init, X).vec
+            psi_eff = np.einsum("a,aij->ij", e, psi) / np.sqrt(setup.data.B)
+            vals["Leff2"] = float(np.max(np.linalg.eigvalsh(psi_eff) ** 2))
+            out["effective"] = _evaluate("pure-quadratic", "effective", vals)
+    else:
+        if setup.single_datum:
+            phi = features(m, X)[0]
+            phi2 = float(phi @ phi)
+            p = float(setup.init.theta_phi @ phi)
+            vals.update(Lpsi2=float(np.max(np.linalg.eigvalsh(psi[0]) ** 2)), phi2=phi2,
+                        Q=setup.w2_0 + p**2 / phi2)
+            out["feature"] = _evaluate("quadratic-bias", "feature", vals)
+        out["naive"] = _evaluate("quadratic-bias", "naive", vals)
+    return out
+
+
+def rigorous(model: str) -> dict[str, bool]:
+    return {name: spec.rigorous for name, spec in bound_specs(model).items()}
+
+
+def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1):
+    d = setup.data
+    test = (d.X_test, d.y_test) if d.X_test is not None else None
+    return train_quadratic(setup.model, setup.init, d.X, d.y, eta, steps, test=test, test_every=test_every,
+                           criteria=criteria)
+
+
+def _reduced(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria) -> Trajectory:
+    st = spectral_state(setup.model, setup.init, setup.data.X[0])
+    return train_spectral(st, eta, steps, y=float(setup.data.y[0]), criteria=criteria)
+
+
+def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
+                  criteria: PhaseCriteria = PhaseCriteria()) -> RunResult:
+    """Full-parameter GD at ``η = k / lam0`` and, for one datum, the exact spectral engine."""
+    eta = k / setup.lam0
+    gd = _gd(setup, np.asarray(eta), steps, criteria)
+    ref = _reduced(setup, np.asarray(eta), steps, criteria) if setup.single_datum else None
+    series = ("loss", "lam", "w2") + (("test_loss",) if "test_loss" in gd.extra else ())
+    return RunResult(
+        model=setup.name,
+        phase=str(classify(gd, criteria)),
+        eta=float(eta),
+        k=float(k),
+        lam0=setup.lam0,
+        w2_0=setup.w2_0,
+        gd=gd,
+        reference=ref,
+        reference_name="reduced",
+        max_rel_dev=max_rel_dev(gd, ref) if ref is not None else None,
+        settings={**setup.settings, "steps": steps,
+                  **({"reduced_phase": str(classify(ref, criteria))} if ref is not None else {})},
+        bounds=quadratic_bounds(setup),
+        series=series,
+    )
+
+
+def _rose_or_diverged(traj: Trajectory, criteria: PhaseCriteria) -> np.ndarray:
+    return (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
+
+
+def sweep_quadratic(
+    setup: QuadraticSetup,
+    k: np.ndarray,
+    steps: int = 2000,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    tol: float = 1e-4,
+    engine: str = "auto",
+) -> PhaseSweep:
+    """Phases on a grid of ``k``; boundaries refined by multisection on the same engine.
+
+    ``engine``: ``"reduced"`` (one datum only), ``"gd"`` or ``"auto"`` (reduced
+    for one datum, GD otherwise).
+    """
+    k = np.asarray(k, dtype=float)
+    if engine == "auto":
+        engine = "reduced" if setup.single_datum else "gd"
+    if engine == "reduced" and not setup.single_datum:
+        raise ValueError("the reduced (spectral) engine is exact for one datum only")
+
+    def run(ks: np.ndarray, test_every: int) -> Trajectory:
+        eta = ks / setup.lam0
+        if engine == "reduced":
+            return _reduced(setup, eta, steps, criteria)
+        return _gd(setup, eta, steps, criteria, test_every=test_every)
+
+    traj = run(k, test_every=steps)
+    phase = classify(traj, criteria)
+    boundaries: dict[str, float | None] = {}
+    for name, flags, pred in (
+        ("catapult_onset", _rose_or_diverged(traj, criteria),
+         lambda ks: _rose_or_diverged(run(ks, steps), criteria)),
+        ("divergence", traj.diverged_at >= 0, lambda ks: run(ks, steps).diverged_at >= 0),
+    ):
+        bracket = first_transition(k, flags)
+        boundaries[name] = None if bracket is None else refine_boundary(pred, bracket, tol=tol)
+    div = traj.diverged_at >= 0
+    eta = k / setup.lam0
+    final = {
+        "lam_eta": np.where(div, np.nan, eta * traj.final("lam")),
+        "w2_ratio": np.where(div, np.nan, traj.final("w2") / setup.w2_0),
+        "peak_loss": np.where(div, np.nan, traj.peak_loss()),
+        "train_loss": np.where(div, np.nan, traj.final("loss")),
+    }
+    if "test_loss" in traj.extra:
+        final["test_loss"] = np.where(div, np.nan, traj.final("test_loss"))
+    b = quadratic_bounds(setup)
+    return PhaseSweep(
+        model=setup.name,
+        k=k,
+        phase=phase,
+        boundaries=boundaries,
+        final=final,
+        settings={**setup.settings, "steps": steps, "engine": engine, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "rigorous": {n: rigorous(setup.name)[n] for n in b}},
+        bounds=b,
+    )
+
+
+

@@ -1,0 +1,212 @@
+"""Datasets for the quadratic models: the toy datum and teacher–student data.
+
+Spec strings (:func:`quadratic_data`):
+
+``toy``
+    One datum ``x = [1.0]`` (``d = 1``), ``y = [0.0]``; no test set.
+``toy:X:Y``
+    One datum ``x = [X]``, ``y = [Y]``; no test set.
+``random:B:D``
+    ``B`` inputs in ``R^D``, i.i.d. coordinates from ``inputs`` (default
+    ``normal:0:1``, so ``E|x|² = D``), and a held-out test set of
+    ``test_size`` inputs drawn the same way. Labels from a teacher model
+    (``labels="teacher"``) or i.i.d. from a named distribution (e.g.
+    ``labels="normal:0:1"``).
+
+Teacher. The teacher is a model of the student's family with the *same*
+meta-features and features (the :class:`QuadraticModel` passed in; pass a
+model built with another seed for independent features) and its own
+parameters ``θ ~ N(0, 1)`` from the ``"teacher"`` stream of ``seed``.
+Masking: the teacher uses only part of the features: its last ``mask_psi``
+coordinates of ``θ_ψ`` and its last ``mask_phi`` coordinates of ``θ_φ`` are
+set to zero (so ``f_teacher`` ignores those directions of ``ψ`` and ``φ``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine._quadratic import (
+    QuadraticModel,
+    QuadraticParams,
+    parse_distribution,
+    quadratic_output,
+    rng_stream,
+)
+
+__all__ = ["QuadraticData", "quadratic_data", "teacher_params", "DATA_FORMS"]
+
+#: the accepted data specs, as named in error messages
+DATA_FORMS = "'toy', 'toy:X:Y' or 'random:B:D' (B, D positive integers)"
+
+
+@dataclass(frozen=True, eq=False)
+class QuadraticData:
+    """A training set ``X`` ``(B, d)``, ``y`` ``(B,)`` and an optional test set."""
+
+    name: str
+    description: str
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.X.ndim != 2 or self.y.shape != (self.X.shape[0],):
+            raise ValueError(f"X must be (B, d) and y (B,), got {self.X.shape} and {self.y.shape}")
+        if (self.X_test is None) != (self.y_test is None):
+            raise ValueError("give both X_test and y_test or neither")
+        if self.X_test is not None and (
+            self.X_test.ndim != 2
+            or self.X_test.shape[1] != self.X.shape[1]
+            or self.y_test.shape != (self.X_test.shape[0],)
+        ):
+            raise ValueError(f"test set of shapes {self.X_test.shape}, {self.y_test.shape} does not fit X {self.X.shape}")
+        for a in (self.X, self.y, self.X_test, self.y_test):
+            if a is not None and not np.all(np.isfinite(a)):
+                raise ValueError("data must be finite")
+
+    @property
+    def B(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def has_test(self) -> bool:
+        return self.X_test is not None
+
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(X_test, y_test)`` or ``None``, as :func:`train_quadratic` takes it."""
+        return None if self.X_test is None else (self.X_test, self.y_test)
+
+
+def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask_phi: int = 0) -> QuadraticParams:
+    """Teacher parameters: ``θ_ψ`` then ``θ_φ`` i.i.d. N(0, 1) from the ``"teacher"``
+    stream of ``seed``, with the last ``mask_psi`` (``mask_phi``) coordinates of
+    ``θ_ψ`` (``θ_φ``) set to zero."""
+    for name, v, top in (("mask_psi", mask_psi, model.m), ("mask_phi", mask_phi, model.p)):
+        if isinstance(v, bool) or int(v) != v or not 0 <= v <= top:
+            raise ValueError(f"{name} must be an integer in [0, {top}], got {v!r}")
+    rng = rng_stream(seed, "teacher")
+    theta_psi = rng.standard_normal(model.m)
+    theta_phi = rng.standard_normal(model.p)
+    theta_psi[model.m - int(mask_psi):] = 0.0
+    theta_phi[model.p - int(mask_phi):] = 0.0
+    return QuadraticParams(theta_psi, theta_phi)
+
+
+def _parse(spec: str) -> tuple[str, tuple[float, ...]]:
+    bad = ValueError(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+    if not isinstance(spec, str):
+        raise bad
+    parts = spec.strip().split(":")
+    head = parts[0].strip().lower()
+    try:
+        if head == "toy" and len(parts) == 1:
+            return "toy", (1.0, 0.0)
+        if head == "toy" and len(parts) == 3:
+            x, y = float(parts[1]), float(parts[2])
+            if not (np.isfinite(x) and np.isfinite(y)):
+                raise bad
+            return "toy", (x, y)
+        if head == "random" and len(parts) == 3:
+            B, D = int(parts[1]), int(parts[2])
+            if B < 1 or D < 1:
+                raise bad
+            return "random", (B, D)
+    except ValueError:
+        raise bad from None
+    raise bad
+
+
+def quadratic_data(
+    spec: str,
+    teacher: QuadraticModel | None = None,
+    *,
+    test_size: int = 512,
+    mask_psi: int = 0,
+    mask_phi: int = 0,
+    inputs: str = "normal:0:1",
+    labels: str = "teacher",
+    seed: int = 0,
+) -> QuadraticData:
+    """Build the dataset named by ``spec`` (see the module docstring).
+
+    Parameters
+    ----------
+    spec
+        ``"toy"``, ``"toy:X:Y"`` or ``"random:B:D"``.
+    teacher
+        The model whose meta-features (and features) the teacher uses;
+        required for ``random`` specs with ``labels="teacher"``, its input
+        dimension must be ``D``. Ignored for ``toy``.
+    test_size
+        Size of the held-out test set of a ``random`` spec (``0``: none).
+    mask_psi, mask_phi
+        Teacher coordinates of ``θ_ψ`` / ``θ_φ`` set to zero (the last ones).
+    inputs
+        Distribution of every input coordinate (``"uniform:A:B"``,
+        ``"normal:M:S"`` or ``"const:C"``).
+    labels
+        ``"teacher"`` or a distribution of i.i.d. labels.
+    seed
+        Seed of the ``"inputs"`` (train, then test), ``"teacher"`` and
+        ``"labels"`` (train, then test) streams.
+    """
+    kind, args = _parse(spec)
+    if kind == "toy":
+        x, yv = args
+        return QuadraticData(
+            name=spec.strip(),
+            description=f"one datum x = {x:g}, y = {yv:g}",
+            X=np.array([[x]]),
+            y=np.array([yv]),
+        )
+    B, D = int(args[0]), int(args[1])
+    if isinstance(test_size, bool) or int(test_size) != test_size or test_size < 0:
+        raise ValueError(f"test_size must be a non-negative integer, got {test_size!r}")
+    test_size = int(test_size)
+    in_dist = parse_distribution(inputs, what="inputs")
+    rng_in = rng_stream(seed, "inputs")
+    X = in_dist.sample(rng_in, (B, D))
+    X_test = in_dist.sample(rng_in, (test_size, D)) if test_size else None
+    if labels == "teacher":
+        if teacher is None:
+            raise ValueError("labels='teacher' needs a teacher model")
+        if teacher.d != D:
+            raise ValueError(f"the teacher takes inputs of dimension {teacher.d}, the spec asks for D = {D}")
+        theta = teacher_params(teacher, seed, mask_psi, mask_phi)
+        y = quadratic_output(teacher, theta, X)
+        y_test = quadratic_output(teacher, theta, X_test) if test_size else None
+        masked = []
+        if mask_psi:
+            masked.append(f"{mask_psi} of {teacher.m} θ_ψ")
+        if mask_phi:
+            masked.append(f"{mask_phi} of {teacher.p} θ_φ")
+        label_text = (
+            f"labels from a {teacher.family} quadratic teacher (rank {teacher.m}"
+            + (f", {teacher.p} features" if teacher.p else "")
+            + f", g = {teacher.activation}"
+            + (f"; masked: {', '.join(masked)} coordinates" if masked else "")
+            + ")"
+        )
+    else:
+        if mask_psi or mask_phi:
+            raise ValueError("masking applies to teacher labels only")
+        lab_dist = parse_distribution(labels, what="labels")
+        rng_lab = rng_stream(seed, "labels")
+        y = lab_dist.sample(rng_lab, B)
+        y_test = lab_dist.sample(rng_lab, test_size) if test_size else None
+        label_text = f"labels i.i.d. {lab_dist}"
+    description = (
+        f"{B} inputs in R^{D}, coordinates i.i.d. {in_dist}; {label_text}; "
+        + (f"{test_size} test points drawn the same way" if test_size else "no test set")
+    )
+    return QuadraticData(spec.strip(), description, X, np.asarray(y, dtype=float), X_test,
+                         None if y_test is None else np.asarray(y_test, dtype=float))
