@@ -108,38 +108,55 @@ def plot_phase_diagram(
     return path
 
 
+_STEP_LABELS = {
+    "loss": "loss",
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "lam_eta": r"$\eta\lambda_t$",
+    "w2_ratio": r"$|\theta_t|^2/|\theta_0|^2$",
+    "sparsity": "activation sparsity",
+}
+
+
 def plot_trajectories(
     runs: Mapping[str, Mapping[str, np.ndarray]],
     path: str | Path,
     quantities: Sequence[str] = ("loss", "lam_eta", "w2_ratio"),
     title: str = "",
     references: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    reference_label: str = "exact map",
 ) -> Path:
     """Series against step for a few runs (label -> quantity -> series).
 
     ``references`` (same layout) are drawn dashed on top, e.g. the exact map
-    beside GD.
+    beside GD. On logarithmic axes non-positive values (a loss that reached
+    exactly 0) are not drawn.
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.2), squeeze=False)
     for j, q in enumerate(quantities):
         ax = axes[0, j]
+        log = q in ("loss", "train_loss", "test_loss")
+
+        def draw(series, **kw):
+            s = np.asarray(series, dtype=float)
+            t = np.arange(len(s))
+            ok = np.isfinite(s) & ((s > 0) if log else True)
+            ax.plot(t[ok], s[ok], **kw)
+
         for i, (label, series) in enumerate(runs.items()):
-            s = np.asarray(series[q], dtype=float)
-            ax.plot(np.arange(len(s)), s, color=f"C{i}", lw=1.2, label=label)
+            draw(series[q], color=f"C{i}", lw=1.2, label=label)
             if references and label in references:
-                rs = np.asarray(references[label][q], dtype=float)
-                ax.plot(np.arange(len(rs)), rs, color="k", lw=0.8, ls="--")
-        if q in ("loss", "train_loss", "test_loss"):
+                draw(references[label][q], color="k", lw=0.8, ls="--")
+        if log:
             ax.set_yscale("log")
         if q == "lam_eta":
             ax.axhline(2, color="0.4", lw=0.8, ls=":")
         ax.set_xlabel("step")
-        ax.set_ylabel(_LABELS.get(q, {"loss": "loss", "lam_eta": r"$\eta\lambda_t$",
-                                      "w2_ratio": r"$|\theta_t|^2/|\theta_0|^2$"}.get(q, q)))
+        ax.set_ylabel(_STEP_LABELS.get(q, q))
     axes[0, 0].legend(fontsize=7)
     if references:
-        axes[0, -1].plot([], [], color="k", ls="--", lw=0.8, label="exact map")
+        axes[0, -1].plot([], [], color="k", ls="--", lw=0.8, label=reference_label)
         axes[0, -1].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()

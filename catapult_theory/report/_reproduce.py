@@ -70,7 +70,9 @@ def register_section(section: Section) -> None:
 def _load_sections() -> None:
     if SECTIONS:
         return
-    from . import _section_uv  # noqa: F401  (registers)
+    # each module registers its section on import; this order is the report's order
+    from . import _section_uv  # noqa: F401
+    from . import _section_quadratic  # noqa: F401
 
 
 @dataclass

@@ -8,20 +8,11 @@ import numpy as np
 from ..experiments import refine_boundaries, run_uv, sweep_uv, uv_setup
 from ..experiments._uv import sweep_map
 from ..symbolic import export_text, theory
+from ._markdown import fmt_num as _g, md_table as _md_table
 from ._plots import plot_phase_diagram, plot_trajectories
 from ._reproduce import Context, Section, SectionOutput, register_section
 
 __all__ = ["uv_section"]
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _g(x, d=4) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.{d}g}"
 
 
 def uv_section(ctx: Context) -> SectionOutput:

@@ -133,3 +133,12 @@ def test_every_bound_states_what_it_rests_on(model):
     for spec in bounds(model).values():
         assert spec.rests_on and all(isinstance(r, str) and r for r in spec.rests_on)
         assert isinstance(spec.k_max, sp.Expr)
+
+
+def test_single_bound_is_exactly_4_when_psi_square_is_scalar():
+    from catapult_theory.symbolic._catalog import Lpsi2
+
+    der = Derivation(pure_quadratic_scalar_model())
+    assert sp.simplify(der.lam - zeta**2 * kappa * der.w2) == 0  # lam = K w2 exactly
+    k_max = bounds("pure-quadratic")["single"].k_max
+    assert sp.simplify(k_max.subs({Lpsi2: kappa, S.lam: zeta**2 * kappa * S.w2}) - 4) == 0
