@@ -81,7 +81,8 @@ def two_layer_problems(draw, max_n: int = 64, max_d: int = 6, max_B: int = 5, y_
     n = draw(st.integers(1, max_n))
     d = draw(st.integers(1, max_d))
     B = draw(st.integers(1, max_B))
-    a = draw(st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False))
+    # the ends of the slope range (ReLU, linear) are where constants are tight or degenerate
+    a = draw(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((B, d))
