@@ -22,6 +22,18 @@ from ._quadratic import (
     train_spectral,
 )
 from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify
+from ._two_layer import (
+    SupervisedData,
+    TopEigSolver,
+    TwoLayerObservables,
+    TwoLayerRun,
+    TwoLayerState,
+    train_two_layer,
+    two_layer_init,
+    two_layer_ntk,
+    two_layer_observables,
+    two_layer_output,
+)
 from ._uv import UVState, train_uv, uv_init, uv_observables
 
 __all__ = [
@@ -49,6 +61,16 @@ __all__ = [
     "blown_up",
     "classify",
     "iterate_map",
+    "SupervisedData",
+    "TopEigSolver",
+    "TwoLayerObservables",
+    "TwoLayerRun",
+    "TwoLayerState",
+    "train_two_layer",
+    "two_layer_init",
+    "two_layer_ntk",
+    "two_layer_observables",
+    "two_layer_output",
     "UVState",
     "train_uv",
     "uv_init",
