@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import Family, unit_interval
+from ._common import (
+    CLIError,
+    Family,
+    fmt,
+    k_grid,
+    nonneg_int,
+    phase_segments,
+    plot_path,
+    positive_float,
+    positive_int,
+    progress,
+    unit_interval,
+)
 from ._derive_common import derive_payload
 
 __all__ = ["TwoLayerFamily"]
@@ -24,3 +36,111 @@ class TwoLayerFamily(Family):
 
         subs = {a: args.slope} if args.slope is not None else None
         return derive_payload(self.name, args.format, subs)
+
+    # ------------------------------------------------------------- shared
+    def _model_args(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--width", type=positive_int, required=True, help="width n")
+        p.add_argument("--slope", type=unit_interval, required=True, metavar="A",
+                       help="negative-side slope a in [0, 1] (0: ReLU, 1: linear)")
+        p.add_argument("--data", default="toy", choices=("toy", "digits01"),
+                       help="toy (x = 1, y = 0) or digits01 (8x8 digits 0 vs 1, 128 training images) (default toy)")
+        p.add_argument("--seed", type=nonneg_int, default=0, help="seed of init and training subset (default 0)")
+
+    def _setup(self, args: argparse.Namespace):
+        from ..experiments._two_layer import two_layer_setup
+
+        try:
+            return two_layer_setup(args.width, args.slope, args.data, seed=args.seed)
+        except ImportError as exc:  # the optional dependency of digits01
+            raise CLIError(str(exc).splitlines()[0]) from None
+
+    @staticmethod
+    def _describe(setup) -> str:
+        st = setup.settings
+        return (f"two-layer: width {st['width']}, slope a = {fmt(st['slope'])}, data {st['data']} "
+                f"(B = {st['B']}, d = {st['d']}, test {st['test_size']}), seed {st['seed']}")
+
+    # ------------------------------------------------------------- run
+    def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        self._model_args(p)
+        p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K", help="k = eta * lam0")
+        p.add_argument("--steps", type=positive_int, required=True, help="GD step budget")
+        p.add_argument("--tol", type=positive_float, default=None,
+                       help="stop when the loss changes by less than this in one step (default: run all steps)")
+
+    def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        from ..experiments._two_layer import run_two_layer
+
+        setup = self._setup(args)
+        res = run_two_layer(setup, args.eta_lambda, args.steps, tol=args.tol)
+        payload = res.to_dict()
+        gd = res.gd
+        st = res.settings
+        lines = [
+            self._describe(setup),
+            f"k = eta*lam0 = {fmt(res.k)}   eta = {fmt(res.eta)}   lam0 = {fmt(res.lam0)}   w2_0 = {fmt(res.w2_0)}",
+            f"phase: {res.phase}   (stopped at step {st['stopped_at']}: {st['stop_reason']})",
+            f"loss: start {fmt(float(gd.loss[0]))}, peak {fmt(float(gd.peak_loss()))}, final {fmt(float(gd.final('loss')))}",
+            f"final eta*lam {fmt(float(res.eta * gd.final('lam')))}, final w2/w2_0 {fmt(float(gd.final('w2') / res.w2_0))}",
+            f"sparsity: start {fmt(float(gd.extra['sparsity'][0]))}, final {fmt(float(gd.final('sparsity')))}",
+        ]
+        if "test_loss" in gd.extra:
+            lines.append(f"final test loss {fmt(float(gd.final('test_loss')))}")
+        if res.diverged_at is not None:
+            lines.append(f"diverged at step {res.diverged_at}")
+        lines.append("predicted k_max (bounds): " + ", ".join(f"{n} = {fmt(v)}" for n, v in res.bounds.items()))
+        return payload, "\n".join(lines)
+
+    # ------------------------------------------------------------- phases
+    def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        self._model_args(p)
+        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
+        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
+        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        p.add_argument("--steps", type=positive_int, default=3000, help="GD step budget per k (default 3000)")
+        p.add_argument("--tol", type=positive_float, default=1e-8,
+                       help="stop a run when its loss changes by less than this (default 1e-8)")
+        p.add_argument("--no-refine", action="store_true",
+                       help="report boundaries at grid resolution (no bisection runs)")
+        p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
+
+    def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        import numpy as np
+
+        from ..experiments._two_layer import sweep_two_layer
+
+        k = k_grid(args.k_min, args.k_max, args.num)
+        setup = self._setup(args)
+        progress(f"two-layer: GD for {args.num} learning rates, up to {args.steps} steps ...")
+        sweep = sweep_two_layer(setup, k, max_steps=args.steps, tol=args.tol, refine=not args.no_refine)
+        progress("")
+        payload = sweep.to_dict()
+        final = payload["final"]
+        final.setdefault("test_loss", [None] * len(k))
+        if args.plot:
+            from ..report import plot_phase_diagram
+
+            plot_phase_diagram(sweep, args.plot, panels=("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"),
+                               title=self._describe(setup))
+            payload["plot"] = str(args.plot)
+        b = sweep.boundaries
+        lines = [
+            self._describe(setup),
+            f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; k from {fmt(args.k_min)} to {fmt(args.k_max)} "
+            f"({args.num} points), up to {args.steps} steps, tol {fmt(args.tol)}",
+            "boundaries" + (" (grid resolution)" if args.no_refine else " (bisection)") + ": "
+            + ", ".join(f"{n} = {fmt(v)}" for n, v in b.items()),
+            "predicted k_max (bounds): " + ", ".join(f"{n} = {fmt(v)}" for n, v in sweep.bounds.items()),
+            f"largest converging k on the grid: {fmt(sweep.settings['largest_converging_k'])}",
+            "phases along k:",
+        ]
+        for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
+            lines.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")
+        sp_ = np.asarray(sweep.final["sparsity"], dtype=float)
+        ok = np.isfinite(sp_)
+        if ok.any():
+            lines.append(f"final sparsity: {fmt(sp_[ok][0])} at k = {fmt(k[ok][0])} .. {fmt(sp_[ok][-1])} at "
+                         f"k = {fmt(k[ok][-1])}")
+        if args.plot:
+            lines.append(f"phase diagram written to {args.plot}")
+        return payload, "\n".join(lines)

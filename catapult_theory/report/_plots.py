@@ -59,9 +59,13 @@ def plot_phase_diagram(
     path: str | Path,
     panels: Sequence[str] = ("lam_eta", "peak_loss", "w2_ratio"),
     title: str | None = None,
-    measured: Mapping[str, float | None] | None = None,
+    marks: Mapping[str, float | None] | None = None,
 ) -> Path:
-    """Final quantities against ``k`` with phase bands, boundaries and bounds marked."""
+    """Final quantities against ``k`` with phase bands, boundaries and bounds marked.
+
+    ``marks`` are further labelled vertical lines (dotted), e.g. a proven value
+    or a measured ``k_max``.
+    """
     plt = _pyplot()
     panels = [p for p in panels if p in sweep.final]
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.3 * len(panels) + 0.6), sharex=True, squeeze=False)
@@ -86,6 +90,9 @@ def plot_phase_diagram(
         for i, (bname, b) in enumerate(sweep.bounds.items()):
             if b is not None and np.isfinite(b):
                 ax.axvline(b, color=f"C{i + 1}", lw=1.2, ls="--", label=f"bound: {bname} = {b:.3g}")
+        for i, (mname, mv) in enumerate((marks or {}).items()):
+            if mv is not None and np.isfinite(mv):
+                ax.axvline(mv, color=f"C{i + 5}", lw=1.4, ls=":", label=f"{mname} = {mv:.3g}")
     for (bname, b) in sweep.boundaries.items():
         if b is not None:
             axes[0, 0].annotate(f"{bname}\n{b:.4g}", (b, 1.0), xycoords=("data", "axes fraction"),

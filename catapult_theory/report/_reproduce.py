@@ -43,6 +43,19 @@ class Context:
             sys.stderr.write(f"  {message}\n")
             sys.stderr.flush()
 
+    def ticker(self, label: str, total_steps: int, every: float = 10.0):
+        """A ``progress(step, active)`` callback for long engine runs, printing at
+        most every ``every`` seconds."""
+        last = [time.perf_counter()]
+
+        def tick(step: int, active: int) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= every:
+                last[0] = now
+                self.progress(f"{label}: step {step}/{total_steps}, {active} runs still active")
+
+        return tick
+
 
 @dataclass
 class SectionOutput:
@@ -73,6 +86,7 @@ def _load_sections() -> None:
     # each module registers its section on import; this order is the report's order
     from . import _section_uv  # noqa: F401
     from . import _section_quadratic  # noqa: F401
+    from . import _section_two_layer  # noqa: F401
 
 
 @dataclass

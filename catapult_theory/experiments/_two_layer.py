@@ -1,0 +1,205 @@
+"""Two-layer homogeneous nets: setups, predicted bounds, runs and phase sweeps.
+
+Bounds are the symbolic catalogue's ``k_max`` (``single`` for one datum,
+``data`` for many) evaluated on the concrete initial state. For ReLU nets on
+one datum THEORY §6 adds an argument beyond the lemma: inactive units are
+frozen and the active ones follow the uv law, units dying only lower ``lam``,
+so there is no divergence below ``k = 4``; it is reported as ``relu_uv = 4``
+(for one datum, ``a = 0``) and it is what the digits figure marks as the
+proven value ``4``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..compiled import compile_expr
+from ..engine import PhaseCriteria, Trajectory
+from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
+from ..symbolic._catalog import bounds as bound_specs
+from ._boundaries import first_transition, refine_boundary
+from ._digits import Dataset, digits01, toy_data
+from ._results import PhaseSweep, RunResult
+
+__all__ = ["TwoLayerSetup", "two_layer_setup", "two_layer_bounds", "run_two_layer", "sweep_two_layer",
+           "DATA_FORMS"]
+
+DATA_FORMS = "'toy' (x = 1, y = 0) or 'digits01' (8x8 digits 0 vs 1, 128 training images)"
+
+
+@dataclass(frozen=True, eq=False)
+class TwoLayerSetup:
+    width: int
+    slope: float
+    data: Dataset
+    init: TwoLayerState
+    lam0: float
+    w2_0: float
+    loss0: float
+    sparsity0: float
+    settings: dict
+
+
+def two_layer_data(spec: str, seed: int = 0, train_size: int = 128) -> Dataset:
+    if spec == "toy":
+        return toy_data()
+    if spec == "digits01":
+        return digits01(train_size=train_size, seed=seed)
+    raise ValueError(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+
+
+def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128) -> TwoLayerSetup:
+    """Seeded N(0,1) net of ``width`` units with slope ``a`` on a named data set."""
+    ds = two_layer_data(data, seed=seed, train_size=train_size)
+    init = two_layer_init(width, ds.X.shape[1], seed)
+    obs = two_layer_observables(init, ds.X, ds.y, slope)
+    settings = {"model": "two-layer", "width": width, "slope": slope, "data": data, "seed": seed,
+                "B": int(ds.X.shape[0]), "d": int(ds.X.shape[1]),
+                "test_size": 0 if ds.X_test is None else int(ds.X_test.shape[0]), "data_description": ds.description}
+    return TwoLayerSetup(width, float(slope), ds, init, float(obs.lam), float(obs.w2), float(obs.loss),
+                         float(obs.sparsity), settings)
+
+
+@lru_cache(maxsize=None)
+def _compiled(name: str):
+    spec = bound_specs("two-layer")[name]
+    args = sorted(spec.k_max.free_symbols, key=str)
+    return compile_expr(spec.k_max, args), tuple(a.name for a in args)
+
+
+def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
+    """Predicted ``k_max``: ``single`` (one datum) or ``data`` (many), and ``relu_uv``
+    (= 4, ReLU on one datum, THEORY §6)."""
+    X = setup.data.X
+    B, d = X.shape
+    vals = {"lam": setup.lam0, "w2": setup.w2_0, "a": setup.slope, "n": float(setup.width), "d": float(d),
+            "B": float(B), "x2": float(X[0] @ X[0]), "LX": float(np.linalg.eigvalsh(X @ X.T)[-1])}
+    name = "single" if B == 1 else "data"
+    fn, names = _compiled(name)
+    out = {name: float(fn(*(vals[a] for a in names)))}
+    if B == 1 and setup.slope == 0:
+        out["relu_uv"] = _relu_uv_k()
+    return out
+
+
+@lru_cache(maxsize=None)
+def _relu_uv_k() -> float:
+    """``k`` at the uv divergence threshold, ``lam · eta_max`` (derived; = 4): each
+    active ReLU unit on one datum follows the uv law."""
+    import sympy as sp
+
+    from ..symbolic import symbols as S
+    from ..symbolic import theory
+
+    k = sp.simplify(theory("uv").thresholds["eta_max"].eta * S.lam)
+    if k.free_symbols:  # pragma: no cover - the uv threshold is 4/lam
+        raise RuntimeError(f"uv threshold in k is not a number: {k}")
+    return float(k)
+
+
+def _train(setup: TwoLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
+           lam_every: int = 1, test_every: int = 1, progress=None):
+    eta = np.atleast_1d(np.asarray(k, dtype=float)) / setup.lam0
+    return train_two_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
+                           lam_every=lam_every, test_every=test_every, progress=progress)
+
+
+def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None = None,
+                  criteria: PhaseCriteria = PhaseCriteria()) -> RunResult:
+    """Full-batch GD at ``η = k / lam0`` (``tol``: stop when the loss changes by less)."""
+    run = _train(setup, np.array([k]), steps, tol, criteria)
+    traj = run.traj.run(0)
+    series = ("loss", "lam", "w2", "sparsity") + (("test_loss",) if "test_loss" in traj.extra else ())
+    return RunResult(
+        model="two-layer",
+        phase=str(run.phase[0]),
+        eta=float(k / setup.lam0),
+        k=float(k),
+        lam0=setup.lam0,
+        w2_0=setup.w2_0,
+        gd=traj,
+        settings={**setup.settings, "steps": steps, "tol": tol, "stopped_at": int(run.stopped_at[0]),
+                  "stop_reason": str(run.stop_reason[0]), "collapsed": bool(run.collapsed[0])},
+        bounds=two_layer_bounds(setup),
+        series=series,
+    )
+
+
+def sweep_two_layer(
+    setup: TwoLayerSetup,
+    k: np.ndarray,
+    max_steps: int = 3000,
+    tol: float | None = 1e-8,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    refine: bool = True,
+    refine_tol: float = 1e-3,
+    lam_every: int = 1,
+    progress=None,
+) -> PhaseSweep:
+    """Phases of GD on a grid of ``k``, all rates batched.
+
+    Boundaries: ``catapult_onset`` (loss first rises), ``divergence`` (first
+    blow-up), ``collapse`` (first collapsed ReLU net); refined by multisection
+    when ``refine`` (each refinement round is one batched GD run), else the
+    first grid point where the label appears (grid resolution). Final values
+    are exact: ``lam`` and the test loss are evaluated at each run's last
+    step (the test loss only there: a sweep reports final test losses).
+    ``progress(step, active_rates)`` is called during the main run.
+    """
+    k = np.asarray(k, dtype=float)
+    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max(max_steps, 1), progress=progress)
+    traj: Trajectory = run.traj
+    phase = np.asarray(run.phase, dtype=object)
+    rose = (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
+
+    def pred(kind: str):
+        def f(ks: np.ndarray) -> np.ndarray:
+            r = _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50),
+                       test_every=max(max_steps, 1))
+            if kind == "onset":
+                return (r.traj.peak_loss() > r.traj.loss[0] * (1 + criteria.rise_rtol)) | (r.traj.diverged_at >= 0)
+            if kind == "divergence":
+                return r.traj.diverged_at >= 0
+            return np.asarray(r.collapsed, dtype=bool)
+
+        return f
+
+    boundaries: dict[str, float | None] = {}
+    for name, flags in (("catapult_onset", rose), ("divergence", traj.diverged_at >= 0),
+                        ("collapse", np.asarray(run.collapsed, dtype=bool))):
+        bracket = first_transition(k, flags)
+        if bracket is None:
+            boundaries[name] = None
+        elif refine:
+            boundaries[name] = refine_boundary(pred(name.split("_")[-1] if name != "catapult_onset" else "onset"),
+                                               bracket, tol=refine_tol)
+        else:
+            boundaries[name] = bracket[1]
+    div = traj.diverged_at >= 0
+    eta = k / setup.lam0
+    final = {
+        "lam_eta": np.where(div, np.nan, eta * traj.final("lam")),
+        "w2_ratio": np.where(div, np.nan, traj.final("w2") / setup.w2_0),
+        "peak_loss": np.where(div, np.nan, traj.peak_loss()),
+        "train_loss": np.where(div, np.nan, traj.final("loss")),
+        "sparsity": np.where(div, np.nan, traj.final("sparsity")),
+        "steps": np.asarray(run.stopped_at, dtype=float),
+    }
+    if "test_loss" in traj.extra:
+        final["test_loss"] = np.where(div, np.nan, traj.final("test_loss"))
+    converging = np.isin(phase, ["lazy", "catapult"])
+    return PhaseSweep(
+        model="two-layer",
+        k=k,
+        phase=phase,
+        boundaries=boundaries,
+        final=final,
+        settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "largest_converging_k": float(k[converging].max()) if converging.any() else None,
+                  "stop_reason": [str(s) for s in run.stop_reason], "refined": refine,
+                  "rigorous": {n: True for n in two_layer_bounds(setup)}},
+        bounds=two_layer_bounds(setup),
+    )

@@ -1,0 +1,46 @@
+"""Two-layer experiments: the acceptance numbers on the toy datum, measured."""
+
+import numpy as np
+import pytest
+
+from catapult_theory.experiments import run_two_layer, sweep_two_layer, two_layer_bounds, two_layer_setup
+
+
+def test_leaky_half_converges_at_3_64_beyond_the_bound():
+    setup = two_layer_setup(1024, 0.5, "toy")
+    bound = two_layer_bounds(setup)["single"]
+    assert 2 < bound < 3.64
+    res = run_two_layer(setup, 3.64, 3000)
+    assert res.phase == "catapult"
+    sweep = sweep_two_layer(setup, np.linspace(3, 6, 31), max_steps=3000, tol=None, refine_tol=1e-2)
+    assert bound < sweep.boundaries["divergence"]
+
+
+def test_relu_toy_no_divergence_below_4_and_collapse_reported():
+    setup = two_layer_setup(1024, 0.0, "toy")
+    assert two_layer_bounds(setup)["relu_uv"] == 4.0
+    sweep = sweep_two_layer(setup, np.linspace(0.2, 8, 40), max_steps=3000, tol=None, refine_tol=1e-2)
+    ph = np.asarray(sweep.phase)
+    assert not np.any(ph[sweep.k < 4] == "divergent")
+    assert sweep.boundaries["collapse"] is not None and 4 < sweep.boundaries["collapse"] < 8
+    assert set(ph[sweep.k > sweep.boundaries["collapse"] + 0.5]) <= {"collapsed", "catapult"}
+    assert not np.any((ph == "catapult") & (sweep.final["train_loss"] == 0) & (sweep.k > 6))
+
+
+def test_bad_data_spec():
+    with pytest.raises(ValueError, match="digits01"):
+        two_layer_setup(8, 0.0, "mnist")
+
+
+@pytest.mark.slow
+def test_digits_relu_catapults_beyond_8_with_sparser_activations():
+    """The digits claim (minutes of GD): catapult for some k >= 8; sparsity at the largest
+    converging k well above sparsity at k = 1."""
+    setup = two_layer_setup(1024, 0.0, "digits01")
+    ks = np.array([1.0, 8.0, 10.0, 12.0, 14.0])
+    sweep = sweep_two_layer(setup, ks, max_steps=20000, tol=1e-8, refine=False, lam_every=10)
+    ph = np.asarray(sweep.phase)
+    assert np.any((ph == "catapult") & (ks >= 8))
+    conv = np.isin(ph, ["lazy", "catapult"])
+    sp = np.asarray(sweep.final["sparsity"])
+    assert sp[conv][-1] > sp[0] + 0.2
