@@ -21,7 +21,7 @@ from ._quadratic import (
     train_quadratic,
     train_spectral,
 )
-from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify
+from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
 from ._two_layer import (
     SupervisedData,
     TopEigSolver,
@@ -61,6 +61,8 @@ __all__ = [
     "blown_up",
     "classify",
     "iterate_map",
+    "linear_stability_edge",
+    "rose",
     "SupervisedData",
     "TopEigSolver",
     "TwoLayerObservables",

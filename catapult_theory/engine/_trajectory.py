@@ -15,7 +15,8 @@ Phase criteria (documented contract, see :class:`PhaseCriteria`):
     never rose above its start (``lazy``) or did rise (``catapult``). A run is
     *converging* when its final loss is below ``converged_loss`` times
     ``max(loss_0, loss_floor)``, or when it is linearly stable at the end
-    (``eta·lam_T <= 2 (1 + stable_rtol)``) and its loss is not larger than
+    (``eta·lam_T <= 2 (1 + stable_rtol)``, 2 the derived stability edge
+    :func:`linear_stability_edge`) and its loss is not larger than
     ``window`` steps before. Slow (polynomial) convergence with ``eta·lam``
     just below 2 therefore counts as converging, not as divergence.
 ``unresolved``
@@ -27,11 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 from typing import Mapping
 
 import numpy as np
 
 __all__ = [
+    "linear_stability_edge",
+    "rose",
     "Phase",
     "PhaseCriteria",
     "Trajectory",
@@ -61,7 +65,8 @@ class PhaseCriteria:
     rise_rtol: float = 1e-6
     #: converged: final loss below ``converged_loss * max(loss_0, loss_floor)``
     converged_loss: float = 1e-12
-    #: linearly stable at the end: ``eta*lam_T <= 2 * (1 + stable_rtol)``
+    #: linearly stable at the end: ``eta*lam_T <= edge * (1 + stable_rtol)`` with
+    #: ``edge`` the derived stability edge ``eta_crit * lam`` (= 2)
     stable_rtol: float = 1e-3
     #: steps back for the "loss not increasing at the end" test
     window: int = 10
@@ -75,6 +80,15 @@ class PhaseCriteria:
                 raise ValueError(f"PhaseCriteria.{name} must be positive and finite, got {v}")
         if self.window < 1:
             raise ValueError("PhaseCriteria.window must be >= 1")
+
+
+@lru_cache(maxsize=None)
+def linear_stability_edge() -> float:
+    """``eta * lam`` at which the linearised dynamics lose stability: the derived
+    ``eta_crit * lam`` (multiplier ``1 − eta lam = −1``) of the symbolic layer."""
+    from ..compiled import threshold
+
+    return float(threshold("uv", "eta_crit")(lam=1.0))
 
 
 def blown_up(loss: np.ndarray, loss0: np.ndarray, criteria: PhaseCriteria) -> np.ndarray:
@@ -161,6 +175,12 @@ class Trajectory:
         )
 
 
+def rose(traj: Trajectory, criteria: PhaseCriteria = PhaseCriteria()) -> np.ndarray:
+    """Per run: did the loss rise above its start (or blow up)? The predicate of
+    the catapult onset."""
+    return (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
+
+
 def classify(
     traj: Trajectory,
     criteria: PhaseCriteria = PhaseCriteria(),
@@ -175,13 +195,13 @@ def classify(
     loss_T = np.take_along_axis(traj.loss, last[None], axis=0)[0]
     loss_back = np.take_along_axis(traj.loss, back[None], axis=0)[0]
     eta_lam_T = traj.eta * traj.final("lam")
-    rose = traj.peak_loss() > loss0 * (1 + criteria.rise_rtol)
+    risen = traj.peak_loss() > loss0 * (1 + criteria.rise_rtol)
     converged = loss_T <= criteria.converged_loss * scale
-    stable = (eta_lam_T <= 2 * (1 + criteria.stable_rtol)) & (loss_T <= loss_back)
+    stable = (eta_lam_T <= linear_stability_edge() * (1 + criteria.stable_rtol)) & (loss_T <= loss_back)
     converging = converged | stable
     out = np.full(traj.batch_shape, Phase.UNRESOLVED.value, dtype=object)
-    out[converging & ~rose] = Phase.LAZY.value
-    out[converging & rose] = Phase.CATAPULT.value
+    out[converging & ~risen] = Phase.LAZY.value
+    out[converging & risen] = Phase.CATAPULT.value
     if collapsed is not None:
         out[np.asarray(collapsed, dtype=bool)] = Phase.COLLAPSED.value
     out[traj.diverged_at >= 0] = Phase.DIVERGENT.value

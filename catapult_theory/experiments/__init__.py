@@ -4,7 +4,7 @@ from ._digits import DIGITS_INSTALL_HINT, Dataset, digits01, toy_data
 from ._two_layer import TwoLayerSetup, run_two_layer, sweep_two_layer, two_layer_bounds, two_layer_setup
 from ._boundaries import first_transition, refine_boundaries, refine_boundary
 from ._quadratic import QuadraticSetup, quadratic_bounds, quadratic_setup, run_quadratic, sweep_quadratic
-from ._quadratic_data import QuadraticData, quadratic_data, teacher_params
+from ._quadratic_data import quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
 from ._uv import UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_window
 
@@ -18,7 +18,6 @@ __all__ = [
     "toy_data",
     "two_layer_bounds",
     "two_layer_setup",
-    "QuadraticData",
     "QuadraticSetup",
     "quadratic_bounds",
     "quadratic_data",

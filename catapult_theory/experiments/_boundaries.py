@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["first_transition", "refine_boundary", "refine_boundaries"]
+__all__ = ["first_transition", "refine_boundary", "refine_boundaries", "grid_boundaries", "final_values"]
 
 
 def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | None:
@@ -72,3 +72,41 @@ def refine_boundary(
     """
     out = refine_boundaries(lambda g: predicate(g[0])[None, :], [bracket[0]], [bracket[1]], tol, points, max_rounds)
     return float(out[0])
+
+
+def grid_boundaries(
+    k: np.ndarray,
+    flags: dict[str, np.ndarray],
+    predicates: dict[str, Callable[[np.ndarray], np.ndarray]] | None,
+    tol: float,
+) -> dict[str, float | None]:
+    """Each named boundary: the first grid transition of its flags, refined by
+    multisection with its predicate (``predicates=None``: the first grid point
+    where the flag is true, i.e. grid resolution)."""
+    out: dict[str, float | None] = {}
+    for name, fl in flags.items():
+        bracket = first_transition(k, fl)
+        if bracket is None:
+            out[name] = None
+        elif predicates is None:
+            out[name] = bracket[1]
+        else:
+            out[name] = refine_boundary(predicates[name], bracket, tol=tol)
+    return out
+
+
+def final_values(traj, eta: np.ndarray, w2_0: float, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Per run, the final ``eta*lam``, ``w2/w2_0``, peak and final loss (and the
+    final value of each ``extra`` series present); NaN for diverged runs, which
+    have no final state."""
+    div = traj.diverged_at >= 0
+    out = {
+        "lam_eta": np.where(div, np.nan, eta * traj.final("lam")),
+        "w2_ratio": np.where(div, np.nan, traj.final("w2") / w2_0),
+        "peak_loss": np.where(div, np.nan, traj.peak_loss()),
+        "train_loss": np.where(div, np.nan, traj.final("loss")),
+    }
+    for name in extra:
+        if name in traj.extra:
+            out[name] = np.where(div, np.nan, traj.final(name))
+    return out

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..compiled import compile_expr
-from ..engine import PhaseCriteria, Trajectory, classify
+from ..engine import PhaseCriteria, Trajectory, classify, rose
 from ..engine._quadratic import (
     QuadraticModel,
     QuadraticParams,
@@ -31,8 +31,9 @@ from ..engine._quadratic import (
     train_spectral,
 )
 from ..symbolic._catalog import bounds as bound_specs
-from ._boundaries import first_transition, refine_boundary
-from ._quadratic_data import QuadraticData, quadratic_data
+from ._boundaries import final_values, grid_boundaries
+from ._dataset import Dataset
+from ._quadratic_data import quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
 __all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic"]
@@ -46,7 +47,7 @@ class QuadraticSetup:
 
     name: str
     model: QuadraticModel
-    data: QuadraticData
+    data: Dataset
     init: QuadraticParams
     f0: np.ndarray
     lam0: float
@@ -184,10 +185,6 @@ def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
     )
 
 
-def _rose_or_diverged(traj: Trajectory, criteria: PhaseCriteria) -> np.ndarray:
-    return (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
-
-
 def sweep_quadratic(
     setup: QuadraticSetup,
     k: np.ndarray,
@@ -215,24 +212,14 @@ def sweep_quadratic(
 
     traj = run(k, test_every=steps)
     phase = classify(traj, criteria)
-    boundaries: dict[str, float | None] = {}
-    for name, flags, pred in (
-        ("catapult_onset", _rose_or_diverged(traj, criteria),
-         lambda ks: _rose_or_diverged(run(ks, steps), criteria)),
-        ("divergence", traj.diverged_at >= 0, lambda ks: run(ks, steps).diverged_at >= 0),
-    ):
-        bracket = first_transition(k, flags)
-        boundaries[name] = None if bracket is None else refine_boundary(pred, bracket, tol=tol)
-    div = traj.diverged_at >= 0
-    eta = k / setup.lam0
-    final = {
-        "lam_eta": np.where(div, np.nan, eta * traj.final("lam")),
-        "w2_ratio": np.where(div, np.nan, traj.final("w2") / setup.w2_0),
-        "peak_loss": np.where(div, np.nan, traj.peak_loss()),
-        "train_loss": np.where(div, np.nan, traj.final("loss")),
-    }
-    if "test_loss" in traj.extra:
-        final["test_loss"] = np.where(div, np.nan, traj.final("test_loss"))
+    boundaries = grid_boundaries(
+        k,
+        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0},
+        {"catapult_onset": lambda ks: rose(run(ks, steps), criteria),
+         "divergence": lambda ks: run(ks, steps).diverged_at >= 0},
+        tol,
+    )
+    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     b = quadratic_bounds(setup)
     return PhaseSweep(
         model=setup.name,

@@ -24,10 +24,9 @@ set to zero (so ``f_teacher`` ignores those directions of ``ψ`` and ``φ``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from ._dataset import Dataset
 from ..engine._quadratic import (
     QuadraticModel,
     QuadraticParams,
@@ -36,54 +35,10 @@ from ..engine._quadratic import (
     rng_stream,
 )
 
-__all__ = ["QuadraticData", "quadratic_data", "teacher_params", "DATA_FORMS"]
+__all__ = ["quadratic_data", "teacher_params", "DATA_FORMS"]
 
 #: the accepted data specs, as named in error messages
 DATA_FORMS = "'toy', 'toy:X:Y' or 'random:B:D' (B, D positive integers)"
-
-
-@dataclass(frozen=True, eq=False)
-class QuadraticData:
-    """A training set ``X`` ``(B, d)``, ``y`` ``(B,)`` and an optional test set."""
-
-    name: str
-    description: str
-    X: np.ndarray
-    y: np.ndarray
-    X_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.X.ndim != 2 or self.y.shape != (self.X.shape[0],):
-            raise ValueError(f"X must be (B, d) and y (B,), got {self.X.shape} and {self.y.shape}")
-        if (self.X_test is None) != (self.y_test is None):
-            raise ValueError("give both X_test and y_test or neither")
-        if self.X_test is not None and (
-            self.X_test.ndim != 2
-            or self.X_test.shape[1] != self.X.shape[1]
-            or self.y_test.shape != (self.X_test.shape[0],)
-        ):
-            raise ValueError(f"test set of shapes {self.X_test.shape}, {self.y_test.shape} does not fit X {self.X.shape}")
-        for a in (self.X, self.y, self.X_test, self.y_test):
-            if a is not None and not np.all(np.isfinite(a)):
-                raise ValueError("data must be finite")
-
-    @property
-    def B(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.X.shape[1])
-
-    @property
-    def has_test(self) -> bool:
-        return self.X_test is not None
-
-    @property
-    def test(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(X_test, y_test)`` or ``None``, as :func:`train_quadratic` takes it."""
-        return None if self.X_test is None else (self.X_test, self.y_test)
 
 
 def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask_phi: int = 0) -> QuadraticParams:
@@ -135,7 +90,7 @@ def quadratic_data(
     inputs: str = "normal:0:1",
     labels: str = "teacher",
     seed: int = 0,
-) -> QuadraticData:
+) -> Dataset:
     """Build the dataset named by ``spec`` (see the module docstring).
 
     Parameters
@@ -162,7 +117,7 @@ def quadratic_data(
     kind, args = _parse(spec)
     if kind == "toy":
         x, yv = args
-        return QuadraticData(
+        return Dataset(
             name=spec.strip(),
             description=f"one datum x = {x:g}, y = {yv:g}",
             X=np.array([[x]]),
@@ -208,5 +163,5 @@ def quadratic_data(
         f"{B} inputs in R^{D}, coordinates i.i.d. {in_dist}; {label_text}; "
         + (f"{test_size} test points drawn the same way" if test_size else "no test set")
     )
-    return QuadraticData(spec.strip(), description, X, np.asarray(y, dtype=float), X_test,
+    return Dataset(spec.strip(), description, X, np.asarray(y, dtype=float), X_test,
                          None if y_test is None else np.asarray(y_test, dtype=float))

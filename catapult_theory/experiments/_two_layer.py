@@ -17,10 +17,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..compiled import compile_expr
-from ..engine import PhaseCriteria, Trajectory
+from ..engine import PhaseCriteria, Trajectory, rose
 from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
 from ..symbolic._catalog import bounds as bound_specs
-from ._boundaries import first_transition, refine_boundary
+from ._boundaries import final_values, grid_boundaries
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
@@ -153,43 +153,21 @@ def sweep_two_layer(
     run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max(max_steps, 1), progress=progress)
     traj: Trajectory = run.traj
     phase = np.asarray(run.phase, dtype=object)
-    rose = (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
 
-    def pred(kind: str):
-        def f(ks: np.ndarray) -> np.ndarray:
-            r = _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50),
-                       test_every=max(max_steps, 1))
-            if kind == "onset":
-                return (r.traj.peak_loss() > r.traj.loss[0] * (1 + criteria.rise_rtol)) | (r.traj.diverged_at >= 0)
-            if kind == "divergence":
-                return r.traj.diverged_at >= 0
-            return np.asarray(r.collapsed, dtype=bool)
+    def again(ks: np.ndarray):
+        return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max(max_steps, 1))
 
-        return f
-
-    boundaries: dict[str, float | None] = {}
-    for name, flags in (("catapult_onset", rose), ("divergence", traj.diverged_at >= 0),
-                        ("collapse", np.asarray(run.collapsed, dtype=bool))):
-        bracket = first_transition(k, flags)
-        if bracket is None:
-            boundaries[name] = None
-        elif refine:
-            boundaries[name] = refine_boundary(pred(name.split("_")[-1] if name != "catapult_onset" else "onset"),
-                                               bracket, tol=refine_tol)
-        else:
-            boundaries[name] = bracket[1]
-    div = traj.diverged_at >= 0
-    eta = k / setup.lam0
-    final = {
-        "lam_eta": np.where(div, np.nan, eta * traj.final("lam")),
-        "w2_ratio": np.where(div, np.nan, traj.final("w2") / setup.w2_0),
-        "peak_loss": np.where(div, np.nan, traj.peak_loss()),
-        "train_loss": np.where(div, np.nan, traj.final("loss")),
-        "sparsity": np.where(div, np.nan, traj.final("sparsity")),
-        "steps": np.asarray(run.stopped_at, dtype=float),
-    }
-    if "test_loss" in traj.extra:
-        final["test_loss"] = np.where(div, np.nan, traj.final("test_loss"))
+    boundaries = grid_boundaries(
+        k,
+        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0,
+         "collapse": np.asarray(run.collapsed, dtype=bool)},
+        {"catapult_onset": lambda ks: rose(again(ks).traj, criteria),
+         "divergence": lambda ks: again(ks).traj.diverged_at >= 0,
+         "collapse": lambda ks: np.asarray(again(ks).collapsed, dtype=bool)} if refine else None,
+        refine_tol,
+    )
+    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("sparsity", "test_loss"))
+    final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])
     return PhaseSweep(
         model="two-layer",

@@ -8,10 +8,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..compiled import compile_expr, update_map
-from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, train_uv, uv_init, uv_observables
+from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, train_uv, uv_init, uv_observables
 from ..symbolic import _symbols as S
 from ..symbolic._theory import theory
-from ._boundaries import first_transition, refine_boundary
+from ._boundaries import final_values, grid_boundaries
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
 __all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv", "sweep_map", "sweep_uv", "uv_window"]
@@ -142,10 +142,6 @@ def sweep_map(
     )
 
 
-def _rose_or_diverged(traj: Trajectory, criteria: PhaseCriteria) -> np.ndarray:
-    return (traj.peak_loss() > traj.loss[0] * (1 + criteria.rise_rtol)) | (traj.diverged_at >= 0)
-
-
 def sweep_uv(
     setup: UVSetup,
     k: np.ndarray,
@@ -162,28 +158,15 @@ def sweep_uv(
     k = np.asarray(k, dtype=float)
     traj = sweep_map(setup, k, steps, criteria)
     phase = classify(traj, criteria)
-
-    def onset_pred(ks: np.ndarray) -> np.ndarray:
-        return _rose_or_diverged(sweep_map(setup, ks, steps, criteria), criteria)
-
-    def div_pred(ks: np.ndarray) -> np.ndarray:
-        return sweep_map(setup, ks, steps, criteria).diverged_at >= 0
-
-    boundaries: dict[str, float | None] = {}
-    for name, flags, pred in (
-        ("catapult_onset", _rose_or_diverged(traj, criteria), onset_pred),
-        ("divergence", traj.diverged_at >= 0, div_pred),
-    ):
-        bracket = first_transition(k, flags)
-        boundaries[name] = None if bracket is None else refine_boundary(pred, bracket, tol=tol)
-    eta = k / setup.lam0
-    final = {
-        "lam_eta": np.where(traj.diverged_at >= 0, np.nan, eta * traj.final("lam")),
-        "w2_ratio": np.where(traj.diverged_at >= 0, np.nan, traj.final("w2") / setup.w2_0),
-        "peak_loss": np.where(traj.diverged_at >= 0, np.nan, traj.peak_loss()),
-        "train_loss": np.where(traj.diverged_at >= 0, np.nan, traj.final("loss")),
-        "diverged_at": np.where(traj.diverged_at >= 0, traj.diverged_at, -1),
-    }
+    boundaries = grid_boundaries(
+        k,
+        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0},
+        {"catapult_onset": lambda ks: rose(sweep_map(setup, ks, steps, criteria), criteria),
+         "divergence": lambda ks: sweep_map(setup, ks, steps, criteria).diverged_at >= 0},
+        tol,
+    )
+    final = final_values(traj, k / setup.lam0, setup.w2_0)
+    final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
     return PhaseSweep(
         model="uv",
         k=k,

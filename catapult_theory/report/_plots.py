@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..engine import linear_stability_edge
 from ..experiments._results import PhaseSweep
 
 __all__ = ["plot_phase_diagram", "plot_trajectories", "PHASE_COLORS"]
@@ -82,7 +83,7 @@ def plot_phase_diagram(
             ax.set_yscale("log")
         if name == "lam_eta":
             ax.plot(k, k, ":", color="0.5", lw=0.8, label=r"$\eta\lambda_0 = k$")
-            ax.axhline(2, color="0.3", lw=0.8, ls="--")
+            ax.axhline(linear_stability_edge(), color="0.3", lw=0.8, ls="--")
         ax.set_ylabel(_LABELS.get(name, name))
         for bname, b in sweep.boundaries.items():
             if b is not None:
@@ -158,7 +159,7 @@ def plot_trajectories(
         if log:
             ax.set_yscale("log")
         if q == "lam_eta":
-            ax.axhline(2, color="0.4", lw=0.8, ls=":")
+            ax.axhline(linear_stability_edge(), color="0.4", lw=0.8, ls=":")
         ax.set_xlabel("step")
         ax.set_ylabel(_STEP_LABELS.get(q, q))
     axes[0, 0].legend(fontsize=7)

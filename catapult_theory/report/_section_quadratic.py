@@ -24,7 +24,14 @@ def quadratic_section(ctx: Context) -> SectionOutput:
     md: list[str] = []
     data: dict = {}
     q = ctx.quick
+    from ..symbolic._spectral import closure_obstruction
+
     md += ["### Derived maps", "", "```", export_text(theory("pure-quadratic")), "```", "",
+           "The map of (f, lam, w2) needs m3 and m4 unless psi^2 = kappa I (then it is the uv map with "
+           "x2/n -> kappa zeta^2). Conversely, for psi with eigenvalues +-mu1, +-mu2, the derivative of m3 along "
+           "the direction of eigen-weights that keeps (f, lam, w2) fixed is "
+           f"`{closure_obstruction()}` (derived): non-zero unless mu1^2 = mu2^2, so the map closes only when "
+           "psi^2 is a multiple of I.", "",
            "```", export_text(theory("quadratic-bias")), "```", ""]
     table: list[list[str]] = []
 

@@ -115,3 +115,34 @@ def spectral_formulas() -> SpectralFormulas:
 
 
 
+
+
+def closure_obstruction() -> sp.Expr:
+    """Why the (f, lam, w2) map closes *only* when ψ² ∝ I (the converse).
+
+    Take ψ with the ± paired eigenvalues ``±mu1, ±mu2`` and weights ``c`` on
+    them; ``f, lam, w2`` and ``m3 = ζ³ θᵀψ³θ`` are the sums of the derived
+    per-component contributions (``m3`` from the same derivation with ψ³).
+    Along the null direction of the Jacobian of ``(f, lam, w2)`` with respect
+    to the weights, ``f``, ``lam`` and ``w2`` stay fixed; the returned
+    expression is the derivative of ``m3`` along it. It vanishes exactly when
+    ``mu1² = mu2²``: otherwise two states with the same ``(f, lam, w2)`` have
+    different ``m3``, hence different ``f'`` (whose update contains ``m3``),
+    and no map in ``(f, lam, w2)`` alone exists.
+    """
+    mu1, mu2 = sp.symbols("mu1 mu2", positive=True)
+    sf = spectral_formulas()
+    eig = [mu1, -mu1, mu2, -mu2]
+    cs = sp.symbols("c1:5", nonnegative=True)
+    parts = [tuple(q.subs({c: ci, mu: m}) for q in sf.contributions) for ci, m in zip(cs, eig)]
+    f_, lam_, w2_ = (sum(p[i] for p in parts) for i in range(3))
+    # m3 per component, derived like the contributions: ζ³ θᵀψ³θ at θ = t e
+    der, theta, e, _ = _component_model()
+    A = der.algebra
+    m3_atom = A.scalarize(zeta**3 * theta.T * der.model.symmetric[0] ** 3 * theta)
+    m3_one = sp.expand(A.substitute(m3_atom, {theta: A.scale(A.poly(e), t)})).subs(t**2, c)
+    m3_ = sum(m3_one.subs({c: ci, mu: m}) for ci, m in zip(cs, eig))
+    J = sp.Matrix([[sp.diff(q, ci) for ci in cs] for q in (f_, lam_, w2_)])
+    (null,) = J.nullspace()
+    grad_m3 = sp.Matrix([[sp.diff(m3_, ci) for ci in cs]])
+    return sp.factor(sp.simplify((grad_m3 * null)[0]))

@@ -29,7 +29,8 @@ from catapult_theory.engine._quadratic import (
     train_spectral,
 )
 from catapult_theory.experiments import max_rel_dev
-from catapult_theory.experiments._quadratic_data import QuadraticData, quadratic_data, teacher_params
+from catapult_theory.experiments._dataset import Dataset as QuadraticData
+from catapult_theory.experiments._quadratic_data import quadratic_data, teacher_params
 from tests.tolerances import EXACT, assert_close
 
 TOY_X = np.array([[1.0]])

@@ -142,3 +142,24 @@ def test_single_bound_is_exactly_4_when_psi_square_is_scalar():
     assert sp.simplify(der.lam - zeta**2 * kappa * der.w2) == 0  # lam = K w2 exactly
     k_max = bounds("pure-quadratic")["single"].k_max
     assert sp.simplify(k_max.subs({Lpsi2: kappa, S.lam: zeta**2 * kappa * S.w2}) - 4) == 0
+
+
+def test_map_closes_only_when_psi_square_is_scalar():
+    """Converse: with two distinct |eigenvalues|, (f, lam, w2) do not determine m3."""
+    from catapult_theory.symbolic._spectral import closure_obstruction
+
+    obs = closure_obstruction()
+    mu1, mu2 = sorted(obs.free_symbols - {zeta}, key=str)
+    assert obs.subs(mu2, mu1) == 0
+    assert obs.subs({mu1: 2, mu2: 1, zeta: 1}) != 0
+    # numeric check of the mechanism: two weight vectors, same (f, lam, w2), different m3
+    import numpy as np
+
+    m1v, m2v, z = 2.0, 1.0, 0.7
+    eig = np.array([m1v, -m1v, m2v, -m2v])
+    M = np.array([z / 2 * eig, z**2 * eig**2, np.ones(4)])
+    null = np.linalg.svd(M)[2][-1]
+    c = np.array([1.0, 1.0, 1.0, 1.0])
+    c2 = c + 0.1 * null
+    assert np.allclose(M @ c, M @ c2)
+    assert abs((z**3 * eig**3) @ (c2 - c)) > 1e-3
