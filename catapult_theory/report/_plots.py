@@ -133,12 +133,14 @@ def plot_trajectories(
     title: str = "",
     references: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     reference_label: str = "exact map",
+    log_steps: bool = False,
 ) -> Path:
     """Series against step for a few runs (label -> quantity -> series).
 
     ``references`` (same layout) are drawn dashed on top, e.g. the exact map
     beside GD. On logarithmic axes non-positive values (a loss that reached
-    exactly 0) are not drawn.
+    exactly 0) are not drawn. ``log_steps`` plots against ``step + 1`` on a
+    logarithmic axis (for long runs whose catapult happens in the first steps).
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.2), squeeze=False)
@@ -148,7 +150,7 @@ def plot_trajectories(
 
         def draw(series, **kw):
             s = np.asarray(series, dtype=float)
-            t = np.arange(len(s))
+            t = np.arange(len(s)) + (1 if log_steps else 0)
             ok = np.isfinite(s) & ((s > 0) if log else True)
             ax.plot(t[ok], s[ok], **kw)
 
@@ -160,7 +162,9 @@ def plot_trajectories(
             ax.set_yscale("log")
         if q == "lam_eta":
             ax.axhline(linear_stability_edge(), color="0.4", lw=0.8, ls=":")
-        ax.set_xlabel("step")
+        if log_steps:
+            ax.set_xscale("log")
+        ax.set_xlabel("step + 1" if log_steps else "step")
         ax.set_ylabel(_STEP_LABELS.get(q, q))
     axes[0, 0].legend(fontsize=7)
     if references:

@@ -115,7 +115,7 @@ def two_layer_section(ctx: Context) -> SectionOutput:
             "sparsity": one.series("sparsity")[:end], "test_loss": one.series("test_loss")[:end]}
     fig_t = plot_trajectories(runs, ctx.figure("tl_digits_trajectories.png"),
                               quantities=("loss", "test_loss", "lam_eta", "sparsity"),
-                              title="two-layer ReLU on the digits: trajectories")
+                              title="two-layer ReLU on the digits: trajectories", log_steps=True)
     md += [f"![trajectories]({ctx.rel(fig_t)})", ""]
     md += ["What the bounds rest on:", ""]
     for name, spec in bound_specs("two-layer").items():

@@ -140,6 +140,7 @@ def uv_section(ctx: Context) -> SectionOutput:
     from ..compiled import threshold
 
     eta_max = threshold("uv", "eta_max")
+    k_y0 = float(eta_max(lam=1.0))  # the derived y = 0 threshold in k, eta_max * lam (= 4)
     ns = np.array([100, 1000, 10000, 100000] if ctx.quick else [100, 300, 1000, 3000, 10000, 30000, 100000])
     ys = np.array([0.5, 1.0, 2.0])
     states = [(2.0, 1.0), (1.0, 1.0), (3.0, 0.25)]  # (lam0, x2), f0 = 0
@@ -152,10 +153,10 @@ def uv_section(ctx: Context) -> SectionOutput:
             return sweep_map_batch(N[:, None], Y[:, None], grid, lam0, x2=x2, steps=20000).diverged_at >= 0
 
         kdiv = refine_boundaries(diverges, np.full(N.shape, 3.0), np.full(N.shape, 4.5), tol=1e-11)
-        coef = (4 - kdiv) * N / Y**2
+        coef = (k_y0 - kdiv) * N / Y**2
         big = N >= 10000
         xx = Y[big] ** 2 / N[big]
-        c_fit = float(np.sum((4 - kdiv[big]) * xx) / np.sum(xx**2))
+        c_fit = float(np.sum((k_y0 - kdiv[big]) * xx) / np.sum(xx**2))
         em = float(eta_max(lam=lam0))
         fits.append([_g(lam0), _g(x2), f"{c_fit:.5f}", _g(em**2 * x2, 6), f"{c_fit / (em**2 * x2):.5f}"])
         for n, yy, kd, c in zip(N, Y, kdiv, coef):
@@ -169,7 +170,7 @@ def uv_section(ctx: Context) -> SectionOutput:
             st = uv_setup(n, seed=s_, y=1.0)
             kd = refine_boundaries(lambda g: sweep_map(st, g[0], 20000).diverged_at[None, :] >= 0,
                                    [3.0], [4.5], tol=1e-10)[0]
-            seeded.append([str(n), str(s_), _g(st.f0), _g(st.lam0), _g(kd, 8), _g((4 - kd) * n, 4)])
+            seeded.append([str(n), str(s_), _g(st.f0), _g(st.lam0), _g(kd, 8), _g((k_y0 - kd) * n, 4)])
     data["divergence_y_seeded"] = seeded
     md += ["### y != 0: the divergence threshold moves below 4", "",
            "Bisection on the exact map (tolerance 1e-11 in k) from f0 = 0 (initial residual -y). The shift "
