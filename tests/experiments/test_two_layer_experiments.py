@@ -32,9 +32,8 @@ def test_bad_data_spec():
         two_layer_setup(8, 0.0, "mnist")
 
 
-@pytest.mark.slow
 def test_digits_relu_catapults_beyond_8_with_sparser_activations():
-    """The digits claim (minutes of GD): catapult for some k >= 8; sparsity at the largest
+    """The digits claim (~30 s of GD): catapult for some k >= 8; sparsity at the largest
     converging k well above sparsity at k = 1."""
     setup = two_layer_setup(1024, 0.0, "digits01")
     ks = np.array([1.0, 8.0, 10.0, 12.0, 14.0])
