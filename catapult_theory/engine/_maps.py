@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import CompiledMap
-from ._trajectory import PhaseCriteria, Trajectory, blown_up
+from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = ["iterate_map"]
 
@@ -45,33 +45,24 @@ def iterate_map(
     for name, a in zip(("f0", "lam0", "w2_0", "eta", "y"), (f, lam, w2, eta_a, y_a)):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} must be finite")
-    shape = f.shape
-    loss = np.empty((steps + 1,) + shape)
-    lam_t = np.empty_like(loss)
-    w2_t = np.empty_like(loss)
-    loss[0] = 0.5 * (f - y_a) ** 2
-    lam_t[0], w2_t[0] = lam, w2
-    diverged_at = np.full(shape, -1, dtype=np.int64)
-    active = np.ones(shape, dtype=bool)
-    scale_loss0 = loss[0]
+    rec = StepRecorder(steps, f.shape, criteria)
+    loss0 = 0.5 * (f - y_a) ** 2
+    rec.check(0, loss0, lam, w2)
+    rec.store(0, loss=loss0, lam=lam, w2=w2)
     done = 0
     for t in range(1, steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):
             nf, nl, nw = cmap(f, lam, w2, eta_a, y_a, *rest)
             new_loss = 0.5 * (nf - y_a) ** 2
-        bad = active & (blown_up(new_loss, scale_loss0, criteria) | ~np.isfinite(nl) | ~np.isfinite(nw))
-        diverged_at[bad] = t
-        active &= ~bad
-        f = np.where(active, nf, f)
+        rec.check(t, new_loss, nl, nw)
+        active = rec.active
+        f = np.where(active, nf, f)  # a blown-up run stays frozen at its last finite state
         lam = np.where(active, nl, lam)
         w2 = np.where(active, nw, w2)
-        loss[t] = np.where(active, new_loss, np.nan)
-        lam_t[t] = np.where(active, nl, np.nan)
-        w2_t[t] = np.where(active, nw, np.nan)
+        rec.store(t, loss=new_loss, lam=nl, w2=nw)
         done = t
         if stop_early:
-            conv = loss[t] <= criteria.converged_loss * np.maximum(scale_loss0, criteria.loss_floor)
+            conv = new_loss <= criteria.converged_loss * np.maximum(loss0, criteria.loss_floor)
             if not np.any(active & ~conv):
                 break
-    sl = slice(0, done + 1)
-    return Trajectory(loss[sl], lam_t[sl], w2_t[sl], eta_a, diverged_at)
+    return rec.trajectory(eta_a, upto=done)

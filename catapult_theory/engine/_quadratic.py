@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from ._trajectory import PhaseCriteria, Trajectory, blown_up
+from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = [
     "ACTIVATIONS",
@@ -808,13 +808,7 @@ def train_quadratic(
     # a fixed generic start vector for Lanczos (not orthogonal to any eigenvector but by accident)
     warm = np.broadcast_to(np.random.default_rng(0).standard_normal(B), (R, B)).copy()
 
-    loss = np.full((steps + 1, R), np.nan)
-    lam_t = np.full_like(loss, np.nan)
-    w2_t = np.full_like(loss, np.nan)
-    test_t = None if X_test is None else np.full_like(loss, np.nan)
-    diverged_at = np.full(R, -1, dtype=np.int64)
-    active = np.ones(R, dtype=bool)
-    loss0 = None
+    rec = StepRecorder(steps, (R,), criteria, extra=("test_loss",) if X_test is not None else ())
     for t in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             U = basis.products(theta)
@@ -823,11 +817,7 @@ def train_quadratic(
             cur = 0.5 * np.mean(res**2, axis=0)
             w2 = np.sum(theta**2, axis=0) + np.sum(theta_phi**2, axis=0)
             finite = np.all(np.isfinite(U), axis=(0, 1)) & np.isfinite(w2)
-        if loss0 is None:
-            loss0 = cur.copy()
-        bad = active & (blown_up(cur, loss0, criteria) | ~finite)
-        diverged_at[bad] = t
-        active &= ~bad
+        bad = rec.check(t, cur, np.where(finite, 0.0, np.nan))
         if bad.any():  # frozen runs are zeroed so that no non-finite value enters linear algebra
             theta[:, bad] = 0.0
             theta_phi[:, bad] = 0.0
@@ -835,35 +825,38 @@ def train_quadratic(
             res[:, bad] = 0.0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             lam, warm = _top_ntk(basis, U, Phi, zeta, B, warm, solver)
-        bad = active & ~np.isfinite(lam)
+        bad = rec.check(t, cur, lam)
         if bad.any():
-            diverged_at[bad] = t
-            active &= ~bad
             theta[:, bad] = 0.0
             theta_phi[:, bad] = 0.0
             U[..., bad] = 0.0
             res[:, bad] = 0.0
-        loss[t] = np.where(active, cur, np.nan)
-        lam_t[t] = np.where(active, lam, np.nan)
-        w2_t[t] = np.where(active, w2, np.nan)
-        if test_t is not None and t % test_every and t != steps:
-            test_t[t] = np.where(active, test_t[t - 1], np.nan)
-        elif test_t is not None:
+        rec.store(t, loss=cur, lam=lam, w2=w2)
+        if X_test is not None and t % test_every and t != steps:
+            rec.store(t, test_loss=rec.series["test_loss"][t - 1])
+        elif X_test is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 ft = 0.5 * zeta * basis.test_forms(theta, U) + Phi_test @ theta_phi
-                test_t[t] = np.where(active, 0.5 * np.mean((ft - y_test[:, None]) ** 2, axis=0), np.nan)
+                rec.store(t, test_loss=0.5 * np.mean((ft - y_test[:, None]) ** 2, axis=0))
         if t == steps:
             break
         with np.errstate(over="ignore", invalid="ignore"):
-            coef = np.where(active, rate, 0.0) * res / B  # (B, R)
+            coef = np.where(rec.active, rate, 0.0) * res / B  # (B, R)
             theta -= zeta * basis.gradient(coef, U)
             theta_phi -= Phi.T @ coef
 
-    def out(a: np.ndarray) -> np.ndarray:
-        return a.reshape((steps + 1,) + shape)
+    return _reshape(rec.trajectory(eta.reshape(R)), shape, eta)
 
-    extra = {} if test_t is None else {"test_loss": out(test_t)}
-    return Trajectory(out(loss), out(lam_t), out(w2_t), eta.copy(), diverged_at.reshape(shape), extra)
+
+def _reshape(traj: Trajectory, shape: tuple[int, ...], eta: np.ndarray) -> Trajectory:
+    """A trajectory of ``R`` runs laid out in the batch ``shape`` of ``eta``."""
+    steps = traj.loss.shape[0]
+
+    def out(a: np.ndarray) -> np.ndarray:
+        return a.reshape((steps,) + shape)
+
+    return Trajectory(out(traj.loss), out(traj.lam), out(traj.w2), eta.copy(), traj.diverged_at.reshape(shape),
+                      {k: out(v) for k, v in traj.extra.items()})
 
 
 def _top_ntk(
@@ -1011,12 +1004,7 @@ def train_spectral(
     q = np.full(R, float(state.q))
     phi2 = float(state.phi2)
 
-    loss = np.full((steps + 1, R), np.nan)
-    lam_t = np.full_like(loss, np.nan)
-    w2_t = np.full_like(loss, np.nan)
-    diverged_at = np.full(R, -1, dtype=np.int64)
-    active = np.ones(R, dtype=bool)
-    loss0 = None
+    rec = StepRecorder(steps, (R,), criteria)
     for t in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):
             fj, lj, wj = forms.contributions(c, mu, zeta)
@@ -1026,14 +1014,8 @@ def train_spectral(
                 f, lam, w2 = f + ff, lam + lf, w2 + wf
             r = f - y
             cur = 0.5 * r**2
-        if loss0 is None:
-            loss0 = cur.copy()
-        bad = active & (blown_up(cur, loss0, criteria) | ~np.isfinite(lam) | ~np.isfinite(w2))
-        diverged_at[bad] = t
-        active &= ~bad
-        loss[t] = np.where(active, cur, np.nan)
-        lam_t[t] = np.where(active, lam, np.nan)
-        w2_t[t] = np.where(active, w2, np.nan)
+        bad = rec.check(t, cur, lam, w2)
+        rec.store(t, loss=cur, lam=lam, w2=w2)
         if t == steps:
             break
         if bad.any():  # frozen runs are reset so that no non-finite value is iterated
@@ -1041,12 +1023,9 @@ def train_spectral(
             p[bad] = 0.0
             q[bad] = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
-            rr = np.where(active, r, 0.0)
+            rr = np.where(rec.active, r, 0.0)
             c = forms.weight_next(c, mu, rate, rr[:, None], zeta)
             if state.has_features:
                 p, q = forms.feature_next(p, q, phi2, rate[:, 0], rr)
 
-    def out(a: np.ndarray) -> np.ndarray:
-        return a.reshape((steps + 1,) + shape)
-
-    return Trajectory(out(loss), out(lam_t), out(w2_t), eta.copy(), diverged_at.reshape(shape))
+    return _reshape(rec.trajectory(eta.reshape(R)), shape, eta)

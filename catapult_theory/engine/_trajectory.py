@@ -34,6 +34,7 @@ from typing import Mapping
 import numpy as np
 
 __all__ = [
+    "StepRecorder",
     "linear_stability_edge",
     "rose",
     "Phase",
@@ -173,6 +174,47 @@ class Trajectory:
             diverged_at=np.asarray(self.diverged_at[tuple(index)]),
             extra={k: v[sl] for k, v in self.extra.items()},
         )
+
+
+class StepRecorder:
+    """Per-step series of a batch of runs, with divergence as a result.
+
+    ``check(t, loss, *values)`` marks the still-active runs whose loss blew up
+    (:func:`blown_up` against their step-0 loss) or any of whose ``values`` is
+    not finite, records ``t`` as their ``diverged_at`` and returns that mask
+    (the caller freezes those runs); ``store(t, loss, lam, w2, **extra)``
+    writes step ``t`` of the active runs (NaN for diverged ones, never
+    reported); ``trajectory(eta)`` returns the :class:`Trajectory`.
+    """
+
+    def __init__(self, steps: int, shape: tuple[int, ...], criteria: PhaseCriteria, extra: tuple[str, ...] = ()):
+        self.criteria = criteria
+        self.series = {name: np.full((steps + 1,) + tuple(shape), np.nan) for name in ("loss", "lam", "w2", *extra)}
+        self.diverged_at = np.full(shape, -1, dtype=np.int64)
+        self.active = np.ones(shape, dtype=bool)
+        self.loss0: np.ndarray | None = None
+
+    def check(self, t: int, loss: np.ndarray, *values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            if self.loss0 is None:
+                self.loss0 = np.array(loss, dtype=float, copy=True)
+            bad = blown_up(loss, self.loss0, self.criteria)
+            for v in values:
+                bad = bad | ~np.isfinite(v)
+        bad = self.active & bad
+        self.diverged_at[bad] = t
+        self.active &= ~bad
+        return bad
+
+    def store(self, t: int, **values: np.ndarray) -> None:
+        for name, v in values.items():
+            self.series[name][t] = np.where(self.active, v, np.nan)
+
+    def trajectory(self, eta: np.ndarray, upto: int | None = None) -> Trajectory:
+        sl = slice(None) if upto is None else slice(0, upto + 1)
+        s = {k: v[sl] for k, v in self.series.items()}
+        extra = {k: v for k, v in s.items() if k not in ("loss", "lam", "w2")}
+        return Trajectory(s["loss"], s["lam"], s["w2"], np.asarray(eta, dtype=float), self.diverged_at, extra)
 
 
 def rose(traj: Trajectory, criteria: PhaseCriteria = PhaseCriteria()) -> np.ndarray:

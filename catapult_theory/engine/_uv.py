@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._trajectory import PhaseCriteria, Trajectory, blown_up
+from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = ["UVState", "uv_init", "uv_observables", "train_uv"]
 
@@ -81,12 +81,7 @@ def train_uv(
     U = np.broadcast_to(init.U, batch + init.U.shape[-2:]).copy()
     v = np.broadcast_to(init.v, batch + init.v.shape[-1:]).copy()
     eta = np.broadcast_to(eta, batch)
-    loss = np.full((steps + 1,) + batch, np.nan)
-    lam_t = np.full_like(loss, np.nan)
-    w2_t = np.full_like(loss, np.nan)
-    diverged_at = np.full(batch, -1, dtype=np.int64)
-    active = np.ones(batch, dtype=bool)
-    loss0 = None
+    rec = StepRecorder(steps, batch, criteria)
     for t in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):
             f, gU, gv = _forward(U, v, x)
@@ -94,18 +89,12 @@ def train_uv(
             cur_loss = 0.5 * r**2
             lam = np.sum(gU**2, axis=(-2, -1)) + np.sum(gv**2, axis=-1)
             w2 = np.sum(U**2, axis=(-2, -1)) + np.sum(v**2, axis=-1)
-        if loss0 is None:
-            loss0 = cur_loss.copy()
-        bad = active & (blown_up(cur_loss, loss0, criteria) | ~np.isfinite(lam) | ~np.isfinite(w2))
-        diverged_at[bad] = t
-        active &= ~bad
-        loss[t] = np.where(active, cur_loss, np.nan)
-        lam_t[t] = np.where(active, lam, np.nan)
-        w2_t[t] = np.where(active, w2, np.nan)
+        rec.check(t, cur_loss, lam, w2)
+        rec.store(t, loss=cur_loss, lam=lam, w2=w2)
         if t == steps:
             break
         with np.errstate(over="ignore", invalid="ignore"):
-            step = np.where(active, eta * r, 0.0)
+            step = np.where(rec.active, eta * r, 0.0)
             U -= step[..., None, None] * gU
             v -= step[..., None] * gv
-    return Trajectory(loss, lam_t, w2_t, np.asarray(eta, dtype=float), diverged_at)
+    return rec.trajectory(eta)
