@@ -33,7 +33,7 @@ from ..engine._quadratic import (
 from ..symbolic._catalog import bounds as bound_specs
 from ._boundaries import final_values, grid_boundaries
 from ._dataset import Dataset
-from ._quadratic_data import quadratic_data
+from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
 __all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic"]
@@ -75,13 +75,7 @@ def quadratic_setup(
     """Build model (``name`` = ``pure-quadratic`` or ``quadratic-bias``), data and init."""
     if name not in _FAMILY:
         raise ValueError(f"unknown quadratic model {name!r}; use {', '.join(_FAMILY)}")
-    if data.startswith("random:"):
-        parts = data.split(":")
-        d = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) > 0 else None
-        if d is None:
-            quadratic_data(data)  # raises the one-line error naming the accepted forms
-    else:
-        d = 1
+    d = data_dimension(data)
     spec = QuadraticSpec(rank=rank, d=d, family=_FAMILY[name], features=features_, mu=mu,
                          activation=activation, seed=seed)
     model = quadratic_model(spec)

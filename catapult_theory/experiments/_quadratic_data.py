@@ -35,7 +35,7 @@ from ..engine._quadratic import (
     rng_stream,
 )
 
-__all__ = ["quadratic_data", "teacher_params", "DATA_FORMS"]
+__all__ = ["quadratic_data", "teacher_params", "data_dimension", "DATA_FORMS"]
 
 #: the accepted data specs, as named in error messages
 DATA_FORMS = "'toy', 'toy:X:Y' or 'random:B:D' (B, D positive integers)"
@@ -54,6 +54,12 @@ def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask
     theta_psi[model.m - int(mask_psi):] = 0.0
     theta_phi[model.p - int(mask_phi):] = 0.0
     return QuadraticParams(theta_psi, theta_phi)
+
+
+def data_dimension(spec: str) -> int:
+    """Input dimension of the data named by ``spec`` (``ValueError`` for a bad spec)."""
+    kind, args = _parse(spec)
+    return int(args[1]) if kind == "random" else 1
 
 
 def _parse(spec: str) -> tuple[str, tuple[float, ...]]:

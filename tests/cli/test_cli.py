@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from catapult_theory.cli import main
+from tests.cli.conftest import run_cli
 from catapult_theory.symbolic import symbols as S
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_derive_uv_json_contract(capsys):

@@ -4,13 +4,7 @@ import json
 
 import pytest
 
-from catapult_theory.cli import main
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli.conftest import run_cli
 
 
 def test_run_pure_quadratic_toy_json(capsys):

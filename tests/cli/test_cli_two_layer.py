@@ -5,13 +5,7 @@ import json
 import pytest
 import sympy as sp
 
-from catapult_theory.cli import main
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli.conftest import run_cli
 
 
 def test_derive_two_layer_with_and_without_slope(capsys):
