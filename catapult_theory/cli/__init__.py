@@ -3,6 +3,7 @@
     catapult derive MODEL [--format text|latex|python|json]
     catapult run MODEL ... [--format text|json]
     catapult phases MODEL ... [--format text|json] [--plot FILE.png]
+    catapult prove [THEOREM ...] [--model M ...] [--format text|md|json|latex] [--out FILE]
     catapult reproduce [--out DIR] [--only SECTION ...] [--quick]
     catapult models
 
@@ -61,6 +62,9 @@ def _build_parser() -> Parser:
             getattr(fam, f"add_{command}_args")(mp)
             add_format(mp, fam.derive_formats if command == "derive" else ("text", "json"))
             mp.set_defaults(handler=getattr(fam, command))
+    from ._prove import add_prove_parser
+
+    add_prove_parser(sub)
     rp = sub.add_parser("reproduce", help="regenerate the study's figures into a report folder",
                         description="Run every experiment of the study and write a report folder "
                                     "(report.md, figures, JSON data).")
@@ -80,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for fam in FAMILIES.values():
                 sys.stdout.write(f"{fam.name:16s} {fam.help}  [{', '.join(fam.commands())}]\n")
             return 0
+        if args.command == "prove":
+            from ._prove import prove_cli
+
+            return prove_cli(args)
         if args.command == "reproduce":
             from ..report._reproduce import reproduce_cli
 

@@ -33,7 +33,28 @@ from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 from . import _symbols as S
 from ._words import Algebra, MatPoly
 
-__all__ = ["SymbolicModel", "Derivation", "UpdateMap", "Expressed", "batch_weight_norm_identity"]
+__all__ = [
+    "SymbolicModel",
+    "Derivation",
+    "UpdateMap",
+    "Expressed",
+    "batch_weight_norm_identity",
+    "lemma_increment",
+    "LEMMA_CONSTANT",
+]
+
+#: the constant of the weight-norm lemma ``Δ|θ|² = η r (η lam r − 4 f)``: ``θ·∇f = 2f``
+#: (Euler, degree 2) enters twice, once from the cross term ``−2η r θ·∇f``
+LEMMA_CONSTANT = sp.Integer(4)
+
+
+def lemma_increment(lam: sp.Expr = S.lam, f: sp.Expr = S.f, constant: sp.Expr = LEMMA_CONSTANT) -> sp.Expr:
+    """The weight-norm lemma's one-datum increment ``η r (η lam r − 4 f)``.
+
+    The statement every proof and check of the lemma compares the derived
+    ``|θ'|² − |θ|²`` with; ``lam`` and ``f`` may be atom expressions.
+    """
+    return S.eta * S.r * (S.eta * lam * S.r - constant * f)
 
 
 @dataclass(frozen=True)
@@ -251,7 +272,7 @@ class Derivation:
 
     def weight_norm_identity_residual(self) -> sp.Expr:
         """``Δw2 − η r (η lam r − 4 f)``, in atoms; zero for homogeneous models."""
-        claim = S.eta * S.r * (S.eta * self.lam * S.r - 4 * self.f)
+        claim = lemma_increment(self.lam, self.f)
         return sp.simplify(self.named(sp.expand(self.weight_norm_change() - claim)))
 
 
@@ -260,6 +281,7 @@ def batch_weight_norm_identity(
     outputs: MatrixExpr,
     batch: sp.Expr,
     algebra: Algebra | None = None,
+    constant: sp.Expr = LEMMA_CONSTANT,
 ) -> tuple[sp.Expr, sp.Expr]:
     """The many-data weight-norm identity, derived in the word algebra.
 
@@ -268,7 +290,7 @@ def batch_weight_norm_identity(
     ``θ' = θ − (η/B) ∇_θ (R Fᵀ)`` and ``RΘRᵀ = |∇_θ (R Fᵀ)|²``. Returns the pair
     ``(Δ|θ|², identity residual)`` where the residual is
     ``Δ|θ|² − [−(4η/B) R Fᵀ + (η²/B²) RΘRᵀ]`` (zero for degree-2 homogeneous
-    models, by Euler's identity).
+    models, by Euler's identity); ``constant`` is the lemma's 4.
     """
     A = algebra or Algebra()
     Rsym = MatrixSymbol("r", 1, batch)
@@ -278,5 +300,5 @@ def batch_weight_norm_identity(
     w2 = sp.expand(sum((A.inner(A.poly(p), A.poly(p)) for p in params), sp.S.Zero))
     step = {p: A.sub(A.poly(p), A.scale(g, S.eta / batch)) for p, g in grads.items()}
     dw2 = sp.expand(A.substitute(w2, step) - w2)
-    claim = -4 * S.eta / batch * s + S.eta**2 / batch**2 * ntk_form
+    claim = -constant * S.eta / batch * s + S.eta**2 / batch**2 * ntk_form
     return dw2, sp.simplify(sp.expand(dw2 - claim))

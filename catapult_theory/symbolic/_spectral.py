@@ -29,7 +29,7 @@ from sympy.matrices.expressions import Identity, MatrixSymbol
 from ._derive import Derivation, SymbolicModel
 from .models.quadratic import m, zeta
 
-__all__ = ["SpectralFormulas", "spectral_formulas", "c", "mu", "pf", "qf"]
+__all__ = ["SpectralFormulas", "spectral_formulas", "closure_obstruction", "c", "mu", "pf", "qf"]
 
 #: weight of one eigencomponent, its eigenvalue
 c, mu = sp.symbols("c mu")
@@ -112,9 +112,6 @@ def spectral_formulas() -> SpectralFormulas:
         feature_contributions=feature_contrib,  # type: ignore[arg-type]
         cross_terms=cross,  # type: ignore[arg-type]
     )
-
-
-
 
 
 def closure_obstruction() -> sp.Expr:

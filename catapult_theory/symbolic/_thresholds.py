@@ -21,7 +21,7 @@ import sympy as sp
 from . import _symbols as S
 from ._derive import UpdateMap
 
-__all__ = ["Threshold", "onset_threshold", "divergence_threshold"]
+__all__ = ["Threshold", "onset_threshold", "divergence_threshold", "sign_change_root"]
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,12 @@ def onset_threshold(umap: UpdateMap) -> Threshold:
     )
 
 
-def divergence_threshold(umap: UpdateMap) -> Threshold:
-    """Root in ``eta`` of the sign-changing factor of ``Δw2`` at ``y = 0``."""
-    if umap.leftover.get(S.w2):
-        raise ValueError("the weight-norm map does not close; no threshold from its sign")
-    dw2 = sp.factor(sp.expand(umap.contract()[S.w2] - S.w2).subs(S.y, 0))
-    _, factors = sp.factor_list(dw2)
+def sign_change_root(increment: sp.Expr, name: str, reason: str) -> Threshold:
+    """Root in ``eta`` of the one factor of ``increment`` that can change sign as
+    ``eta`` grows (odd power, not ``eta`` itself): the learning rate above which a
+    norm with this increment grows instead of shrinking."""
+    inc = sp.factor(sp.expand(increment))
+    _, factors = sp.factor_list(inc)
     changing = []
     for base, power in factors:
         if not base.has(S.eta) or base == S.eta:
@@ -93,10 +93,13 @@ def divergence_threshold(umap: UpdateMap) -> Threshold:
             continue
         changing.append(base)
     if len(changing) != 1:
-        raise ValueError(f"expected one sign-changing factor of Δw2 = {dw2}, found {changing}")
-    return Threshold(
-        "eta_max",
-        _positive_root(changing[0]),
-        dw2,
-        "sign change of the weight-norm increment Δw2 at y = 0",
-    )
+        raise ValueError(f"expected one sign-changing factor of {inc}, found {changing}")
+    return Threshold(name, _positive_root(changing[0]), inc, reason)
+
+
+def divergence_threshold(umap: UpdateMap) -> Threshold:
+    """Root in ``eta`` of the sign-changing factor of ``Δw2`` at ``y = 0``."""
+    if umap.leftover.get(S.w2):
+        raise ValueError("the weight-norm map does not close; no threshold from its sign")
+    dw2 = sp.expand(umap.contract()[S.w2] - S.w2).subs(S.y, 0)
+    return sign_change_root(dw2, "eta_max", "sign change of the weight-norm increment Δw2 at y = 0")

@@ -1,0 +1,55 @@
+"""The generic theorems for a model family registered at run time."""
+
+import pytest
+import sympy as sp
+from sympy.matrices.expressions import MatrixSymbol
+
+import proofs
+from catapult_theory.cli import main
+from catapult_theory.symbolic import MODELS, SymbolicModel, register, symbols as S, theory
+
+
+def _scaled_uv():
+    """f = vᵀ U x / n (mean-field scaling): degree-2 homogeneous."""
+    d = sp.Symbol("d")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    return SymbolicModel("mf-uv", (U, v), v.T * U * x / S.n, aliases=((x.T * x, S.x2),))
+
+
+def _uvw():
+    """f = wᵀ V U x / n: three blocks, degree 3."""
+    d = sp.Symbol("d")
+    U, V, w, x = (MatrixSymbol("U", S.n, d), MatrixSymbol("V", S.n, S.n), MatrixSymbol("w", S.n, 1),
+                  MatrixSymbol("x", d, 1))
+    return SymbolicModel("uvw", (U, V, w), w.T * V * U * x / S.n, aliases=((x.T * x, S.x2),))
+
+
+@pytest.fixture
+def registered():
+    names = {"mf-uv": _scaled_uv, "uvw": _uvw}
+    for name, builder in names.items():
+        register(name, builder)
+    yield names
+    for name in names:
+        MODELS.pop(name, None)
+    theory.cache_clear()
+
+
+def test_generic_theorems_prove_for_a_registered_degree_two_model(registered):
+    res = proofs.prove(["linear-onset", "weight-norm-identity", "weight-norm-decrease", "ntk-bound"], ["mf-uv"])
+    assert [r.model for r in res] == ["mf-uv"] * 4
+    assert all(r.proved for r in res), [(r.theorem, r.failed_steps, r.error) for r in res]
+    (nb,) = [r for r in res if r.theorem == "ntk-bound"]
+    assert "x2/n**2" in next(s.detail for s in nb.steps if s.name == "operator")
+
+
+def test_degree_three_model_fails_the_degree_two_lemma_at_euler(registered, capsys):
+    (r,) = proofs.prove(["weight-norm-identity"], ["uvw"])
+    assert not r.proved and "euler" in r.failed_steps
+    assert main(["prove", "weight-norm-identity", "--model", "uvw"]) == 1
+    assert main(["prove", "linear-onset", "--model", "uvw"]) == 0
+    capsys.readouterr()
+
+
+def test_family_theorems_are_skipped_for_other_models(registered):
+    assert proofs.theorems(["uv-map"], ["mf-uv"]) == []
