@@ -27,6 +27,8 @@ __all__ = [
     "phase_segments",
     "fmt",
     "progress",
+    "bound_marker",
+    "bound_lines",
 ]
 
 
@@ -132,6 +134,20 @@ def phase_segments(k: np.ndarray, phase: Sequence[str]) -> list[tuple[float, flo
             out.append((float(k[start]), float(k[i - 1]), str(phase[start]), i - start))
             start = i
     return out
+
+
+def bound_marker(status: Any) -> str:
+    """The text form of one bound's status (``{"rigorous", "hypotheses_hold", "why"}``)."""
+    if not status["rigorous"]:
+        return f"[{status['why']}]"  # the why of a heuristic starts "heuristic, not a bound"
+    holds = "hypotheses hold" if status["hypotheses_hold"] else "hypotheses do NOT hold here"
+    return f"[rigorous; {holds}: {status['why']}]"
+
+
+def bound_lines(bounds: Any, status: Any, extra: Callable[[str, float], str] | None = None) -> list[str]:
+    """One line per bound: ``name: k < k_max`` (then ``extra(name, k_max)``) and its marker."""
+    return [f"  {name}: k < {fmt(v)}{extra(name, v) if extra else ''}  {bound_marker(status[name])}"
+            for name, v in bounds.items()]
 
 
 def progress(message: str) -> None:

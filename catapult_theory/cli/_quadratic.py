@@ -8,6 +8,7 @@ from typing import Any
 from ._common import (
     CLIError,
     Family,
+    bound_lines,
     fmt,
     k_grid,
     nonneg_int,
@@ -73,10 +74,6 @@ class PureQuadraticFamily(Family):
         return (f"{self.name}: rank {st['rank']}{feat}, mu ~ {st['mu']}, g = {st['activation']}, data {st['data']} "
                 f"(B = {st['B']}, d = {st['d']}, test {st['test_size']}), seed {st['seed']}")
 
-    def _bounds_text(self, bounds: dict[str, float], rigorous: dict[str, bool]) -> list[str]:
-        return [f"  {name:10s} k_max = {fmt(v)}{'' if rigorous.get(name, True) else '   (not rigorous)'}"
-                for name, v in bounds.items()]
-
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
         self._model_args(p)
@@ -84,7 +81,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--steps", type=positive_int, required=True, help="GD steps")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-        from ..experiments._quadratic import rigorous, run_quadratic
+        from ..experiments._quadratic import run_quadratic
 
         setup = self._setup(args)
         res = run_quadratic(setup, args.eta_lambda, args.steps)
@@ -106,7 +103,7 @@ class PureQuadraticFamily(Family):
         if res.max_rel_dev is not None:
             lines.append(f"max_rel_dev (GD vs exact spectral engine) = {res.max_rel_dev:.3e}")
         lines.append("predicted k_max (bounds):")
-        lines += self._bounds_text(dict(res.bounds), rigorous(self.name))
+        lines += bound_lines(res.bounds, res.bound_status)
         return payload, "\n".join(lines)
 
     # ------------------------------------------------------------- phases
@@ -121,7 +118,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-        from ..experiments._quadratic import rigorous, sweep_quadratic
+        from ..experiments._quadratic import sweep_quadratic
 
         k = k_grid(args.k_min, args.k_max, args.num)
         setup = self._setup(args)
@@ -139,13 +136,13 @@ class PureQuadraticFamily(Family):
             f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; engine: {sweep.settings['engine']}; "
             f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), {args.steps} steps",
             f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
-            "predicted k_max (bounds), and measured divergence / k_max:",
+            "predicted k_max (bounds), and tightness = k_max / measured divergence:",
         ]
-        rig = rigorous(self.name)
-        for name, v in sweep.bounds.items():
-            ratio = v / b["divergence"] if b["divergence"] else None
-            lines.append(f"  {name:10s} k_max = {fmt(v)}   tightness {fmt(ratio, 4)}"
-                         f"{'' if rig.get(name, True) else '   (not rigorous)'}")
+
+        def tightness(name: str, v: float) -> str:
+            return f"   tightness {fmt(v / b['divergence'] if b['divergence'] else None, 4)}"
+
+        lines += bound_lines(sweep.bounds, sweep.bound_status, tightness)
         lines.append("phases along k:")
         for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
             lines.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")

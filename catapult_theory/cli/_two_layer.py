@@ -8,6 +8,7 @@ from typing import Any
 from ._common import (
     CLIError,
     Family,
+    bound_lines,
     fmt,
     k_grid,
     nonneg_int,
@@ -88,7 +89,8 @@ class TwoLayerFamily(Family):
             lines.append(f"final test loss {fmt(float(gd.final('test_loss')))}")
         if res.diverged_at is not None:
             lines.append(f"diverged at step {res.diverged_at}")
-        lines.append("predicted k_max (bounds): " + ", ".join(f"{n} = {fmt(v)}" for n, v in res.bounds.items()))
+        lines.append("predicted k_max (bounds):")
+        lines += bound_lines(res.bounds, res.bound_status)
         return payload, "\n".join(lines)
 
     # ------------------------------------------------------------- phases
@@ -130,7 +132,8 @@ class TwoLayerFamily(Family):
             f"({args.num} points), up to {args.steps} steps, tol {fmt(args.tol)}",
             "boundaries" + (" (grid resolution)" if args.no_refine else " (bisection)") + ": "
             + ", ".join(f"{n} = {fmt(v)}" for n, v in b.items()),
-            "predicted k_max (bounds): " + ", ".join(f"{n} = {fmt(v)}" for n, v in sweep.bounds.items()),
+            "predicted k_max (bounds):",
+            *bound_lines(sweep.bounds, sweep.bound_status),
             f"largest converging k on the grid: {fmt(sweep.settings['largest_converging_k'])}",
             "phases along k:",
         ]

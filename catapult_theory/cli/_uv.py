@@ -7,6 +7,7 @@ from typing import Any
 
 from ._common import (
     Family,
+    bound_lines,
     fmt,
     finite_float,
     k_grid,
@@ -67,7 +68,8 @@ class UVFamily(Family):
         ]
         text += [f"{name:18s} {a:>14s} {b:>14s}" for name, a, b in rows]
         text += ["", f"max_rel_dev (GD vs exact map) = {res.max_rel_dev:.3e}",
-                 f"proven window (y = 0): 2 < k < {fmt(res.bounds['lemma'])}"]
+                 "predicted k_max (bounds; the proven window is 2 < k < k_max):"]
+        text += bound_lines(res.bounds, res.bound_status)
         return payload, "\n".join(text)
 
     # ------------------------------------------------------------- phases
@@ -118,7 +120,10 @@ class UVFamily(Family):
             f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
         ]
         if sweep.bounds:
-            text.append(f"proven window (lemma, y = 0): 2 < k < {fmt(sweep.bounds['lemma'])}")
+            text.append("predicted k_max (bounds; the proven window is 2 < k < k_max):")
+            text += bound_lines(sweep.bounds, sweep.bound_status)
+        else:
+            text.append("no bound reported: the proven window (lemma) needs y = 0")
         text.append("phases along k:")
         for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
             text.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")

@@ -2,6 +2,7 @@
 
 from ._digits import DIGITS_INSTALL_HINT, Dataset, digits01, toy_data
 from ._two_layer import TwoLayerSetup, run_two_layer, sweep_two_layer, two_layer_bounds, two_layer_setup
+from ._bound_status import bound_status
 from ._boundaries import first_transition, refine_boundaries, refine_boundary
 from ._quadratic import QuadraticSetup, quadratic_bounds, quadratic_setup, run_quadratic, sweep_quadratic
 from ._quadratic_data import quadratic_data, teacher_params
@@ -10,6 +11,7 @@ from ._uv import UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_wi
 
 __all__ = [
     "DIGITS_INSTALL_HINT",
+    "bound_status",
     "Dataset",
     "TwoLayerSetup",
     "digits01",

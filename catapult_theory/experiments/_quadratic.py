@@ -32,6 +32,7 @@ from ..engine._quadratic import (
 )
 from ..symbolic._catalog import bounds as bound_specs
 from ._boundaries import final_values, grid_boundaries
+from ._bound_status import bound_status
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
@@ -142,6 +143,11 @@ def rigorous(model: str) -> dict[str, bool]:
     return {name: spec.rigorous for name, spec in bound_specs(model).items()}
 
 
+def quadratic_bound_status(setup: QuadraticSetup, names) -> dict[str, dict]:
+    """Rigorous? Hypotheses hold for this data? (:func:`.bound_status`)"""
+    return bound_status(setup.name, names, setup.data.y, setup.data.B)
+
+
 def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1):
     d = setup.data
     test = (d.X_test, d.y_test) if d.X_test is not None else None
@@ -159,6 +165,7 @@ def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
     """Full-parameter GD at ``η = k / lam0`` and, for one datum, the exact spectral engine."""
     eta = k / setup.lam0
     gd = _gd(setup, np.asarray(eta), steps, criteria)
+    b = quadratic_bounds(setup)
     ref = _reduced(setup, np.asarray(eta), steps, criteria) if setup.single_datum else None
     series = ("loss", "lam", "w2") + (("test_loss",) if "test_loss" in gd.extra else ())
     return RunResult(
@@ -174,8 +181,9 @@ def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
         max_rel_dev=max_rel_dev(gd, ref) if ref is not None else None,
         settings={**setup.settings, "steps": steps,
                   **({"reduced_phase": str(classify(ref, criteria))} if ref is not None else {})},
-        bounds=quadratic_bounds(setup),
+        bounds=b,
         series=series,
+        bound_status=quadratic_bound_status(setup, b),
     )
 
 
@@ -215,6 +223,7 @@ def sweep_quadratic(
     )
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     b = quadratic_bounds(setup)
+    status = quadratic_bound_status(setup, b)
     return PhaseSweep(
         model=setup.name,
         k=k,
@@ -222,8 +231,9 @@ def sweep_quadratic(
         boundaries=boundaries,
         final=final,
         settings={**setup.settings, "steps": steps, "engine": engine, "lam0": setup.lam0, "w2_0": setup.w2_0,
-                  "rigorous": {n: rigorous(setup.name)[n] for n in b}},
+                  "rigorous": {n: status[n]["rigorous"] for n in b}},
         bounds=b,
+        bound_status=status,
     )
 
 

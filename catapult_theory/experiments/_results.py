@@ -13,6 +13,12 @@ from ..engine import Trajectory
 __all__ = ["RunResult", "PhaseSweep", "max_rel_dev", "series_dict", "jsonable"]
 
 
+def _check_status(bounds: Mapping[str, float], status: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every reported bound carries a status (:mod:`._bound_status`), and only those."""
+    if set(status) != set(bounds):
+        raise ValueError(f"bound_status names {sorted(status)} do not match the bounds {sorted(bounds)}")
+
+
 def max_rel_dev(a: Trajectory, b: Trajectory, names: Sequence[str] = ("loss", "lam", "w2")) -> float:
     """max over quantities of ``max_t |a − b| / max_t |b|`` over the common valid steps."""
     worst = 0.0
@@ -67,6 +73,11 @@ class RunResult:
     settings: Mapping[str, Any] = field(default_factory=dict)
     bounds: Mapping[str, float] = field(default_factory=dict)
     series: tuple[str, ...] = ("loss", "lam", "w2")
+    #: per bound: ``{"rigorous", "hypotheses_hold", "why"}`` (:func:`.bound_status`)
+    bound_status: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_status(self.bounds, self.bound_status)
 
     @property
     def diverged_at(self) -> int | None:
@@ -90,6 +101,7 @@ class RunResult:
             out["max_rel_dev"] = self.max_rel_dev
         if self.bounds:
             out["bounds"] = dict(self.bounds)
+            out["bound_status"] = {n: dict(v) for n, v in self.bound_status.items()}
         return jsonable(out)
 
 
@@ -104,6 +116,11 @@ class PhaseSweep:
     final: Mapping[str, np.ndarray]
     settings: Mapping[str, Any] = field(default_factory=dict)
     bounds: Mapping[str, float] = field(default_factory=dict)
+    #: per bound: ``{"rigorous", "hypotheses_hold", "why"}`` (:func:`.bound_status`)
+    bound_status: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_status(self.bounds, self.bound_status)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -116,4 +133,5 @@ class PhaseSweep:
         }
         if self.bounds:
             out["bounds"] = dict(self.bounds)
+            out["bound_status"] = {n: dict(v) for n, v in self.bound_status.items()}
         return jsonable(out)

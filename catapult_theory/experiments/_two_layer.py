@@ -21,6 +21,7 @@ from ..engine import PhaseCriteria, Trajectory, rose
 from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
 from ..symbolic._catalog import bounds as bound_specs
 from ._boundaries import final_values, grid_boundaries
+from ._bound_status import bound_status
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
@@ -85,6 +86,11 @@ def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
     return out
 
 
+def two_layer_bound_status(setup: TwoLayerSetup, names) -> dict[str, dict]:
+    """Rigorous? Hypotheses hold for this data and slope? (:func:`.bound_status`)"""
+    return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope)
+
+
 @lru_cache(maxsize=None)
 def _relu_uv_k() -> float:
     """``k`` at the uv divergence threshold, ``lam · eta_max`` (derived; = 4): each
@@ -113,6 +119,7 @@ def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None 
     run = _train(setup, np.array([k]), steps, tol, criteria)
     traj = run.traj.run(0)
     series = ("loss", "lam", "w2", "sparsity") + (("test_loss",) if "test_loss" in traj.extra else ())
+    b = two_layer_bounds(setup)
     return RunResult(
         model="two-layer",
         phase=str(run.phase[0]),
@@ -123,8 +130,9 @@ def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None 
         gd=traj,
         settings={**setup.settings, "steps": steps, "tol": tol, "stopped_at": int(run.stopped_at[0]),
                   "stop_reason": str(run.stop_reason[0]), "collapsed": bool(run.collapsed[0])},
-        bounds=two_layer_bounds(setup),
+        bounds=b,
         series=series,
+        bound_status=two_layer_bound_status(setup, b),
     )
 
 
@@ -169,6 +177,8 @@ def sweep_two_layer(
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("sparsity", "test_loss"))
     final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])
+    b = two_layer_bounds(setup)
+    status = two_layer_bound_status(setup, b)
     return PhaseSweep(
         model="two-layer",
         k=k,
@@ -178,6 +188,7 @@ def sweep_two_layer(
         settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
                   "largest_converging_k": float(k[converging].max()) if converging.any() else None,
                   "stop_reason": [str(s) for s in run.stop_reason], "refined": refine,
-                  "rigorous": {n: True for n in two_layer_bounds(setup)}},
-        bounds=two_layer_bounds(setup),
+                  "rigorous": {n: status[n]["rigorous"] for n in b}},
+        bounds=b,
+        bound_status=status,
     )

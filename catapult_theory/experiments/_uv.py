@@ -12,6 +12,7 @@ from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, tra
 from ..symbolic import _symbols as S
 from ..symbolic._theory import theory
 from ._boundaries import final_values, grid_boundaries
+from ._bound_status import bound_status
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
 __all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv", "sweep_map", "sweep_uv", "uv_window"]
@@ -124,6 +125,7 @@ def run_uv(
         settings={"width": width, "seed": seed, "y": y, "d": d, "x_norm": x_norm, "steps": steps,
                   "f0": setup.f0, "map_phase": str(classify(ref, criteria))},
         bounds={"lemma": uv_window(setup)},
+        bound_status=bound_status("uv", ["lemma"], setup.y, 1),
     )
 
 
@@ -167,6 +169,7 @@ def sweep_uv(
     )
     final = final_values(traj, k / setup.lam0, setup.w2_0)
     final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
+    bounds = {"lemma": uv_window(setup)} if setup.y == 0 else {}
     return PhaseSweep(
         model="uv",
         k=k,
@@ -175,5 +178,6 @@ def sweep_uv(
         final=final,
         settings={"width": setup.width, "y": setup.y, "f0": setup.f0, "lam0": setup.lam0, "w2_0": setup.w2_0,
                   "x2": setup.x2, "seed": setup.seed, "steps": steps, "engine": "exact map"},
-        bounds={"lemma": uv_window(setup)} if setup.y == 0 else {},
+        bounds=bounds,
+        bound_status=bound_status("uv", bounds, setup.y, 1),
     )

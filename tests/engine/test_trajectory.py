@@ -57,3 +57,80 @@ def test_series_cuts_at_divergence():
     assert tr.final("loss").tolist() == [2.0]
     with pytest.raises(IndexError):
         tr.series("loss")
+
+
+# --- the stability edge and the "loss not rising at the end" condition, pinned -----------------
+# The edge of ``stable`` is the derived eta_crit*lam (= 2), not the divergence threshold
+# eta_max*lam (= 4) of the weight-norm lemma; both are read from the symbolic layer here.
+
+
+def _edges():
+    from catapult_theory.compiled import threshold
+    from catapult_theory.engine import linear_stability_edge
+
+    edge = float(linear_stability_edge())
+    assert edge == float(threshold("uv", "eta_crit")(lam=1.0))
+    return edge, float(threshold("uv", "eta_max")(lam=1.0))
+
+
+def _risen_then_slowly_falling(T=200):
+    """Rose above its start, then falls by 0.1% per step: falling at the end, never converged."""
+    t = np.arange(T - 2)
+    return np.concatenate([[1.0, 50.0], 50.0 * (1 - 1e-3) ** t])
+
+
+def test_falling_loss_between_the_stability_edge_and_eta_max_is_unresolved():
+    """eta*lam_T halfway between eta_crit*lam and eta_max*lam: not linearly stable, so a slowly
+    falling loss that has not converged is unresolved, not a catapult (an edge at eta_max would
+    call it converging)."""
+    edge, edge_max = _edges()
+    assert edge < edge_max
+    loss = _risen_then_slowly_falling()
+    crit = PhaseCriteria()
+    assert loss[-1] > crit.converged_loss * loss[0] and loss[-1] < loss[-1 - crit.window]
+    eta = 0.5
+    lam = np.full(len(loss), (edge + edge_max) / 2 / eta)
+    assert classify(_traj(loss, lam, eta=eta), crit)[0] == Phase.UNRESOLVED
+    # the same run just inside the edge is converging
+    lam_in = np.full(len(loss), 0.99 * edge / eta)
+    assert classify(_traj(loss, lam_in, eta=eta), crit)[0] == Phase.CATAPULT
+
+
+@pytest.mark.parametrize("rose_", [False, True])
+def test_rising_loss_at_the_end_is_unresolved_even_when_linearly_stable(rose_):
+    """eta*lam_T = 3/4 of the edge but the loss is still rising at the end (and never
+    converged): not converging, so unresolved - whether or not it rose before."""
+    edge, _ = _edges()
+    crit = PhaseCriteria()
+    T = 100
+    t = np.arange(T)
+    if rose_:
+        loss = np.concatenate([[1.0, 50.0, 40.0], 1.0 + 1e-3 * t[3:]])  # rose, fell, creeps up again
+    else:
+        loss = 0.9 ** np.minimum(t, 50) * (1 + 1e-2 * np.maximum(t - 50, 0))  # fell, creeps up again
+        assert loss.max() <= loss[0]
+    assert loss[-1] > loss[-1 - crit.window] and loss[-1] > crit.converged_loss * loss[0]
+    lam = np.full(T, 0.75 * edge)
+    assert classify(_traj(loss, lam), crit)[0] == Phase.UNRESOLVED
+    # with the loss flat at the end (not rising) the same run is converging
+    flat = loss.copy()
+    flat[-crit.window - 1:] = flat[-crit.window - 1]
+    assert classify(_traj(flat, lam), crit)[0] == (Phase.CATAPULT if rose_ else Phase.LAZY)
+
+
+def test_tight_stability_edge_within_stable_rtol():
+    """eta*lam_T at the edge, and up to edge*(1 + stable_rtol), is linearly stable (polynomial
+    convergence there is converging); twice that tolerance above it is not."""
+    edge, _ = _edges()
+    crit = PhaseCriteria()
+    loss = _risen_then_slowly_falling()
+    eta = 0.25
+    for factor, phase in [(1.0, Phase.CATAPULT), (1 + crit.stable_rtol / 2, Phase.CATAPULT),
+                          (1 + crit.stable_rtol, Phase.CATAPULT), (1 + 2 * crit.stable_rtol, Phase.UNRESOLVED)]:
+        lam = np.full(len(loss), edge * factor / eta)
+        assert classify(_traj(loss, lam, eta=eta), crit)[0] == phase, factor
+    # a tighter tolerance moves the cut: just above the edge is then unstable
+    tight = PhaseCriteria(stable_rtol=1e-6)
+    lam = np.full(len(loss), edge * (1 + 1e-4) / eta)
+    assert classify(_traj(loss, lam, eta=eta), tight)[0] == Phase.UNRESOLVED
+    assert classify(_traj(loss, lam, eta=eta), crit)[0] == Phase.CATAPULT

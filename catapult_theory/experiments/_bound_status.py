@@ -1,0 +1,122 @@
+"""Is a reported bound rigorous, and do its hypotheses hold for this run?
+
+Every ``k_max`` the experiments report comes with a status
+``{"rigorous": bool, "hypotheses_hold": bool, "why": str}``:
+
+* ``rigorous`` is the symbolic bound catalogue's flag
+  (:func:`catapult_theory.symbolic._catalog.bounds`), except for the two-layer
+  ``relu_uv`` value, which is not a catalogue bound but the argument of
+  THEORY §6 (one datum, ReLU: inactive units are frozen, the active ones follow
+  the uv law exactly, units dying only lower ``lam``, so no divergence below
+  the uv threshold ``k = 4``); it is rigorous under its own hypotheses, and
+  since the uv threshold is ``4`` only for ``y = 0`` (with labels it moves
+  below 4, THEORY §6 first bullet), those are one datum, ``a = 0`` and ``y = 0``.
+* ``hypotheses_hold``: every bound is proven for ``y = 0`` (all training
+  labels exactly zero); the single-datum ones (uv ``lemma``, ``single``,
+  ``feature``, two-layer ``single``, ``relu_uv``) also for one datum
+  (``B = 1``), and ``relu_uv`` for ReLU (``a = 0``). The heuristics
+  (``effective``, ``naive``) borrow an argument with the same hypotheses and
+  are checked the same way - but they are not bounds even when those hold.
+* ``why`` says which hypotheses the bound needs and which of them fail here
+  (or, for a heuristic, why it is not a bound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..symbolic._catalog import bounds as bound_specs
+
+__all__ = ["BoundHypotheses", "HYPOTHESES", "bound_status"]
+
+
+@dataclass(frozen=True)
+class BoundHypotheses:
+    """What a bound is proven for, and (for a heuristic) why it is not a bound."""
+
+    #: proven for one datum only (``B = 1``)
+    one_datum: bool = False
+    #: proven for ReLU only (slope ``a = 0``)
+    relu: bool = False
+    #: for a heuristic: why it is not a bound (empty for a rigorous bound)
+    not_a_bound: str = ""
+    #: where a bound outside the symbolic catalogue comes from, and whether it is rigorous
+    origin: str = ""
+    rigorous_outside_catalogue: bool | None = None
+
+
+#: (model, bound name) -> hypotheses. Every bound is proven for y = 0 (all labels zero).
+HYPOTHESES: dict[tuple[str, str], BoundHypotheses] = {
+    ("uv", "lemma"): BoundHypotheses(one_datum=True),
+    ("pure-quadratic", "single"): BoundHypotheses(one_datum=True),
+    ("pure-quadratic", "omega"): BoundHypotheses(),
+    ("pure-quadratic", "effective"): BoundHypotheses(
+        not_a_bound="treats the effective meta-feature psi_eff (from the top eigenvector e of H_0) as one "
+                    "datum, and H need not stay aligned with e"),
+    ("quadratic-bias", "feature"): BoundHypotheses(one_datum=True),
+    ("quadratic-bias", "naive"): BoundHypotheses(
+        one_datum=True,
+        not_a_bound="drops the feature terms of a non-homogeneous model, and such models diverge below k = 4"),
+    ("two-layer", "single"): BoundHypotheses(one_datum=True),
+    ("two-layer", "data"): BoundHypotheses(),
+    ("two-layer", "relu_uv"): BoundHypotheses(
+        one_datum=True, relu=True,
+        origin="THEORY §6, not a catalogue bound: on one datum inactive ReLU units are frozen and the active "
+               "ones follow the uv law, whose window ends at k = 4 for y = 0; units dying only lower lam",
+        rigorous_outside_catalogue=True),
+}
+
+
+def _rigorous(model: str, name: str, hyp: BoundHypotheses) -> bool:
+    specs = bound_specs(model)
+    if name in specs:
+        return bool(specs[name].rigorous)
+    if hyp.rigorous_outside_catalogue is None:  # pragma: no cover - every table entry says
+        raise ValueError(f"{model} bound {name!r} is neither in the catalogue nor labelled")
+    return hyp.rigorous_outside_catalogue
+
+
+def _status(model: str, name: str, y: np.ndarray, B: int, slope: float | None) -> dict[str, Any]:
+    try:
+        hyp = HYPOTHESES[(model, name)]
+    except KeyError:
+        raise ValueError(f"no hypotheses recorded for the {model} bound {name!r}") from None
+    rigorous = _rigorous(model, name, hyp)
+    needs = (["one datum (B = 1)"] if hyp.one_datum else []) + (["ReLU (a = 0)"] if hyp.relu else []) + ["y = 0"]
+    failed = []
+    if not np.all(y == 0):
+        failed.append(f"this data has labels y != 0 (max |y| = {float(np.max(np.abs(y))):.4g})")
+    if hyp.one_datum and B != 1:
+        failed.append(f"this data has B = {B} points")
+    if hyp.relu:
+        if slope is None:
+            raise ValueError(f"the {model} bound {name!r} needs the slope a")
+        if slope != 0:
+            failed.append(f"this net has slope a = {slope:g}")
+    hold = not failed
+    listed = needs[0] if len(needs) == 1 else ", ".join(needs[:-1]) + " and " + needs[-1]
+    holds_here = "which holds here" if len(needs) == 1 else "all of which hold here"
+    if rigorous:
+        proven = f"proven for {listed}" + (" only" if len(needs) == 1 else "")
+        why = f"{proven}, {holds_here}" if hold else f"{proven}; {'; '.join(failed)}"
+    else:
+        why = (f"heuristic, not a bound: it {hyp.not_a_bound}; the argument it borrows assumes {listed}, "
+               + (holds_here if hold else "but " + "; ".join(failed)))
+    if hyp.origin:
+        why += f" ({hyp.origin})"
+    return {"rigorous": rigorous, "hypotheses_hold": hold, "why": why}
+
+
+def bound_status(
+    model: str, names: Iterable[str], y: Any, B: int, slope: float | None = None
+) -> dict[str, dict[str, Any]]:
+    """``name -> {"rigorous", "hypotheses_hold", "why"}`` for the bounds ``names`` of
+    ``model``, on training labels ``y`` (all of them; a scalar for one datum),
+    ``B`` training points and, for the two-layer ReLU value, slope ``slope``."""
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    if B < 1:
+        raise ValueError(f"B must be positive, got {B}")
+    return {name: _status(model, name, y, int(B), slope) for name in names}
