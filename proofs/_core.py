@@ -265,7 +265,7 @@ def numeric_relation(
     every free symbol to a float). ``Le`` holds up to ``rtol`` of the larger
     side; ``tight`` demands equality (the inequality is attained)."""
     count = 0
-    worst = 0.0
+    worst = 0.0 if isinstance(rel, sp.Equality) or tight else -float("inf")
     for pt in points:
         missing = rel.free_symbols - set(pt)
         if missing:
@@ -290,8 +290,9 @@ def numeric_relation(
     if count == 0:
         return Outcome(False, f"{what}: no numeric points")
     kind = "equality" if isinstance(rel, sp.Equality) or tight else "inequality"
+    measure = "worst relative deviation" if kind == "equality" else "largest (lhs − rhs)/scale"
     return Outcome(True, f"{what + ': ' if what else ''}{kind} holds at {count} numeric points "
-                         f"(worst relative {'deviation' if kind == 'equality' else 'slack'} {worst:.1e})")
+                         f"({measure} {worst:.1e})")
 
 
 # ------------------------------------------------------------------ runner

@@ -173,7 +173,8 @@ def window_theorem(id: str, model: str, bound: str) -> Theorem:
             rng = np.random.default_rng(11)
             worst = 0.0
             for _ in range(10):
-                vals = {a: float(rng.uniform(0.5, 3)) for a in set(args) | inc_y.free_symbols | rhs.free_symbols}
+                syms = sorted(set(args) | inc_y.free_symbols | rhs.free_symbols, key=str)
+                vals = {a: float(rng.uniform(0.5, 3)) for a in syms}
                 vals[S.y] = 0.0
                 kk = float(fn(*(vals[a] for a in args)))
                 at = {**vals, S.eta: kk / vals[S.lam], S.lam: float(sp.sympify(rhs).xreplace(

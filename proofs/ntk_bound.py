@@ -22,7 +22,7 @@ from ._generic import random_point_check
 ID = "ntk-bound"
 
 
-def _random_model_points(der, count: int = 8) -> list[dict] | None:
+def _random_model_points(der, K: sp.Expr, count: int = 8) -> list[dict] | None:
     """λ and |θ|² of the model at random real parameters and data, when the model
     has no rewrite rules (a rule such as ψψ = κI constrains the data)."""
     if der.model.rules:
@@ -58,7 +58,11 @@ def _random_model_points(der, count: int = 8) -> list[dict] | None:
             scalars[alias] = der.algebra.evaluate(atom_expr, values, scalars)
         lam = der.algebra.evaluate(der.named(der.lam).xreplace({v: k for k, v in der.alias.items()}), values, scalars)
         w2 = der.algebra.evaluate(der.w2, values, scalars)
-        pts.append({S.lam: lam, S.w2: w2, **scalars})
+        pt = {S.lam: lam, S.w2: w2, **scalars}
+        # data invariants without an alias (xᵀx of a model that names none) stay atoms of K
+        for atom in der.algebra.atoms_of(K):
+            pt[atom] = der.algebra.evaluate(atom, values, scalars)
+        pts.append(pt)
     return pts
 
 
@@ -94,7 +98,7 @@ def theorem(model: str | None = None) -> Theorem:
             premises = (op, spectral)
 
         pts = ([dict(i.values) for i in N.instances("uv", 8)] if model == "uv"
-               else _random_model_points(der))
+               else _random_model_points(der, K))
         steps.append(Step("spectral-rayleigh", "inequality", spectral.relation,
                           "Ψ symmetric with Ψ(Ψ² − K) = 0, so spec(Ψ²) ⊆ {0, K}; lam = θᵀΨ²θ <= K|θ|² (Rayleigh)",
                           uses=("operator",), check=_lemma_form(spectral, _Spec()),  # type: ignore[arg-type]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ._common import CLIError, progress
@@ -43,17 +42,6 @@ def _check_out(path: Path) -> None:
         raise CLIError(f"--out: folder {parent} is not writable")
 
 
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def prove_cli(args: argparse.Namespace) -> int:
     """Run the proofs; exit 0 iff all proved, 1 if one fails."""
     import proofs
@@ -79,7 +67,9 @@ def prove_cli(args: argparse.Namespace) -> int:
         sys.stderr.write("\r" + " " * 120 + "\r")
     rendered = proofs.render(results, args.format)
     if args.out is not None:
-        _write(args.out, rendered)
+        from ..report import write_atomic
+
+        write_atomic(args.out, rendered)
         sys.stdout.write(proofs.render(results, "text").rstrip("\n") + f"\ncertificate written to {args.out}\n")
     else:
         sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")

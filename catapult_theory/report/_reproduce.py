@@ -1,25 +1,49 @@
 """`catapult reproduce`: every experiment of the study, into one report folder.
 
 The folder holds ``report.md`` (the findings, tables and figure links),
-``figures/*.png`` and ``data/<section>.json`` (the numbers behind each figure).
-Sections run in order; after each one the report is rewritten, so an
-interrupt or a failing section loses nothing that was already computed.
+``certificate.md`` (the proof certificate of every theorem, from the ``proofs``
+section), ``figures/*.png`` and ``data/<section>.json`` (the numbers behind each
+figure). Sections run in order; after each one the report is rewritten, so an
+interrupt or a failing section loses nothing that was already computed. Files
+are written through a temporary file in the same folder and ``os.replace``, so
+a reader never sees half a file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import secrets
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..experiments._results import jsonable
 
-__all__ = ["Context", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce", "reproduce_cli"]
+__all__ = ["Context", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce", "reproduce_cli",
+           "write_atomic"]
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and
+    ``os.replace``: the file is either the old one or the complete new one."""
+    path = Path(path)
+    # a unique name, created with mode 0o666 so the umask applies as for any new file
+    # (tempfile.mkstemp would leave the report readable by its owner only)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 @dataclass
@@ -59,8 +83,14 @@ class Context:
 
 @dataclass
 class SectionOutput:
+    """What a section returns: its Markdown, the data written to ``data/<name>.json``,
+    and ``alerts``: failures it found but survived (a theorem not proved, ...),
+    shown prominently at the top of report.md; a section with alerts makes
+    :func:`reproduce` return 1, the other sections still run."""
+
     markdown: str
     data: dict[str, Any] = field(default_factory=dict)
+    alerts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,7 @@ def _load_sections() -> None:
     if SECTIONS:
         return
     # each module registers its section on import; this order is the report's order
+    from . import _section_proofs  # noqa: F401
     from . import _section_uv  # noqa: F401
     from . import _section_quadratic  # noqa: F401
     from . import _section_two_layer  # noqa: F401
@@ -95,17 +126,22 @@ class _Done:
     status: str
     seconds: float
     markdown: str
+    alerts: tuple[str, ...] = ()
 
 
-def _header(ctx: Context, sections: list[Section]) -> str:
+def _header(ctx: Context, sections: list[Section], alerts: Sequence[str] = ()) -> str:
     from .. import __version__
     import numpy
     import scipy
     import sympy
 
+    warn = []
+    for a in alerts:
+        warn += [f"> **FAILED: {a}**", ""]
     return "\n".join([
         "# catapult_theory: reproduction report",
         "",
+        *warn,
         f"catapult_theory {__version__}; Python {platform.python_version()}, NumPy {numpy.__version__}, "
         f"SciPy {scipy.__version__}, SymPy {sympy.__version__}; {'quick (smoke) settings' if ctx.quick else 'full settings'}.",
         "",
@@ -118,21 +154,18 @@ def _header(ctx: Context, sections: list[Section]) -> str:
 
 
 def _write_report(ctx: Context, sections: list[Section], done: list[_Done], note: str = "") -> Path:
-    parts = [_header(ctx, sections)]
+    parts = [_header(ctx, sections, [a for d in done for a in d.alerts])]
     for d in done:
         parts.append(f'<a id="{d.section.name}"></a>\n\n## {d.section.title}\n\n'
                      f"*{d.status}, {d.seconds:.1f} s*\n\n{d.markdown}\n")
     if note:
         parts.append(f"\n> {note}\n")
-    path = ctx.out / "report.md"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(parts))
-    tmp.replace(path)
-    return path
+    return write_atomic(ctx.out / "report.md", "\n".join(parts))
 
 
 def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True) -> int:
-    """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 otherwise."""
+    """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 if a
+    section raised or reported an alert (e.g. a theorem not proved)."""
     _load_sections()
     names = [s.name for s in SECTIONS]
     if only:
@@ -160,8 +193,13 @@ def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = Fals
             done.append(_Done(sec, "FAILED", time.perf_counter() - t0, f"```\n{tb}\n```"))
             sys.stderr.write(tb)
         else:
-            (ctx.out / "data" / f"{sec.name}.json").write_text(json.dumps(jsonable(res.data), allow_nan=False))
-            done.append(_Done(sec, "done", time.perf_counter() - t0, res.markdown))
+            write_atomic(ctx.out / "data" / f"{sec.name}.json", json.dumps(jsonable(res.data), allow_nan=False))
+            if res.alerts:
+                failed = True
+                for a in res.alerts:
+                    sys.stderr.write(f"FAILED: {a}\n")
+            done.append(_Done(sec, "done, with failures (see the top of the report)" if res.alerts else "done",
+                              time.perf_counter() - t0, res.markdown, tuple(res.alerts)))
         _write_report(ctx, selected, done)
     path = _write_report(ctx, selected, done)
     if verbose:

@@ -51,5 +51,20 @@ def test_degree_three_model_fails_the_degree_two_lemma_at_euler(registered, caps
     capsys.readouterr()
 
 
+def test_a_model_without_aliases_proves_too():
+    """xᵀx left as a word-algebra atom (no alias): the numeric checks evaluate it."""
+    d = sp.Symbol("d")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    register("bare-uv", lambda: SymbolicModel("bare-uv", (U, v), v.T * U * x / sp.sqrt(S.n)))
+    try:
+        res = proofs.prove(None, ["bare-uv"])
+        assert [r.theorem for r in res] == ["linear-onset", "weight-norm-identity", "weight-norm-decrease",
+                                            "ntk-bound"]
+        assert all(r.proved for r in res), [(r.theorem, r.failed_steps) for r in res]
+    finally:
+        MODELS.pop("bare-uv", None)
+        theory.cache_clear()
+
+
 def test_family_theorems_are_skipped_for_other_models(registered):
     assert proofs.theorems(["uv-map"], ["mf-uv"]) == []
