@@ -3,6 +3,11 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
+
+# one BLAS thread per test process: parallel runs (CI beside another job, pytest -n)
+# must not oversubscribe the cores; OpenBLAS threads spin and slow everything down
+_BLAS_LIMIT = threadpool_limits(limits=1)
 
 settings.register_profile(
     "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
