@@ -4,7 +4,7 @@ Every ``k_max`` the experiments report comes with a status
 ``{"rigorous": bool, "hypotheses_hold": bool, "why": str}``:
 
 * ``rigorous`` is the symbolic bound catalogue's flag
-  (:func:`catapult_theory.symbolic._catalog.bounds`), except for the two-layer
+  (:func:`catapult_theory.symbolic.bound_catalog`), except for the two-layer
   ``relu_uv`` value, which is not a catalogue bound but the argument of
   THEORY §6 (one datum, ReLU: inactive units are frozen, the active ones follow
   the uv law exactly, units dying only lower ``lam``, so no divergence below
@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..symbolic._catalog import bounds as bound_specs
+from ..symbolic import bound_catalog as bound_specs
 
 __all__ = ["BoundHypotheses", "HYPOTHESES", "bound_status"]
 

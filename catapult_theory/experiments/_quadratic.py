@@ -30,7 +30,7 @@ from ..engine._quadratic import (
     train_quadratic,
     train_spectral,
 )
-from ..symbolic._catalog import bounds as bound_specs
+from ..symbolic import bound_catalog as bound_specs
 from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
 from ._dataset import Dataset

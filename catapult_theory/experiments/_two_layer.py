@@ -19,7 +19,7 @@ import numpy as np
 from ..compiled import compile_expr
 from ..engine import PhaseCriteria, Trajectory, rose
 from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
-from ..symbolic._catalog import bounds as bound_specs
+from ..symbolic import bound_catalog as bound_specs
 from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
 from ._digits import Dataset, digits01, toy_data

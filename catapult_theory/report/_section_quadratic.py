@@ -7,7 +7,7 @@ import numpy as np
 
 from ..experiments._quadratic import quadratic_setup, rigorous, run_quadratic, sweep_quadratic
 from ..symbolic import export_text, theory
-from ..symbolic._catalog import bounds as bound_specs
+from ..symbolic import bound_catalog as bound_specs
 from ._plots import plot_phase_diagram, plot_trajectories
 from ._reproduce import Context, Section, SectionOutput, register_section
 from ._markdown import fmt_num as _g, md_table as _md_table

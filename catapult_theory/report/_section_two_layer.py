@@ -8,7 +8,7 @@ import numpy as np
 
 from ..experiments._two_layer import run_two_layer, sweep_two_layer, two_layer_setup
 from ..symbolic import export_text, theory
-from ..symbolic._catalog import bounds as bound_specs
+from ..symbolic import bound_catalog as bound_specs
 from ..symbolic.models.two_layer import a as slope_symbol
 from ._markdown import fmt_num as _g, md_table as _md_table
 from ._plots import plot_phase_diagram, plot_trajectories
