@@ -93,7 +93,6 @@ def window_theorem(id: str, model: str, bound: str) -> Theorem:
         for v in hyp.values():
             subs.update(v)
         inc = _increment(spec)
-        norm = spec.norm_symbol
         assert spec.ntk is not None
         rhs = spec.ntk.rhs
         inc_y = inc.subs(S.r, S.f - S.y).subs(subs)

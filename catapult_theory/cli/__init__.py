@@ -12,34 +12,27 @@ Bad input gives one line on stderr and exit code 2; an interrupt exits 130.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Sequence
 
 from ._common import CLIError, Family, Parser, add_format, emit
+from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
+from ._two_layer import TwoLayerFamily
+from ._uv import UVFamily
 
-__all__ = ["main", "FAMILIES", "register_family"]
-
-FAMILIES: dict[str, Family] = {}
-
-
-def register_family(family: Family) -> None:
-    FAMILIES[family.name] = family
+__all__ = ["main", "entry_point", "Family", "UVFamily", "PureQuadraticFamily", "QuadraticBiasFamily",
+           "TwoLayerFamily"]
 
 
-def _load_families() -> None:
-    if FAMILIES:
-        return
-    from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
-    from ._two_layer import TwoLayerFamily
-    from ._uv import UVFamily
+def _faces() -> list[Family]:
+    """The CLI face of every model family, from the one registry (:mod:`catapult_theory.families`)."""
+    from ..families import families
 
-    for family in (UVFamily(), PureQuadraticFamily(), QuadraticBiasFamily(), TwoLayerFamily()):
-        register_family(family)
+    return [fam.cli_face() for fam in families()]
 
 
-def _build_parser() -> Parser:
-    _load_families()
+def _build_parser() -> tuple[Parser, list[Family]]:
+    faces = _faces()
     parser = Parser(prog="catapult", description="Derive, iterate and test the catapult phase of gradient descent.")
     from .. import __version__
 
@@ -55,7 +48,7 @@ def _build_parser() -> Parser:
         cp = sub.add_parser(command, help=help_text, description=help_text)
         msub = cp.add_subparsers(dest="model", metavar="MODEL", parser_class=Parser)
         msub.required = True
-        for fam in FAMILIES.values():
+        for fam in faces:
             if command not in fam.commands():
                 continue
             mp = msub.add_parser(fam.name, help=fam.help, description=f"{help_text}: {fam.help}")
@@ -73,15 +66,15 @@ def _build_parser() -> Parser:
     rp.add_argument("--quick", action="store_true", help="smaller grids and step budgets (a smoke run)")
     rp.set_defaults(handler=None, command="reproduce")
     sub.add_parser("models", help="list the model families").set_defaults(handler=None, command="models")
-    return parser
+    return parser, faces
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = _build_parser()
+        parser, faces = _build_parser()
         args = parser.parse_args(argv)
         if args.command == "models":
-            for fam in FAMILIES.values():
+            for fam in faces:
                 sys.stdout.write(f"{fam.name:16s} {fam.help}  [{', '.join(fam.commands())}]\n")
             return 0
         if args.command == "prove":

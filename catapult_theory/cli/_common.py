@@ -169,10 +169,13 @@ class Family:
     derive_formats: Sequence[str] = ("text", "latex", "python", "json")
 
     def add_derive_args(self, p: argparse.ArgumentParser) -> None:
-        pass
+        """Arguments of ``derive`` beyond ``--format`` (none by default)."""
 
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
-        raise NotImplementedError
+        """The derived theory of the family (any family given as symbols can be derived)."""
+        from ._derive_common import derive_payload
+
+        return derive_payload(self.name, args.format)
 
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
         pass
@@ -187,6 +190,16 @@ class Family:
         raise NotImplementedError
 
     def commands(self) -> Iterable[str]:
-        for c in ("derive", "run", "phases"):
+        """The commands this family supports: ``derive`` always, ``run``/``phases``
+        where the family has a numeric engine."""
+        yield "derive"
+        for c in ("run", "phases"):
             if getattr(type(self), c) is not getattr(Family, c):
                 yield c
+
+    @classmethod
+    def symbols_only(cls, name: str, help: str) -> "Family":
+        """The CLI face of a family given only as symbols (``derive`` and ``prove``)."""
+        face = cls()
+        face.name, face.help = name, help
+        return face

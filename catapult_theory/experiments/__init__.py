@@ -1,16 +1,36 @@
 """Experiments: runs, sweeps, phase boundaries and the study's figures."""
 
 from ._digits import DIGITS_INSTALL_HINT, Dataset, digits01, toy_data
-from ._two_layer import TwoLayerSetup, run_two_layer, sweep_two_layer, two_layer_bounds, two_layer_setup
+from ._two_layer import (
+    TWO_LAYER_CONSTANTS,
+    TwoLayerSetup,
+    run_two_layer,
+    sweep_two_layer,
+    two_layer_bounds,
+    two_layer_setup,
+)
 from ._bound_status import bound_status
 from ._boundaries import first_transition, refine_boundaries, refine_boundary
-from ._quadratic import QuadraticSetup, quadratic_bounds, quadratic_setup, run_quadratic, sweep_quadratic
+from ._bound_eval import Providers, evaluate_bounds
+from ._quadratic import (
+    QUADRATIC_CONSTANTS,
+    QuadraticSetup,
+    quadratic_bounds,
+    quadratic_setup,
+    run_quadratic,
+    sweep_quadratic,
+)
 from ._quadratic_data import quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
-from ._uv import UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_window
+from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_window
 
 __all__ = [
     "DIGITS_INSTALL_HINT",
+    "Providers",
+    "QUADRATIC_CONSTANTS",
+    "TWO_LAYER_CONSTANTS",
+    "UV_CONSTANTS",
+    "evaluate_bounds",
     "bound_status",
     "Dataset",
     "TwoLayerSetup",

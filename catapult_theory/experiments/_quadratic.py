@@ -10,11 +10,11 @@ initial state (spectral constants by ``numpy.linalg.eigvalsh``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from ..compiled import compile_expr
+import sympy as sp
+
 from ..engine import PhaseCriteria, Trajectory, classify, rose
 from ..engine._quadratic import (
     QuadraticModel,
@@ -30,14 +30,21 @@ from ..engine._quadratic import (
     train_quadratic,
     train_spectral,
 )
-from ..symbolic import bound_catalog as bound_specs
+from ..symbolic import QUANTITIES, bound_catalog as bound_specs
+from ..symbolic import symbols as S
+from ..symbolic.models.quadratic import phi2, zeta
+from ._bound_eval import Providers, evaluate_bounds
 from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
-__all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic"]
+__all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic",
+           "QUADRATIC_CONSTANTS"]
+
+_Q = {s.name: s for s in QUANTITIES}
+Lpsi2, LOmega, Leff2, B, Q, p_phi = (_Q[n] for n in ("Lpsi2", "LOmega", "Leff2", "B", "Q", "p_phi"))
 
 _FAMILY = {"pure-quadratic": "pure", "quadratic-bias": "bias"}
 
@@ -92,51 +99,59 @@ def quadratic_setup(
     return QuadraticSetup(name, model, ds, init, f0, lam0, float(init.w2), settings)
 
 
-@lru_cache(maxsize=None)
-def _compiled_bound(model: str, name: str):
-    spec = bound_specs(model)[name]
-    args = sorted(spec.k_max.free_symbols, key=str)
-    return compile_expr(spec.k_max, args), tuple(a.name for a in args), spec
+def _psi(setup: QuadraticSetup) -> np.ndarray:
+    return meta_features(setup.model, setup.data.X)
 
 
-def _evaluate(model: str, name: str, values: dict[str, float]) -> float:
-    fn, names, _ = _compiled_bound(model, name)
-    return float(fn(*(values[a] for a in names)))
+def _top_square(mat: np.ndarray) -> float:
+    """λ_max(M²) of a symmetric ``M``: the largest squared eigenvalue."""
+    return float(np.max(np.linalg.eigvalsh(mat) ** 2))
+
+
+def _psi_eff(setup: QuadraticSetup) -> np.ndarray:
+    """``ψ_eff = B^(-1/2) Σ_a e_a ψ(x_a)``, ``e`` the top eigenvector of ``H_0``."""
+    e = ntk(setup.model, setup.init, setup.data.X).vec
+    return np.einsum("a,aij->ij", e, _psi(setup)) / np.sqrt(setup.data.B)
+
+
+def _phi(setup: QuadraticSetup) -> np.ndarray:
+    return features(setup.model, setup.data.X)[0]
+
+
+def _modified_norm(setup: QuadraticSetup) -> float:
+    """``Q`` at initialisation: the catalogue's definition of ``Q`` evaluated on this state."""
+    (defn,) = [p for p in bound_specs("quadratic-bias")["feature"].premises if p.name == "Q"]
+    phi = _phi(setup)
+    vals = {S.w2: setup.w2_0, p_phi: float(setup.init.theta_phi @ phi), phi2: float(phi @ phi)}
+    return float(defn.relation.rhs.xreplace({k: sp.Float(v, 30) for k, v in vals.items()}))
+
+
+#: the quadratic families' bound constants, keyed by symbol (see :mod:`._bound_eval`)
+QUADRATIC_CONSTANTS: Providers = {
+    S.lam: lambda s: s.lam0,
+    S.w2: lambda s: s.w2_0,
+    zeta: lambda s: s.model.zeta,
+    B: lambda s: float(s.data.B),
+    Lpsi2: lambda s: _top_square(_psi(s)[0]),
+    LOmega: lambda s: float(np.linalg.eigvalsh(np.einsum("aij,ajk->ik", _psi(s), _psi(s)))[-1]),
+    Leff2: lambda s: _top_square(_psi_eff(s)),
+    phi2: lambda s: float(_phi(s) @ _phi(s)),
+    Q: _modified_norm,
+}
 
 
 def quadratic_bounds(setup: QuadraticSetup) -> dict[str, float]:
     """Predicted ``k_max`` of every applicable bound, for this initial state.
 
     One datum: ``single`` (pure) or ``feature`` and ``naive`` (bias). Many
-    data (pure): ``omega`` and ``effective`` (heuristic). The spectral
-    constants are computed here from the concrete ``ψ(x_a)``.
+    data (pure): ``omega`` and ``effective`` (heuristic). The constants come
+    from :data:`QUADRATIC_CONSTANTS`.
     """
-    m = setup.model
-    X = setup.data.X
-    psi = meta_features(m, X)
-    vals = {"lam": setup.lam0, "w2": setup.w2_0, "zeta": m.zeta, "B": float(setup.data.B)}
-    out: dict[str, float] = {}
     if setup.name == "pure-quadratic":
-        if setup.single_datum:
-            vals["Lpsi2"] = float(np.max(np.linalg.eigvalsh(psi[0]) ** 2))
-            out["single"] = _evaluate("pure-quadratic", "single", vals)
-        else:
-            vals["LOmega"] = float(np.linalg.eigvalsh(np.einsum("aij,ajk->ik", psi, psi))[-1])
-            out["omega"] = _evaluate("pure-quadratic", "omega", vals)
-            e = ntk(m, setup.init, X).vec
-            psi_eff = np.einsum("a,aij->ij", e, psi) / np.sqrt(setup.data.B)
-            vals["Leff2"] = float(np.max(np.linalg.eigvalsh(psi_eff) ** 2))
-            out["effective"] = _evaluate("pure-quadratic", "effective", vals)
+        names = ["single"] if setup.single_datum else ["omega", "effective"]
     else:
-        if setup.single_datum:
-            phi = features(m, X)[0]
-            phi2 = float(phi @ phi)
-            p = float(setup.init.theta_phi @ phi)
-            vals.update(Lpsi2=float(np.max(np.linalg.eigvalsh(psi[0]) ** 2)), phi2=phi2,
-                        Q=setup.w2_0 + p**2 / phi2)
-            out["feature"] = _evaluate("quadratic-bias", "feature", vals)
-        out["naive"] = _evaluate("quadratic-bias", "naive", vals)
-    return out
+        names = (["feature"] if setup.single_datum else []) + ["naive"]
+    return evaluate_bounds(setup.name, names, setup, QUADRATIC_CONSTANTS)
 
 
 def rigorous(model: str) -> dict[str, bool]:

@@ -16,17 +16,22 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..compiled import compile_expr
 from ..engine import PhaseCriteria, Trajectory, rose
 from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
-from ..symbolic import bound_catalog as bound_specs
+from ..symbolic import QUANTITIES
+from ..symbolic import symbols as S
+from ..symbolic.models.two_layer import a as SLOPE
+from ..symbolic.models.uv import d as D_IN
+from ._bound_eval import Providers, evaluate_bounds
 from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
 __all__ = ["TwoLayerSetup", "two_layer_setup", "two_layer_bounds", "run_two_layer", "sweep_two_layer",
-           "DATA_FORMS"]
+           "DATA_FORMS", "TWO_LAYER_CONSTANTS"]
+
+_Q = {q.name: q for q in QUANTITIES}
 
 DATA_FORMS = "'toy' (x = 1, y = 0) or 'digits01' (8x8 digits 0 vs 1, 128 training images)"
 
@@ -64,23 +69,24 @@ def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, 
                          float(obs.sparsity), settings)
 
 
-@lru_cache(maxsize=None)
-def _compiled(name: str):
-    spec = bound_specs("two-layer")[name]
-    args = sorted(spec.k_max.free_symbols, key=str)
-    return compile_expr(spec.k_max, args), tuple(a.name for a in args)
+#: the two-layer bound constants, keyed by symbol (see :mod:`._bound_eval`)
+TWO_LAYER_CONSTANTS: Providers = {
+    S.lam: lambda s: s.lam0,
+    S.w2: lambda s: s.w2_0,
+    SLOPE: lambda s: s.slope,
+    S.n: lambda s: float(s.width),
+    D_IN: lambda s: float(s.data.X.shape[1]),
+    _Q["B"]: lambda s: float(s.data.X.shape[0]),
+    S.x2: lambda s: float(s.data.X[0] @ s.data.X[0]),
+    _Q["LX"]: lambda s: float(np.linalg.eigvalsh(s.data.X @ s.data.X.T)[-1]),
+}
 
 
 def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
     """Predicted ``k_max``: ``single`` (one datum) or ``data`` (many), and ``relu_uv``
     (= 4, ReLU on one datum, THEORY §6)."""
-    X = setup.data.X
-    B, d = X.shape
-    vals = {"lam": setup.lam0, "w2": setup.w2_0, "a": setup.slope, "n": float(setup.width), "d": float(d),
-            "B": float(B), "x2": float(X[0] @ X[0]), "LX": float(np.linalg.eigvalsh(X @ X.T)[-1])}
-    name = "single" if B == 1 else "data"
-    fn, names = _compiled(name)
-    out = {name: float(fn(*(vals[a] for a in names)))}
+    B = setup.data.X.shape[0]
+    out = evaluate_bounds("two-layer", ["single" if B == 1 else "data"], setup, TWO_LAYER_CONSTANTS)
     if B == 1 and setup.slope == 0:
         out["relu_uv"] = _relu_uv_k()
     return out

@@ -11,11 +11,13 @@ from ..compiled import compile_expr, update_map
 from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, train_uv, uv_init, uv_observables
 from ..symbolic import _symbols as S
 from ..symbolic._theory import theory
+from ._bound_eval import Providers, evaluate_bounds
 from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
-__all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv", "sweep_map", "sweep_uv", "uv_window"]
+__all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv", "sweep_map", "sweep_uv", "uv_window",
+           "UV_CONSTANTS"]
 
 
 def uv_datum(d: int = 1, x_norm: float = 1.0) -> np.ndarray:
@@ -53,17 +55,11 @@ def uv_setup(width: int, seed: int = 0, y: float = 0.0, d: int = 1, x_norm: floa
 
 
 @lru_cache(maxsize=None)
-def _uv_window():
-    """Compiled upper end of the proven window ``4 lam0 / (K w2_0)`` (derived)."""
-    th = theory("uv")
-    if th.window is None:  # pragma: no cover - the derivation finds it
-        raise RuntimeError("uv operator relation not found")
-    return th.K, th.window, compile_expr(th.window, [S.lam, S.w2, S.n, S.x2])
-
-
-@lru_cache(maxsize=None)
 def _K_fn():
-    K, _, _ = _uv_window()
+    """Compiled ``K`` of ``lam <= K w2`` (derived from the operator relation)."""
+    K = theory("uv").K
+    if K is None:  # pragma: no cover - the derivation finds it
+        raise RuntimeError("uv operator relation not found")
     return compile_expr(K, [S.n, S.x2])
 
 
@@ -72,10 +68,19 @@ def w2_at_bound(lam0, n, x2):
     return np.asarray(lam0, dtype=float) / _K_fn()(np.asarray(n, dtype=float), np.asarray(x2, dtype=float))
 
 
+#: the uv bound constants, keyed by symbol (see :mod:`._bound_eval`)
+UV_CONSTANTS: Providers = {
+    S.lam: lambda s: s.lam0,
+    S.w2: lambda s: s.w2_0,
+    S.n: lambda s: float(s.width),
+    S.x2: lambda s: s.x2,
+}
+
+
 def uv_window(setup: UVSetup) -> float:
-    """Proven upper end of the catapult window in ``k`` for this initial state (y = 0)."""
-    _, _, fn = _uv_window()
-    return float(fn(setup.lam0, setup.w2_0, setup.width, setup.x2))
+    """Proven upper end of the catapult window in ``k`` for this initial state (y = 0):
+    the catalogue's ``lemma`` bound."""
+    return evaluate_bounds("uv", ["lemma"], setup, UV_CONSTANTS)["lemma"]
 
 
 def uv_state(

@@ -1,0 +1,28 @@
+"""The uv model ``f(x) = vᵀ U x / √n``: symbols, bounds, constants, data, CLI, report, strategies."""
+
+from __future__ import annotations
+
+from ..experiments import UV_CONSTANTS
+from ..symbolic.models import uv_model
+from ..testing import uv_problems
+from ._family import ModelFamily
+
+__all__ = ["UV"]
+
+
+def _cli():
+    from ..cli import UVFamily
+
+    return UVFamily()
+
+
+UV = ModelFamily(
+    name="uv",
+    help="uv model f(x) = v^T U x / sqrt(n)",
+    model=uv_model,
+    cli=_cli,
+    constants=UV_CONSTANTS,
+    data_specs={"x = |x| e_1, target y": "one datum: the first basis vector of R^d scaled by --x-norm, label --y"},
+    report_section="uv",
+    strategies={"problems": uv_problems},
+)
