@@ -22,6 +22,13 @@ from ._derive_common import derive_payload
 __all__ = ["UVFamily"]
 
 
+def _edge() -> float:
+    """The linear stability edge ``eta_crit * lam`` (derived), where the window starts."""
+    from ..engine import linear_stability_edge
+
+    return linear_stability_edge()
+
+
 class UVFamily(Family):
     name = "uv"
     help = "uv model f(x) = v^T U x / sqrt(n)"
@@ -68,7 +75,7 @@ class UVFamily(Family):
         ]
         text += [f"{name:18s} {a:>14s} {b:>14s}" for name, a, b in rows]
         text += ["", f"max_rel_dev (GD vs exact map) = {res.max_rel_dev:.3e}",
-                 "predicted k_max (bounds; the proven window is 2 < k < k_max):"]
+                 f"predicted k_max (bounds; the proven window is {fmt(_edge())} < k < k_max):"]
         text += bound_lines(res.bounds, res.bound_status)
         return payload, "\n".join(text)
 
@@ -120,7 +127,7 @@ class UVFamily(Family):
             f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
         ]
         if sweep.bounds:
-            text.append("predicted k_max (bounds; the proven window is 2 < k < k_max):")
+            text.append(f"predicted k_max (bounds; the proven window is {fmt(_edge())} < k < k_max):")
             text += bound_lines(sweep.bounds, sweep.bound_status)
         else:
             text.append("no bound reported: the proven window (lemma) needs y = 0")
