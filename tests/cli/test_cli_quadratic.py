@@ -17,6 +17,15 @@ def test_run_pure_quadratic_toy_json(capsys):
     assert set(data["gd"]) >= {"loss", "lam", "w2"} and set(data["reduced"]) >= {"loss", "lam", "w2"}
     assert data["max_rel_dev"] < 1e-9
     assert set(data["bounds"]) == {"single"}
+    # values: the same numbers as the Python API, and physics that must hold
+    from catapult_theory.experiments import quadratic_bounds, quadratic_setup
+
+    setup = quadratic_setup("pure-quadratic", 200, seed=1)
+    assert data["lam0"] == setup.lam0 and data["w2_0"] == setup.w2_0
+    assert data["eta"] == pytest.approx(2.2 / setup.lam0, rel=1e-15)
+    assert data["bounds"] == quadratic_bounds(setup)
+    assert 2 < data["bounds"]["single"] <= 4
+    assert data["phase"] == ("catapult" if max(data["gd"]["loss"]) > data["gd"]["loss"][0] else "lazy")
 
 
 def test_run_teacher_student_has_test_loss_and_no_reduced(capsys):
@@ -39,6 +48,13 @@ def test_phases_bias_json(capsys, tmp_path):
     assert set(data) >= {"k", "phase", "boundaries", "bounds"}
     assert set(data["bounds"]) == {"feature", "naive"}
     assert plot.exists()
+    # values: the rigorous feature bound lies below the measured divergence; the
+    # naive "bound" (4) is not below it (THEORY §5: such models diverge below 4)
+    b, div = data["bounds"], data["boundaries"]["divergence"]
+    assert b["naive"] == 4.0 and b["feature"] < div < b["naive"]
+    assert data["bound_status"]["feature"]["rigorous"] and not data["bound_status"]["naive"]["rigorous"]
+    first_div = data["k"][data["phase"].index("divergent")]
+    assert abs(first_div - div) <= (data["k"][1] - data["k"][0]) + 1e-9
 
 
 BAD = [

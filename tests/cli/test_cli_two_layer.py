@@ -28,6 +28,15 @@ def test_run_two_layer_toy_json(capsys):
         assert key in data
     assert set(data["gd"]) >= {"loss", "lam", "w2", "sparsity"}
     assert "single" in data["bounds"]
+    # values: the Python API gives the same numbers; k = 3 lies beyond the proven
+    # window of a = 1/2 (THEORY §6: not tight) and the net still converges
+    from catapult_theory.experiments import two_layer_bounds, two_layer_setup
+
+    setup = two_layer_setup(64, 0.5, "toy")
+    assert data["lam0"] == setup.lam0 and data["bounds"] == two_layer_bounds(setup)
+    assert data["bounds"]["single"] < 3
+    assert data["phase"] == "catapult"
+    assert data["gd"]["lam"][-1] * data["eta"] <= 2 * (1 + 1e-3)
 
 
 def test_run_two_layer_digits_has_test_loss(capsys):
@@ -50,6 +59,14 @@ def test_phases_two_layer_json(capsys, tmp_path):
     for key in ("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"):
         assert len(data["final"][key]) == 16
     assert plot.exists()
+    # values: ReLU on one datum does not diverge below k = 4 (THEORY §6); the
+    # converged runs end linearly stable
+    ks, ph = data["k"], data["phase"]
+    assert all(p != "divergent" for k, p in zip(ks, ph) if k < 4)
+    assert data["bounds"]["relu_uv"] == 4.0
+    for k, p, el in zip(ks, ph, data["final"]["lam_eta"]):
+        if p in ("lazy", "catapult"):
+            assert el <= 2 * (1 + 1e-3), (k, p, el)
 
 
 BAD = [
