@@ -56,7 +56,7 @@ class PureQuadraticFamily(Family):
                        help="teacher coordinates of theta_psi set to zero (masked features, default 0)")
 
     def _setup(self, args: argparse.Namespace):
-        from ..experiments._quadratic import quadratic_setup
+        from ..experiments import quadratic_setup
 
         if self.name == "pure-quadratic" and args.features not in (None, 0):
             raise CLIError("--features applies to quadratic-bias only")
@@ -81,7 +81,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--steps", type=positive_int, required=True, help="GD steps")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-        from ..experiments._quadratic import run_quadratic
+        from ..experiments import run_quadratic
 
         setup = self._setup(args)
         res = run_quadratic(setup, args.eta_lambda, args.steps)
@@ -118,7 +118,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-        from ..experiments._quadratic import sweep_quadratic
+        from ..experiments import sweep_quadratic
 
         k = k_grid(args.k_min, args.k_max, args.num)
         setup = self._setup(args)

@@ -48,7 +48,7 @@ class TwoLayerFamily(Family):
         p.add_argument("--seed", type=nonneg_int, default=0, help="seed of init and training subset (default 0)")
 
     def _setup(self, args: argparse.Namespace):
-        from ..experiments._two_layer import two_layer_setup
+        from ..experiments import two_layer_setup
 
         try:
             return two_layer_setup(args.width, args.slope, args.data, seed=args.seed)
@@ -70,7 +70,7 @@ class TwoLayerFamily(Family):
                        help="stop when the loss changes by less than this in one step (default: run all steps)")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-        from ..experiments._two_layer import run_two_layer
+        from ..experiments import run_two_layer
 
         setup = self._setup(args)
         res = run_two_layer(setup, args.eta_lambda, args.steps, tol=args.tol)
@@ -109,7 +109,7 @@ class TwoLayerFamily(Family):
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         import numpy as np
 
-        from ..experiments._two_layer import sweep_two_layer
+        from ..experiments import sweep_two_layer
 
         k = k_grid(args.k_min, args.k_max, args.num)
         setup = self._setup(args)

@@ -98,7 +98,7 @@ class UVFamily(Family):
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         from ..experiments import sweep_uv, uv_setup
-        from ..experiments._uv import uv_state
+        from ..experiments import uv_state
 
         from ._common import CLIError
 
