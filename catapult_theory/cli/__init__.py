@@ -70,6 +70,7 @@ def _build_parser() -> tuple[Parser, list[Family]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `catapult` with ``argv``; the exit code: 0 ok, 1 failure, 2 bad input, 130 interrupted."""
     try:
         parser, faces = _build_parser()
         args = parser.parse_args(argv)
@@ -106,4 +107,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    """Console-script entry point: ``sys.exit(main())``."""
     sys.exit(main())

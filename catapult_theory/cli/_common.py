@@ -40,6 +40,7 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Raise :class:`CLIError` (one line on stderr, exit 2) instead of printing usage."""
         raise CLIError(f"{self.prog}: {message}")
 
 
@@ -54,6 +55,7 @@ def _number(text: str, kind: Callable[[str], Any], what: str) -> Any:
 
 
 def positive_int(text: str) -> int:
+    """Argument type: an integer > 0."""
     v = _number(text, int, "an integer")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {v}")
@@ -61,6 +63,7 @@ def positive_int(text: str) -> int:
 
 
 def nonneg_int(text: str) -> int:
+    """Argument type: an integer >= 0."""
     v = _number(text, int, "an integer")
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be non-negative, got {v}")
@@ -68,6 +71,7 @@ def nonneg_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
+    """Argument type: a finite number > 0."""
     v = _number(text, float, "a number")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {v}")
@@ -75,10 +79,12 @@ def positive_float(text: str) -> float:
 
 
 def finite_float(text: str) -> float:
+    """Argument type: a finite number."""
     return _number(text, float, "a number")
 
 
 def unit_interval(text: str) -> float:
+    """Argument type: a number in [0, 1]."""
     v = _number(text, float, "a number")
     if not 0 <= v <= 1:
         raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {v}")
@@ -86,6 +92,7 @@ def unit_interval(text: str) -> float:
 
 
 def plot_path(text: str) -> Path:
+    """Argument type: a .png/.pdf/.svg path whose folder, if it exists, is a directory."""
     p = Path(text)
     if p.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise argparse.ArgumentTypeError(f"plot file must end in .png, .pdf or .svg, got {text!r}")
@@ -95,6 +102,7 @@ def plot_path(text: str) -> Path:
 
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("text", "json")) -> None:
+    """Add ``--format`` with the given choices (default ``text``)."""
     p.add_argument("--format", choices=list(choices), default="text", help="output format (default: text)")
 
 
@@ -116,6 +124,7 @@ def emit(payload: dict[str, Any], text: str, fmt: str) -> None:
 
 
 def fmt(x: Any, digits: int = 6) -> str:
+    """A number for text output (``-`` for ``None`` and non-finite values)."""
     if x is None:
         return "-"
     if isinstance(x, (float, np.floating)):
@@ -125,7 +134,7 @@ def fmt(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
-def phase_segments(k: np.ndarray, phase: Sequence[str]) -> list[tuple[float, float, str, int]]:
+def phase_segments(k: np.ndarray, phase: Sequence[str] | np.ndarray) -> list[tuple[float, float, str, int]]:
     """Runs of equal phase along the grid: ``(k_first, k_last, phase, count)``."""
     out = []
     start = 0
@@ -178,15 +187,19 @@ class Family:
         return derive_payload(self.name, args.format)
 
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        """Arguments of ``run`` (a family with a numeric engine overrides this)."""
         pass
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """``run``: train a finite model; returns ``(payload, text)``."""
         raise NotImplementedError
 
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        """Arguments of ``phases`` (a family with a numeric engine overrides this)."""
         pass
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """``phases``: a phase diagram against ``k``; returns ``(payload, text)``."""
         raise NotImplementedError
 
     def commands(self) -> Iterable[str]:

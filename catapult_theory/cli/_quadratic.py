@@ -32,11 +32,14 @@ def _even_rank(text: str) -> int:
 
 
 class PureQuadraticFamily(Family):
+    """CLI face of the pure quadratic model (``--rank``, ``--mu-dist``, ``--act``, ``--data``)."""
+
     name = "pure-quadratic"
     help = "pure quadratic model f = (zeta/2) theta^T psi(x) theta"
     default_features = 0
 
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
+        """The derived theory of the family."""
         return derive_payload(self.name, args.format)
 
     # ------------------------------------------------------------- shared arguments
@@ -76,11 +79,13 @@ class PureQuadraticFamily(Family):
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        """Model arguments, ``--eta-lambda`` and ``--steps``."""
         self._model_args(p)
         p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K", help="k = eta * lam0")
         p.add_argument("--steps", type=positive_int, required=True, help="GD steps")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """Full-parameter GD beside the exact spectral engine (one datum); returns ``(payload, text)``."""
         from ..experiments import run_quadratic
 
         setup = self._setup(args)
@@ -108,6 +113,7 @@ class PureQuadraticFamily(Family):
 
     # ------------------------------------------------------------- phases
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        """Model arguments and the ``k`` grid, ``--engine``, ``--plot``."""
         self._model_args(p)
         p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
         p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
@@ -118,6 +124,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """Phases against ``k`` with refined boundaries and the bounds; returns ``(payload, text)``."""
         from ..experiments import sweep_quadratic
 
         k = k_grid(args.k_min, args.k_max, args.num)
@@ -152,6 +159,8 @@ class PureQuadraticFamily(Family):
 
 
 class QuadraticBiasFamily(PureQuadraticFamily):
+    """CLI face of the quadratic model with bias (adds ``--features``)."""
+
     name = "quadratic-bias"
     help = "quadratic model with bias f = theta_phi.phi(x) + (zeta/2) theta_psi^T psi(x) theta_psi"
     default_features = 10

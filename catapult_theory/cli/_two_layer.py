@@ -25,14 +25,18 @@ __all__ = ["TwoLayerFamily"]
 
 
 class TwoLayerFamily(Family):
+    """CLI face of the two-layer net (``--width``, ``--slope``, ``--data``)."""
+
     name = "two-layer"
     help = "two-layer net f = sum_i v_i sigma(u_i.x)/sqrt(n d), leaky slope a in [0, 1]"
 
     def add_derive_args(self, p: argparse.ArgumentParser) -> None:
+        """``--slope`` fixes the slope ``a`` in the derived formulas."""
         p.add_argument("--slope", type=unit_interval, default=None, metavar="A",
                        help="fix the negative-side slope a in [0, 1] (default: keep a symbolic)")
 
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
+        """The derived theory, with ``a`` fixed when ``--slope`` is given."""
         from ..symbolic.models.two_layer import a
 
         subs = {a: args.slope} if args.slope is not None else None
@@ -63,6 +67,7 @@ class TwoLayerFamily(Family):
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        """Model arguments, ``--eta-lambda``, ``--steps`` and ``--tol``."""
         self._model_args(p)
         p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K", help="k = eta * lam0")
         p.add_argument("--steps", type=positive_int, required=True, help="GD step budget")
@@ -70,6 +75,7 @@ class TwoLayerFamily(Family):
                        help="stop when the loss changes by less than this in one step (default: run all steps)")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """Full-batch GD at ``k``; returns ``(payload, text)``."""
         from ..experiments import run_two_layer
 
         setup = self._setup(args)
@@ -95,6 +101,7 @@ class TwoLayerFamily(Family):
 
     # ------------------------------------------------------------- phases
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        """Model arguments and the ``k`` grid."""
         self._model_args(p)
         p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
         p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
@@ -107,6 +114,7 @@ class TwoLayerFamily(Family):
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """Phases, sparsity and boundaries against ``k``; returns ``(payload, text)``."""
         import numpy as np
 
         from ..experiments import sweep_two_layer

@@ -30,15 +30,19 @@ def _edge() -> float:
 
 
 class UVFamily(Family):
+    """CLI face of the uv model (``--width``, ``--d``, ``--x-norm``, ``--y``)."""
+
     name = "uv"
     help = "uv model f(x) = v^T U x / sqrt(n)"
 
     # ------------------------------------------------------------- derive
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
+        """The derived theory of the uv model."""
         return derive_payload("uv", args.format)
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
+        """``--width``, ``--eta-lambda``, ``--steps`` and the datum."""
         p.add_argument("--width", type=positive_int, required=True, help="width n")
         p.add_argument("--eta-lambda", type=positive_float, required=True, metavar="K",
                        help="k = eta * lam0 (learning rate in units of 1/lam0)")
@@ -50,6 +54,7 @@ class UVFamily(Family):
                        help="|x|; x is the first basis vector scaled to it (default 1)")
 
     def run(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """GD beside the exact map; returns ``(payload, text)``."""
         from ..experiments import run_uv
 
         res = run_uv(args.width, args.eta_lambda, args.steps, seed=args.seed, y=args.y, d=args.d,
@@ -81,6 +86,7 @@ class UVFamily(Family):
 
     # ------------------------------------------------------------- phases
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
+        """The initial state (seeded or given) and the ``k`` grid."""
         p.add_argument("--width", type=positive_int, required=True, help="width n")
         p.add_argument("--y", type=finite_float, default=0.0, help="target (default 0)")
         p.add_argument("--f0", type=finite_float, help="initial output (with --lam0; default: seeded init)")
@@ -97,6 +103,7 @@ class UVFamily(Family):
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+        """Phases of the exact map against ``k``; returns ``(payload, text)``."""
         from ..experiments import sweep_uv, uv_setup
         from ..experiments import uv_state
 

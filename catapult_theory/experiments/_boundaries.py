@@ -70,7 +70,8 @@ def refine_boundary(
 
     ``predicate`` takes a 1-D array of ``k`` values.
     """
-    out = refine_boundaries(lambda g: predicate(g[0])[None, :], [bracket[0]], [bracket[1]], tol, points, max_rounds)
+    out = refine_boundaries(lambda g: predicate(g[0])[None, :], np.array([bracket[0]]), np.array([bracket[1]]),
+                            tol, points, max_rounds)
     return float(out[0])
 
 

@@ -40,13 +40,11 @@ class Dataset:
             raise ValueError(f"X must be (B, d) with B, d >= 1 and y (B,), got {X.shape} and {y.shape}")
         if (self.X_test is None) != (self.y_test is None):
             raise ValueError("give both X_test and y_test or neither")
-        if self.X_test is not None and (
-            self.X_test.ndim != 2
-            or self.X_test.shape[0] < 1
-            or self.X_test.shape[1] != X.shape[1]
-            or self.y_test.shape != (self.X_test.shape[0],)
+        Xt, yt = self.X_test, self.y_test
+        if Xt is not None and yt is not None and (
+            Xt.ndim != 2 or Xt.shape[0] < 1 or Xt.shape[1] != X.shape[1] or yt.shape != (Xt.shape[0],)
         ):
-            raise ValueError(f"test set of shapes {self.X_test.shape}, {self.y_test.shape} does not fit X {X.shape}")
+            raise ValueError(f"test set of shapes {Xt.shape}, {yt.shape} does not fit X {X.shape}")
         for a in (self.X, self.y, self.X_test, self.y_test):
             if a is not None and not np.all(np.isfinite(a)):
                 raise ValueError("data must be finite")
@@ -63,6 +61,7 @@ class Dataset:
 
     @property
     def has_test(self) -> bool:
+        """Whether a test set is attached."""
         return self.X_test is not None
 
     @property
@@ -73,4 +72,6 @@ class Dataset:
     @property
     def test(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(X_test, y_test)`` or ``None``."""
-        return None if self.X_test is None else (self.X_test, self.y_test)
+        if self.X_test is None or self.y_test is None:
+            return None
+        return (self.X_test, self.y_test)

@@ -64,6 +64,7 @@ class QuadraticSetup:
 
     @property
     def single_datum(self) -> bool:
+        """Whether the data set has one point (the exact spectral engine applies)."""
         return self.data.B == 1
 
 
@@ -155,6 +156,7 @@ def quadratic_bounds(setup: QuadraticSetup) -> dict[str, float]:
 
 
 def rigorous(model: str) -> dict[str, bool]:
+    """``bound name -> rigorous?`` for a quadratic family (from the catalogue)."""
     return {name: spec.rigorous for name, spec in bound_specs(model).items()}
 
 
@@ -165,7 +167,7 @@ def quadratic_bound_status(setup: QuadraticSetup, names) -> dict[str, dict]:
 
 def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1):
     d = setup.data
-    test = (d.X_test, d.y_test) if d.X_test is not None else None
+    test = d.test
     return train_quadratic(setup.model, setup.init, d.X, d.y, eta, steps, test=test, test_every=test_every,
                            criteria=criteria)
 

@@ -144,7 +144,7 @@ def quadratic_data(
             raise ValueError(f"the teacher takes inputs of dimension {teacher.d}, the spec asks for D = {D}")
         theta = teacher_params(teacher, seed, mask_psi, mask_phi)
         y = quadratic_output(teacher, theta, X)
-        y_test = quadratic_output(teacher, theta, X_test) if test_size else None
+        y_test = quadratic_output(teacher, theta, X_test) if X_test is not None else None
         masked = []
         if mask_psi:
             masked.append(f"{mask_psi} of {teacher.m} θ_ψ")

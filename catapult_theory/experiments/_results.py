@@ -81,10 +81,12 @@ class RunResult:
 
     @property
     def diverged_at(self) -> int | None:
+        """The step at which GD diverged, or ``None``."""
         s = int(self.gd.diverged_at)
         return s if s >= 0 else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (strict: no NaN; see the README's contracts)."""
         out: dict[str, Any] = {
             "model": self.model,
             "phase": self.phase,
@@ -123,6 +125,7 @@ class PhaseSweep:
         _check_status(self.bounds, self.bound_status)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (strict: no NaN; see the README's contracts)."""
         out = {
             "model": self.model,
             "k": self.k,

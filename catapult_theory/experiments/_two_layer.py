@@ -38,6 +38,8 @@ DATA_FORMS = "'toy' (x = 1, y = 0) or 'digits01' (8x8 digits 0 vs 1, 128 trainin
 
 @dataclass(frozen=True, eq=False)
 class TwoLayerSetup:
+    """A two-layer net, its data and its initial state (``lam0``, ``w2_0``, loss, sparsity)."""
+
     width: int
     slope: float
     data: Dataset
@@ -50,6 +52,7 @@ class TwoLayerSetup:
 
 
 def two_layer_data(spec: str, seed: int = 0, train_size: int = 128) -> Dataset:
+    """The named data set: ``toy`` or ``digits01``."""
     if spec == "toy":
         return toy_data()
     if spec == "digits01":

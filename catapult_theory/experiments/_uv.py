@@ -43,6 +43,7 @@ class UVSetup:
 
     @property
     def x2(self) -> float:
+        """``|x|²`` of the datum."""
         return float(self.x @ self.x)
 
 
