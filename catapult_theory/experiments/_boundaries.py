@@ -29,7 +29,7 @@ def refine_boundaries(
     hi: np.ndarray,
     tol: float = 1e-6,
     points: int = 15,
-    max_rounds: int = 40,
+    max_rounds: int | None = None,
 ) -> np.ndarray:
     """Refine many brackets at once.
 
@@ -37,13 +37,22 @@ def refine_boundaries(
     bracket ``p``) and returns booleans of that shape; it must be false at each
     ``lo`` and true at each ``hi``. Each round evaluates ``points`` interior
     points of every bracket in one call and keeps the sub-bracket around the
-    first true point: brackets shrink by ``points + 1`` per round. Returns the
-    midpoints of the final brackets (widths below ``tol``).
+    first true point: brackets shrink by exactly ``points + 1`` per round, so
+    ``ceil(log(width / tol) / log(points + 1))`` rounds reach the tolerance
+    (the default ``max_rounds``; a bracket of width 1e100 needs 89). Returns the
+    midpoints of the final brackets (widths below ``tol``); a smaller
+    ``max_rounds`` that stops short raises ``RuntimeError`` rather than return an
+    unconverged midpoint.
     """
     lo = np.array(lo, dtype=float, ndmin=1)
     hi = np.array(hi, dtype=float, ndmin=1)
     if lo.shape != hi.shape or np.any(~(lo < hi)):
         raise ValueError("every bracket needs lo < hi")
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    if max_rounds is None:
+        widest = float(np.max(hi - lo))
+        max_rounds = max(1, int(np.ceil(np.log(widest / tol) / np.log(points + 1))) + 1)
     frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
     for _ in range(max_rounds):
         if np.all(hi - lo <= tol):
@@ -56,6 +65,9 @@ def refine_boundaries(
         new_hi = np.where(anyf, grid[rows, i], hi)
         new_lo = np.where(anyf, np.where(i > 0, grid[rows, np.maximum(i - 1, 0)], lo), grid[:, -1])
         lo, hi = new_lo, new_hi
+    if np.any(hi - lo > tol):
+        raise RuntimeError(f"boundary refinement stopped after {max_rounds} rounds with brackets up to "
+                           f"{float(np.max(hi - lo)):.3g} wide (tolerance {tol})")
     return 0.5 * (lo + hi)
 
 
@@ -64,7 +76,7 @@ def refine_boundary(
     bracket: tuple[float, float],
     tol: float = 1e-6,
     points: int = 15,
-    max_rounds: int = 40,
+    max_rounds: int | None = None,
 ) -> float:
     """Refine one bracket ``(lo, hi)`` (``predicate`` false at ``lo``, true at ``hi``).
 
