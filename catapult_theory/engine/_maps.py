@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import CompiledMap
+from ._driver import check_int, require
 from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = ["iterate_map"]
@@ -32,8 +33,7 @@ def iterate_map(
     ``stop_early`` the iteration ends once every run has diverged or converged
     (the trajectory is then shorter than ``steps``).
     """
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
+    steps = check_int("steps", steps, 0)
     missing = [p for p in cmap.params if p not in ("eta", "y") and p not in params]
     unknown = [p for p in params if p not in cmap.params]
     if missing or unknown:
@@ -42,9 +42,8 @@ def iterate_map(
         *(np.asarray(a, dtype=float) for a in (f0, lam0, w2_0, eta, y, *(params[p] for p in cmap.params[2:])))
     )
     f, lam, w2, eta_a, y_a, *rest = (a.copy() for a in arrays)
-    for name, a in zip(("f0", "lam0", "w2_0", "eta", "y"), (f, lam, w2, eta_a, y_a)):
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{name} must be finite")
+    require(*((np.all(np.isfinite(a)), f"{name} must be finite")
+              for name, a in zip(("f0", "lam0", "w2_0", "eta", "y"), (f, lam, w2, eta_a, y_a))))
     rec = StepRecorder(steps, f.shape, criteria)
     loss0 = 0.5 * (f - y_a) ** 2
     rec.check(0, loss0, lam, w2)

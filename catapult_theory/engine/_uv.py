@@ -1,8 +1,7 @@
 """Full-parameter gradient descent on the finite-width uv model.
 
-``f(x) = vᵀ U x / √n`` on one datum, square loss ``½ (f − y)²``. This is plain
-GD on the actual parameters (forward pass, gradients, update), written
-independently of the symbolic layer so that it can check the derived map.
+``f(x) = vᵀ U x / √n`` on one datum, square loss ``½ (f − y)²``: plain GD on the actual
+parameters, written independently of the symbolic layer so that it can check the derived map.
 """
 
 from __future__ import annotations
@@ -11,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
+from ._driver import GDConfig, GDFamily, Observation, check_rates, run_gd
+from ._eig import top_eig
+from ._trajectory import PhaseCriteria, Trajectory
 
 __all__ = ["UVState", "uv_init", "uv_observables", "train_uv"]
 
@@ -23,9 +24,7 @@ class UVState:
     U: np.ndarray
     v: np.ndarray
 
-    @property
-    def width(self) -> int:
-        return self.U.shape[-2]
+    width = property(lambda self: self.U.shape[-2], doc="``n``")
 
 
 def uv_init(width: int, d: int = 1, seed: int = 0) -> UVState:
@@ -39,21 +38,38 @@ def uv_init(width: int, d: int = 1, seed: int = 0) -> UVState:
 
 
 def _forward(U: np.ndarray, v: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``f``, ``∂f/∂U``, ``∂f/∂v``, ``lam = |∇f|²`` (the ``1 × 1`` NTK) and ``w2``."""
     n = U.shape[-2]
     Ux = U @ x
     f = np.einsum("...i,...i->...", v, Ux) / np.sqrt(n)
     grad_U = (v / np.sqrt(n))[..., :, None] * x  # df/dU = v xᵀ / √n
     grad_v = Ux / np.sqrt(n)  # df/dv = U x / √n
-    return f, grad_U, grad_v
+    lam = np.sum(grad_U**2, axis=(-2, -1)) + np.sum(grad_v**2, axis=-1)
+    return f, grad_U, grad_v, lam, np.sum(U**2, axis=(-2, -1)) + np.sum(v**2, axis=-1)
 
 
 def uv_observables(state: UVState, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(f, lam, w2)`` of a state: output, ``|∇f|²``, ``|θ|²``."""
-    x = np.asarray(x, dtype=float)
-    f, gU, gv = _forward(state.U, state.v, x)
-    lam = np.sum(gU**2, axis=(-2, -1)) + np.sum(gv**2, axis=-1)
-    w2 = np.sum(state.U**2, axis=(-2, -1)) + np.sum(state.v**2, axis=-1)
+    f, _, _, lam, w2 = _forward(state.U, state.v, np.asarray(x, dtype=float))
     return f, lam, w2
+
+
+class _UVFamily(GDFamily):
+    """The uv model as a :func:`run_gd` family; ``U`` ``(*batch, n, d)`` and ``v``
+    ``(*batch, n)`` keep their batch shape (the driver sees it flattened)."""
+
+    def __init__(self, U: np.ndarray, v: np.ndarray, x: np.ndarray, y: float) -> None:
+        self.U, self.v, self.x, self.y = U, v, x, y
+
+    def observe(self, s, lam, exact, test, tally) -> Observation:
+        f, self.gU, self.gv, g2, w2 = _forward(self.U, self.v, self.x)
+        self.r = f - self.y
+        return Observation((0.5 * self.r**2).reshape(-1), w2.reshape(-1), lam=top_eig(g2.reshape(-1, 1, 1))[0])
+
+    def update(self, s, eta, keep, tally) -> None:
+        step = np.where(keep, eta * self.r.reshape(-1), 0.0).reshape(self.r.shape)
+        self.U -= step[..., None, None] * self.gU
+        self.v -= step[..., None] * self.gv
 
 
 def train_uv(
@@ -64,37 +80,16 @@ def train_uv(
     y: float = 0.0,
     criteria: PhaseCriteria = PhaseCriteria(),
 ) -> Trajectory:
-    """GD from ``init`` for every learning rate in ``eta`` at once.
+    """GD from ``init`` for every learning rate in ``eta`` at once (:func:`run_gd`).
 
     ``eta`` may have any shape; the batch shape is ``eta.shape`` broadcast with
     the leading shape of ``init`` (same initialisation for every rate unless
     the init itself is batched). Returns loss, ``lam = |∇f|²`` and ``w2`` per
     step; a run that blows up is frozen at that step.
     """
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    x = np.asarray(x, dtype=float)
-    eta = np.asarray(eta, dtype=float)
-    if not np.all(np.isfinite(eta)) or np.any(eta < 0):
-        raise ValueError("learning rates must be finite and non-negative")
+    cfg = GDConfig(steps, criteria)
+    x, eta = np.asarray(x, dtype=float), check_rates(eta)
     batch = np.broadcast_shapes(eta.shape, init.U.shape[:-2], init.v.shape[:-1])
     U = np.broadcast_to(init.U, batch + init.U.shape[-2:]).copy()
     v = np.broadcast_to(init.v, batch + init.v.shape[-1:]).copy()
-    eta = np.broadcast_to(eta, batch)
-    rec = StepRecorder(steps, batch, criteria)
-    for t in range(steps + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            f, gU, gv = _forward(U, v, x)
-            r = f - y
-            cur_loss = 0.5 * r**2
-            lam = np.sum(gU**2, axis=(-2, -1)) + np.sum(gv**2, axis=-1)
-            w2 = np.sum(U**2, axis=(-2, -1)) + np.sum(v**2, axis=-1)
-        rec.check(t, cur_loss, lam, w2)
-        rec.store(t, loss=cur_loss, lam=lam, w2=w2)
-        if t == steps:
-            break
-        with np.errstate(over="ignore", invalid="ignore"):
-            step = np.where(rec.active, eta * r, 0.0)
-            U -= step[..., None, None] * gU
-            v -= step[..., None] * gv
-    return rec.trajectory(eta)
+    return run_gd(_UVFamily(U, v, x, y), np.broadcast_to(eta, batch), cfg).traj

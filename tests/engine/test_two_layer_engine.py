@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from catapult_theory.engine import Phase, PhaseCriteria
+from catapult_theory.engine._eig import _block_power
 from catapult_theory.engine._two_layer import (
     TopEigSolver,
     TwoLayerState,
-    _block_power,
     train_two_layer,
     two_layer_init,
     two_layer_ntk,
