@@ -6,7 +6,7 @@ from ._maps import iterate_map
 from ._quadratic import (
     NTK, QuadraticModel, QuadraticParams, QuadraticSpec, SpectralState, features, merge_eigenvalues, meta_features,
     ntk, parse_distribution, quadratic_gradient, quadratic_init, quadratic_model, quadratic_output, spectral_state,
-    train_quadratic, train_spectral,
+    train_quadratic, train_spectral, rng_stream,
 )
 from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
 from ._two_layer import (
@@ -21,4 +21,4 @@ __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSp
     "PhaseCriteria", "Trajectory", "blown_up", "classify", "iterate_map", "linear_stability_edge", "rose",
     "SupervisedData", "TopEigSolver", "TwoLayerObservables", "TwoLayerRun", "TwoLayerState", "train_two_layer",
     "two_layer_init", "two_layer_ntk", "two_layer_observables", "two_layer_output", "UVState", "train_uv", "uv_init",
-    "uv_observables", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig"]
+    "uv_observables", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream"]

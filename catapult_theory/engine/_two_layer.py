@@ -60,10 +60,14 @@ class SupervisedData(Protocol):
     """What the engine needs of a data set: ``X`` ``(B, d)``, ``y`` ``(B,)`` and
     an optional test set ``X_test`` ``(B_test, d)``, ``y_test`` (``None`` if absent)."""
 
-    X: np.ndarray
-    y: np.ndarray
-    X_test: np.ndarray | None
-    y_test: np.ndarray | None
+    @property
+    def X(self) -> np.ndarray: ...  # noqa: D102 - the members are read-only (frozen records qualify)
+    @property
+    def y(self) -> np.ndarray: ...  # noqa: D102
+    @property
+    def X_test(self) -> np.ndarray | None: ...  # noqa: D102
+    @property
+    def y_test(self) -> np.ndarray | None: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..engine import PhaseCriteria, Trajectory, classify, rose
-from ..engine._quadratic import (
+from ..engine import (
     QuadraticModel,
     QuadraticParams,
     QuadraticSpec,

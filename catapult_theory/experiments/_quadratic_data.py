@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dataset import Dataset
-from ..engine._quadratic import (
+from ..engine import (
     QuadraticModel,
     QuadraticParams,
     parse_distribution,

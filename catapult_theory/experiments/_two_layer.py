@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import PhaseCriteria, Trajectory, rose
-from ..engine._two_layer import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
+from ..engine import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
 from ..symbolic import QUANTITIES
 from ..symbolic import symbols as S
 from ..symbolic.models.two_layer import a as SLOPE
