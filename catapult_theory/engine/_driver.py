@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._trajectory import PhaseCriteria, StepRecorder, Trajectory, blown_up
+from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = ["GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "Tally", "run_gd"]
 
@@ -34,7 +34,7 @@ def check_int(name: str, val: int, low: int) -> int:
     return int(val)
 
 
-def require(*checks: tuple[bool, str]) -> None:
+def require(*checks: tuple[bool | np.bool_, str]) -> None:
     """``ValueError`` with the message of the first failed ``(condition, message)``."""
     for ok, message in checks:
         if not ok:
@@ -48,7 +48,11 @@ def check_rates(eta: np.ndarray | float) -> np.ndarray:
     return eta
 
 
-def check_data(X: np.ndarray, y: np.ndarray | None, d: int, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
+#: labels of :func:`check_data`: an array, or ``None`` for none
+_Labels = TypeVar("_Labels", np.ndarray, None)
+
+
+def check_data(X: np.ndarray, y: _Labels, d: int, what: str = "X") -> tuple[np.ndarray, _Labels]:
     """Inputs ``(B, d)`` with ``B >= 1`` and labels ``(B,)``, finite (``y=None``: no labels)."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1 or not np.all(np.isfinite(X)):
@@ -94,20 +98,30 @@ class Tally:
 
 
 class GDFamily:
-    """What a model family supplies to :func:`run_gd` (``s`` a slice of slots).
-
-    ``observe(s, lam, exact, test, tally) -> Observation``: the forward pass (``lam``,
-    ``test``: wanted now; ``exact``: an exact eigen-solve); ``top_eig(s, exact,
-    tally)``, ``test_loss(s, tally)``: when ``observe`` did not return them;
-    ``update(s, eta, keep, tally)``: one GD step, runs not ``keep`` stay put.
-    ``extra``: series beyond ``loss``, ``lam``, ``w2`` (and ``test_loss`` if
-    ``has_test``); ``work``: elements touched per step (for ``threads=None``).
-    """
+    """What a model family supplies to :func:`run_gd` (``s`` a slice of slots). ``extra``: series
+    beyond ``loss``, ``lam``, ``w2`` (and ``test_loss`` if ``has_test``); ``work``: elements touched
+    per step (for ``threads=None``)."""
 
     extra: tuple[str, ...] = ()
     has_test: bool = False
     compact: bool = False
     work: int = 0
+
+    def observe(self, s: slice, lam: bool, exact: bool, test: bool, tally: Tally) -> Observation:
+        """The forward pass (``lam``, ``test``: wanted now; ``exact``: an exact eigen-solve)."""
+        raise NotImplementedError
+
+    def top_eig(self, s: slice, exact: bool, tally: Tally) -> np.ndarray:
+        """``lam`` when :meth:`observe` did not return it."""
+        raise NotImplementedError
+
+    def test_loss(self, s: slice, tally: Tally) -> np.ndarray:
+        """The test loss when :meth:`observe` did not return it."""
+        raise NotImplementedError
+
+    def update(self, s: slice, eta: np.ndarray, keep: np.ndarray, tally: Tally) -> None:
+        """One GD step at rates ``eta``; runs not ``keep`` stay put."""
+        raise NotImplementedError
 
     def freeze(self, s: slice, bad: np.ndarray) -> None:
         """Make the state of diverged runs harmless (they stay in their slots)."""
@@ -174,7 +188,6 @@ class _Recorder(StepRecorder):
 
     def __init__(self, R: int, names: tuple[str, ...], criteria: PhaseCriteria, rows: int) -> None:
         super().__init__(rows - 1, (R,), criteria, names)
-        self.loss0 = np.full(R, np.nan)
         self.evaluated = np.zeros((rows, R), dtype=bool)
 
     def ensure(self, rows: int) -> None:
@@ -183,17 +196,6 @@ class _Recorder(StepRecorder):
             more = max(rows, 2 * have) - have
             self.series = {k: np.concatenate([a, np.full((more, a.shape[1]), np.nan)]) for k, a in self.series.items()}
             self.evaluated = np.concatenate([self.evaluated, np.zeros((more, self.evaluated.shape[1]), dtype=bool)])
-
-    def check_at(self, t: int, runs: np.ndarray, loss: np.ndarray, *values: np.ndarray) -> np.ndarray:
-        if t == 0:
-            self.loss0[runs] = loss
-        bad = blown_up(loss, self.loss0[runs], self.criteria)
-        for v in values:
-            bad = bad | ~np.isfinite(v)
-        bad &= self.active[runs]
-        self.diverged_at[runs[bad]] = t
-        self.active[runs[bad]] = False
-        return bad
 
 
 #: steps between re-balancing the slices over threads (and between progress calls)
@@ -243,7 +245,8 @@ class _Run:
                 test_now = fam.has_test and (t % cfg.test_every == 0 or last)
                 obs = fam.observe(s, lam_now, exact, test_now, tally)
                 runs, live = self.idx[s].copy(), self.live[s].copy()
-                bad = rec.check_at(t, runs, obs.loss, obs.w2, *obs.finite, *([obs.test_loss] if test_now else []))
+                tests = [obs.test_loss] if test_now and obs.test_loss is not None else []
+                bad = rec.check(t, obs.loss, obs.w2, *obs.finite, *tests, runs=runs)
                 if test_now:
                     self.test_held[s] = obs.test_loss
                 fam.freeze(s, bad)
@@ -254,7 +257,7 @@ class _Run:
                 if lam is None and (lam_now or np.any(coll | conv)):
                     lam = fam.top_eig(s, exact, tally)
                 if lam is not None:
-                    bad |= rec.check_at(t, runs, obs.loss, lam)
+                    bad |= rec.check(t, obs.loss, lam, runs=runs)
                     coll &= ~bad
                     conv &= ~bad
                     self.lam_held[s] = np.where(np.isfinite(lam), lam, self.lam_held[s])
@@ -306,7 +309,7 @@ def run_gd(family: GDFamily, eta: np.ndarray, cfg: GDConfig) -> GDResult:
             run.rec.ensure(t_end)
             edges = np.linspace(0, Ra, min(threads, Ra) + 1).round().astype(int)
             parts = [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
-            futures = [pool.submit(run.advance, lo, hi, t, t_end) for lo, hi in parts[1:]]
+            futures = [pool.submit(run.advance, lo, hi, t, t_end) for lo, hi in parts[1:]] if pool else []
             results = [run.advance(*parts[0], t, t_end)] + [f.result() for f in futures]
             Ra = 0
             for (lo, _), (count, tally) in zip(parts, results):

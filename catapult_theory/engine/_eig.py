@@ -77,13 +77,16 @@ def top_eig(
     :class:`NTKSolver`). The returned ``warm`` starts the next call.
     """
     if matvec is not None:
+        assert warm is not None and isinstance(solver, NTKSolver), "matvec needs a warm start and an NTKSolver"
         return (*_lanczos_top(matvec, warm, solver), 0)
+    assert H is not None, "give H or matvec"
     if H.shape[-1] == 1:
         return H[:, 0, 0].copy(), warm, 0
     if warm is None:
         return np.linalg.eigvalsh(H)[:, -1], None, 0
     if exact:
         return (*_exact_top(H, warm.shape[-1]), 0)
+    assert isinstance(solver, TopEigSolver), "the subspace iteration needs a TopEigSolver"
     lam, Q, conv = _block_power(H, warm, solver)
     if np.all(conv):
         return lam, Q, 0

@@ -286,18 +286,12 @@ def _inputs(model: QuadraticModel, X: np.ndarray, what: str = "X") -> np.ndarray
     return X
 
 
-def _preactivation(model: QuadraticModel, X: np.ndarray) -> np.ndarray:
-    """``Σ_i x_i W_i / √d`` for every row of ``X``: ``(B, m, m)``, exactly symmetric."""
-    m = model.m
-    S = ((X / np.sqrt(model.d)) @ model.W.reshape(model.d, m * m)).reshape(-1, m, m)
-    return 0.5 * (S + S.transpose(0, 2, 1))
-
-
 def meta_features(model: QuadraticModel, X: np.ndarray) -> np.ndarray:
     """``ψ(x_a) = g(Σ_i x_ai W_i / √d)`` for a batch ``X`` ``(B, d)``: ``(B, m, m)``
     symmetric matrices (memory ``B m²`` floats)."""
-    X = _inputs(model, X)
-    return model.g(_preactivation(model, X))
+    X, m = _inputs(model, X), model.m
+    S = ((X / np.sqrt(model.d)) @ model.W.reshape(model.d, m * m)).reshape(-1, m, m)  # Σ_i x_i W_i / √d
+    return model.g(0.5 * (S + S.transpose(0, 2, 1)))  # exactly symmetric
 
 
 def features(model: QuadraticModel, X: np.ndarray) -> np.ndarray:
@@ -436,8 +430,8 @@ class _Basis:
         """``θᵀ ψ(x_t) θ`` on the test set: ``(T, R)``."""
         if self.linear:
             return self.C_test @ np.einsum("jr,kjr->kr", theta, U)
-        T = self.test_mats.shape[0] // self.m
-        Ut = (self.test_mats @ theta).reshape(T, self.m, -1)
+        assert self.test_mats is not None
+        Ut = (self.test_mats @ theta).reshape(self.test_mats.shape[0] // self.m, self.m, -1)
         return np.einsum("jr,tjr->tr", theta, Ut)
 
     def gradient(self, coef: np.ndarray, U: np.ndarray) -> np.ndarray:
@@ -510,7 +504,7 @@ class _QuadraticFamily(GDFamily):
             return top_eig(small / B)[0]
         FF = Phi @ Phi.T
         M = _gram(U) if (basis.K <= max(solver.exact_max, 1) or B <= solver.exact_max) else None
-        if B <= solver.exact_max:
+        if M is not None and B <= solver.exact_max:
             Theta = zeta**2 * basis.expand(basis.expand(M).transpose(0, 2, 1)) + FF
             Theta = 0.5 * (Theta + Theta.transpose(0, 2, 1))
             return top_eig(Theta / B)[0]

@@ -33,19 +33,13 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = [
-    "StepRecorder",
-    "linear_stability_edge",
-    "rose",
-    "Phase",
-    "PhaseCriteria",
-    "Trajectory",
-    "classify",
-    "blown_up",
-]
+__all__ = ["StepRecorder", "linear_stability_edge", "rose", "Phase", "PhaseCriteria", "Trajectory", "classify",
+    "blown_up"]
 
 
 class Phase(str, Enum):
+    """Phase label of a run (see the module docstring)."""
+
     LAZY = "lazy"
     CATAPULT = "catapult"
     DIVERGENT = "divergent"
@@ -118,10 +112,12 @@ class Trajectory:
 
     @property
     def steps(self) -> int:
+        """Number of steps of the series (entries ``0 .. steps``)."""
         return self.loss.shape[0] - 1
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the batch of runs (``()`` for one run)."""
         return self.loss.shape[1:]
 
     @property
@@ -136,12 +132,10 @@ class Trajectory:
         return np.take_along_axis(arr, idx[None, ...], axis=0)[0]
 
     def peak_loss(self) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.nanmax(np.where(self._valid_mask(), self.loss, -np.inf), axis=0)
-
-    def _valid_mask(self) -> np.ndarray:
+        """Largest loss over the valid entries, per run."""
         t = np.arange(self.steps + 1).reshape((-1,) + (1,) * len(self.batch_shape))
-        return t < self.length[None, ...]
+        with np.errstate(invalid="ignore"):
+            return np.nanmax(np.where(t < self.length[None, ...], self.loss, -np.inf), axis=0)
 
     def _get(self, name: str) -> np.ndarray:
         if name in ("loss", "lam", "w2"):
@@ -177,40 +171,37 @@ class Trajectory:
 
 
 class StepRecorder:
-    """Per-step series of a batch of runs, with divergence as a result.
-
-    ``check(t, loss, *values)`` marks the still-active runs whose loss blew up
-    (:func:`blown_up` against their step-0 loss) or any of whose ``values`` is
-    not finite, records ``t`` as their ``diverged_at`` and returns that mask
-    (the caller freezes those runs); ``store(t, loss, lam, w2, **extra)``
-    writes step ``t`` of the active runs (NaN for diverged ones, never
-    reported); ``trajectory(eta)`` returns the :class:`Trajectory`.
-    """
+    """Per-step series of a batch of runs of shape ``shape``, with divergence as a result."""
 
     def __init__(self, steps: int, shape: tuple[int, ...], criteria: PhaseCriteria, extra: tuple[str, ...] = ()):
         self.criteria = criteria
         self.series = {name: np.full((steps + 1,) + tuple(shape), np.nan) for name in ("loss", "lam", "w2", *extra)}
         self.diverged_at = np.full(shape, -1, dtype=np.int64)
         self.active = np.ones(shape, dtype=bool)
-        self.loss0: np.ndarray | None = None
+        self.loss0 = np.full(shape, np.nan)
 
-    def check(self, t: int, loss: np.ndarray, *values: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", over="ignore"):
-            if self.loss0 is None:
-                self.loss0 = np.array(loss, dtype=float, copy=True)
-            bad = blown_up(loss, self.loss0, self.criteria)
-            for v in values:
-                bad = bad | ~np.isfinite(v)
-        bad = self.active & bad
-        self.diverged_at[bad] = t
-        self.active &= ~bad
+    def check(self, t: int, loss: np.ndarray, *values: np.ndarray, runs: np.ndarray | None = None) -> np.ndarray:
+        """Mark the still-active runs whose loss blew up (:func:`blown_up` against their step-0
+        loss) or any of whose ``values`` is not finite, record ``t`` as their ``diverged_at`` and
+        return that mask (the caller freezes those runs). ``runs``: the flat runs given (default all)."""
+        at = ... if runs is None else runs
+        if t == 0:
+            self.loss0[at] = loss
+        bad = blown_up(loss, self.loss0[at], self.criteria)
+        for v in values:
+            bad = bad | ~np.isfinite(v)
+        bad = self.active[at] & bad
+        self.diverged_at[at] = np.where(bad, t, self.diverged_at[at])
+        self.active[at] &= ~bad
         return bad
 
     def store(self, t: int, **values: np.ndarray) -> None:
+        """Write step ``t`` of the active runs (NaN for diverged ones, never reported)."""
         for name, v in values.items():
             self.series[name][t] = np.where(self.active, v, np.nan)
 
     def trajectory(self, eta: np.ndarray, upto: int | None = None) -> Trajectory:
+        """The :class:`Trajectory` of steps ``0 .. upto`` (default all) at rates ``eta``."""
         sl = slice(None) if upto is None else slice(0, upto + 1)
         s = {k: v[sl] for k, v in self.series.items()}
         extra = {k: v for k, v in s.items() if k not in ("loss", "lam", "w2")}
@@ -231,10 +222,8 @@ def classify(
     """Phase label (a :class:`Phase` value string) per run; see module docstring."""
     loss0 = traj.loss[0]
     scale = np.maximum(loss0, criteria.loss_floor)
-    length = traj.length
-    last = np.maximum(length - 1, 0)
-    back = np.maximum(last - criteria.window, 0)
-    loss_T = np.take_along_axis(traj.loss, last[None], axis=0)[0]
+    back = np.maximum(traj.length - 1 - criteria.window, 0)
+    loss_T = traj.final("loss")
     loss_back = np.take_along_axis(traj.loss, back[None], axis=0)[0]
     eta_lam_T = traj.eta * traj.final("lam")
     risen = traj.peak_loss() > loss0 * (1 + criteria.rise_rtol)

@@ -57,17 +57,23 @@ __all__ = ["SupervisedData", "TwoLayerState", "TwoLayerObservables", "TopEigSolv
 
 
 class SupervisedData(Protocol):
-    """What the engine needs of a data set: ``X`` ``(B, d)``, ``y`` ``(B,)`` and
-    an optional test set ``X_test`` ``(B_test, d)``, ``y_test`` (``None`` if absent)."""
+    """What the engine needs of a data set (read-only members: frozen records qualify)."""
 
     @property
-    def X(self) -> np.ndarray: ...  # noqa: D102 - the members are read-only (frozen records qualify)
+    def X(self) -> np.ndarray:
+        """Training inputs ``(B, d)``."""
+
     @property
-    def y(self) -> np.ndarray: ...  # noqa: D102
+    def y(self) -> np.ndarray:
+        """Training labels ``(B,)``."""
+
     @property
-    def X_test(self) -> np.ndarray | None: ...  # noqa: D102
+    def X_test(self) -> np.ndarray | None:
+        """Test inputs ``(B_test, d)``, or ``None`` without a test set."""
+
     @property
-    def y_test(self) -> np.ndarray | None: ...  # noqa: D102
+    def y_test(self) -> np.ndarray | None:
+        """Test labels ``(B_test,)``, or ``None`` without a test set."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,7 @@ class _TwoLayerFamily(GDFamily):
         self.p, self.c = min(int(solver.block), B), 1.0 / np.sqrt(n * d)
         self.X_all = np.ascontiguousarray(X if X_test is None else np.vstack([X, X_test]))
         self.X_train = np.ascontiguousarray(X)
-        self.X_test = None if X_test is None else np.ascontiguousarray(X_test)
+        self.X_test = np.empty((0, d)) if X_test is None else np.ascontiguousarray(X_test)
         self.Xd = np.ascontiguousarray(X.T)
         XX = X @ X.T
         self.XX = 0.5 * (XX + XX.T)

@@ -32,9 +32,7 @@ def uv_init(width: int, d: int = 1, seed: int = 0) -> UVState:
     if width < 1 or d < 1:
         raise ValueError(f"width and d must be positive, got width={width}, d={d}")
     rng = np.random.default_rng(seed)
-    U = rng.standard_normal((width, d))
-    v = rng.standard_normal(width)
-    return UVState(U, v)
+    return UVState(rng.standard_normal((width, d)), rng.standard_normal(width))
 
 
 def _forward(U: np.ndarray, v: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
