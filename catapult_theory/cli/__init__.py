@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return prove_cli(args)
         if args.command == "reproduce":
-            from ..report._reproduce import reproduce_cli
+            from ..report import reproduce_cli
 
             return reproduce_cli(args)
         payload, text = args.handler(args)

@@ -23,6 +23,7 @@ from ._quadratic import (
 from ._quadratic_data import quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
 from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_state, uv_window
+from ._uv import w2_at_bound
 
 __all__ = [
     "DIGITS_INSTALL_HINT",
@@ -62,4 +63,5 @@ __all__ = [
     "uv_setup",
     "uv_state",
     "uv_window",
+    "w2_at_bound",
 ]

@@ -1,6 +1,7 @@
 """Reports: figures and the `catapult reproduce` report folder."""
 
 from ._plots import PHASE_COLORS, plot_phase_diagram, plot_trajectories
-from ._reproduce import write_atomic
+from ._reproduce import SECTIONS, Section, SectionOutput, register_section, reproduce, reproduce_cli, write_atomic
 
-__all__ = ["PHASE_COLORS", "plot_phase_diagram", "plot_trajectories", "write_atomic"]
+__all__ = ["PHASE_COLORS", "SECTIONS", "Section", "SectionOutput", "plot_phase_diagram", "plot_trajectories",
+           "register_section", "reproduce", "reproduce_cli", "write_atomic"]

@@ -20,12 +20,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
-from ..experiments._results import jsonable
+from ..experiments import jsonable
 
-__all__ = ["Context", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce", "reproduce_cli",
-           "write_atomic"]
+__all__ = ["Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce",
+           "reproduce_cli", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -46,6 +46,31 @@ def write_atomic(path: Path, text: str) -> Path:
     return path
 
 
+class Reporter(Protocol):
+    """Where a section's compute step reports progress (a :class:`Context` is one)."""
+
+    def progress(self, message: str) -> None:
+        """One line of progress."""
+
+    def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
+        """A ``progress(step, active)`` callback for long engine runs."""
+
+
+class _Silent:
+    """A :class:`Reporter` that reports nothing."""
+
+    def progress(self, message: str) -> None:
+        """Ignore the message."""
+
+    def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
+        """A callback that ignores its calls."""
+        return lambda step, active: None
+
+
+#: the reporter of a compute step run outside ``catapult reproduce``
+SILENT: Reporter = _Silent()
+
+
 @dataclass
 class Context:
     """What a section gets: where to write, how big to go, how to report progress."""
@@ -55,19 +80,22 @@ class Context:
     verbose: bool = True
 
     def figure(self, name: str) -> Path:
+        """The path of figure ``name`` under ``figures/`` (the folder is created)."""
         path = self.out / "figures" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
     def rel(self, path: Path) -> str:
+        """``path`` relative to the report folder (a link from report.md)."""
         return str(path.relative_to(self.out))
 
     def progress(self, message: str) -> None:
+        """One indented line on stderr (when verbose)."""
         if self.verbose:
             sys.stderr.write(f"  {message}\n")
             sys.stderr.flush()
 
-    def ticker(self, label: str, total_steps: int, every: float = 10.0):
+    def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
         """A ``progress(step, active)`` callback for long engine runs, printing at
         most every ``every`` seconds."""
         last = [time.perf_counter()]
@@ -95,6 +123,8 @@ class SectionOutput:
 
 @dataclass(frozen=True)
 class Section:
+    """A report section: its anchor ``name``, its heading ``title`` and what runs it."""
+
     name: str
     title: str
     run: Callable[[Context], SectionOutput]
@@ -105,19 +135,26 @@ SECTIONS: list[Section] = []
 
 
 def register_section(section: Section) -> None:
+    """Append ``section`` to :data:`SECTIONS` (``ValueError`` if its name is taken)."""
     if any(s.name == section.name for s in SECTIONS):
         raise ValueError(f"section {section.name!r} registered twice")
     SECTIONS.append(section)
 
 
+#: the built-in sections, in the report's order (sections registered from outside follow)
+BUILTIN_SECTIONS = ("proofs", "uv", "quadratic", "two-layer")
+
+
 def _load_sections() -> None:
-    if SECTIONS:
-        return
-    # each module registers its section on import; this order is the report's order
+    """Import the built-in sections (each registers itself once, on first import) and
+    put them first: a section registered from outside never hides them."""
     from . import _section_proofs  # noqa: F401
-    from . import _section_uv  # noqa: F401
     from . import _section_quadratic  # noqa: F401
     from . import _section_two_layer  # noqa: F401
+    from . import _section_uv  # noqa: F401
+
+    order = {name: i for i, name in enumerate(BUILTIN_SECTIONS)}
+    SECTIONS.sort(key=lambda sec: order.get(sec.name, len(order)))
 
 
 @dataclass
@@ -207,5 +244,6 @@ def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = Fals
     return 1 if failed else 0
 
 
-def reproduce_cli(args) -> int:
+def reproduce_cli(args: Any) -> int:
+    """``catapult reproduce``: :func:`reproduce` with the parsed command-line arguments."""
     return reproduce(args.out, only=args.only, quick=args.quick)

@@ -1,77 +1,135 @@
 """Report section: every theorem of the study, machine-checked (the ``proofs``
 package), summarised in report.md with the full certificate beside it as
-``certificate.md``."""
+``certificate.md``.
+
+:func:`compute_proofs` runs the proofs into a :class:`ProofsResult`;
+:func:`render_proofs` writes its Markdown, :func:`proofs_data` its
+``data/proofs.json`` and :func:`proofs_alerts` the failures flagged at the top
+of the report.
+"""
 
 from __future__ import annotations
 
-from ._markdown import md_table as _md_table
-from ._reproduce import Context, Section, SectionOutput, register_section, write_atomic
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-__all__ = ["proofs_section", "CERTIFICATE"]
+from ._markdown import md_table
+from ._reproduce import SILENT, Context, Reporter, Section, SectionOutput, register_section, write_atomic
+
+if TYPE_CHECKING:
+    from proofs import ProofResult
+
+__all__ = ["ProofsResult", "compute_proofs", "render_proofs", "proofs_data", "proofs_alerts", "proofs_section",
+           "CERTIFICATE"]
 
 #: the certificate's file name in the report folder
 CERTIFICATE = "certificate.md"
 
 
-def _label(r, generic: set[str]) -> str:
-    return f"{r.theorem}[{r.model}]" if r.theorem in generic else r.theorem
+@dataclass(frozen=True)
+class ProofsResult:
+    """The proof results, the Markdown certificate and the generic theorem ids
+    (whose rows are labelled ``theorem[model]``)."""
+
+    results: tuple[ProofResult, ...]
+    certificate: str
+    generic: frozenset[str]
+
+    @property
+    def proved(self) -> int:
+        """How many theorems were proved."""
+        return sum(r.proved for r in self.results)
+
+    @property
+    def checked_steps(self) -> int:
+        """Machine-checked steps over every theorem."""
+        return sum(r.checked_steps for r in self.results)
+
+    @property
+    def logical_steps(self) -> int:
+        """Logical (not machine-checked) steps over every theorem."""
+        return sum(s.status == "logical" for r in self.results for s in r.steps)
+
+    @property
+    def seconds(self) -> float:
+        """Time spent proving."""
+        return sum(r.seconds for r in self.results)
+
+    @property
+    def failed(self) -> tuple[ProofResult, ...]:
+        """The theorems that were not proved."""
+        return tuple(r for r in self.results if not r.proved)
+
+    def label(self, r: ProofResult) -> str:
+        """``theorem[model]`` for a generic theorem, else the theorem id."""
+        return f"{r.theorem}[{r.model}]" if r.theorem in self.generic else r.theorem
 
 
-def proofs_section(ctx: Context) -> SectionOutput:
-    """Run every proof once (the same in ``--quick``: about 6 s), write the
-    Markdown certificate and a one-row-per-theorem summary; a theorem that is
-    not proved is an alert (top of report.md), not an exception."""
+def compute_proofs(reporter: Reporter = SILENT,
+                   prove: Callable[[], Sequence[ProofResult]] | None = None) -> ProofsResult:
+    """Run every proof once (the same in ``--quick``: about 6 s) and render the
+    Markdown certificate; ``prove`` replaces ``proofs.prove`` (e.g. a subset)."""
     import proofs
 
-    ctx.progress("proving every theorem (about 6 s)")
-    results = proofs.prove()
-    write_atomic(ctx.out / CERTIFICATE, proofs.render(results, "md"))
-    generic = set(proofs.GENERIC_THEOREMS)
-    n_proved = sum(r.proved for r in results)
-    n_checked = sum(r.checked_steps for r in results)
-    n_logical = sum(s.status == "logical" for r in results for s in r.steps)
-    seconds = sum(r.seconds for r in results)
-    ctx.progress(f"{n_proved} of {len(results)} theorems proved; certificate written to {CERTIFICATE}")
+    reporter.progress("proving every theorem (about 6 s)")
+    results = tuple((prove or proofs.prove)())
+    res = ProofsResult(results, proofs.render(list(results), "md"), frozenset(proofs.GENERIC_THEOREMS))
+    reporter.progress(f"{res.proved} of {len(results)} theorems proved; certificate written to {CERTIFICATE}")
+    return res
 
+
+def render_proofs(res: ProofsResult) -> str:
+    """The section's Markdown: a verdict, one row per theorem, and every failed step."""
     rows = []
-    for r in results:
+    for r in res.results:
         logical = sum(s.status == "logical" for s in r.steps)
         steps = f"{r.checked_steps}" + (f" (+{logical} logical)" if logical else "")
         why = (", ".join(r.failed_steps) or r.error).replace("|", "\\|")
         status = "proved" if r.proved else f"**FAILED** ({why})"
-        rows.append([f"`{_label(r, generic)}`", r.model, steps, status])
-
-    failed = [r for r in results if not r.proved]
+        rows.append([f"`{res.label(r)}`", r.model, steps, status])
+    n, failed = len(res.results), res.failed
+    counts = f"{res.checked_steps} machine-checked steps, {res.logical_steps} logical steps; {res.seconds:.1f} s"
     if failed:
-        verdict = (f"**{len(failed)} of {len(results)} theorems FAILED**; {n_proved} proved "
-                   f"({n_checked} machine-checked steps, {n_logical} logical steps; {seconds:.1f} s).")
+        verdict = f"**{len(failed)} of {n} theorems FAILED**; {res.proved} proved ({counts})."
     else:
-        verdict = (f"All {len(results)} theorems proved ({n_checked} machine-checked steps, "
-                   f"{n_logical} logical steps; {seconds:.1f} s).")
+        verdict = f"All {n} theorems proved ({counts})."
     md = [verdict, "",
           f"Full certificate, every step with its statement, how it was checked and its numeric "
           f"cross-check: [{CERTIFICATE}]({CERTIFICATE}). Steps are **identity** (simplifies to 0 with the "
           "sizes symbolic), **inequality** (a certificate SymPy verifies) or **logical** (induction / limit / "
           "contradiction: hypotheses and uses checked, the argument itself is not machine-checked); the same "
           "run is `catapult prove`.", "",
-          _md_table(["theorem", "model", "checked steps", "status"], rows), ""]
+          md_table(["theorem", "model", "checked steps", "status"], rows), ""]
     for r in failed:
-        md.append(f"`{_label(r, generic)}` failed{': ' + r.error if r.error else ''}:")
+        md += [f"`{res.label(r)}` failed{': ' + r.error if r.error else ''}:", ""]
+        md += [f"* step **{s.name}** ({s.kind}): {s.detail}" + (f"; {s.numeric}" if s.numeric else "")
+               for s in r.steps if s.status == "failed"]
         md.append("")
-        for s in r.steps:
-            if s.status == "failed":
-                md.append(f"* step **{s.name}** ({s.kind}): {s.detail}"
-                          + (f"; {s.numeric}" if s.numeric else ""))
-        md.append("")
+    return "\n".join(md)
 
-    alerts = []
-    if failed:
-        names = ", ".join(f"`{_label(r, generic)}`" for r in failed)
-        alerts.append(f"{len(failed)} of {len(results)} theorems not proved: {names}. "
-                      f"See [Proofs](#proofs) and [{CERTIFICATE}]({CERTIFICATE}).")
-    data = {"certificate": CERTIFICATE, "proved": n_proved, "total": len(results),
-            "theorems": [r.to_json() for r in results]}
-    return SectionOutput("\n".join(md), data, alerts)
+
+def proofs_alerts(res: ProofsResult) -> list[str]:
+    """The failures to flag at the top of report.md (none when every theorem is proved)."""
+    if not res.failed:
+        return []
+    names = ", ".join(f"`{res.label(r)}`" for r in res.failed)
+    return [f"{len(res.failed)} of {len(res.results)} theorems not proved: {names}. "
+            f"See [Proofs](#proofs) and [{CERTIFICATE}]({CERTIFICATE})."]
+
+
+def proofs_data(res: ProofsResult) -> dict[str, Any]:
+    """The numbers behind the section, for ``data/proofs.json``."""
+    return {"certificate": CERTIFICATE, "proved": res.proved, "total": len(res.results),
+            "theorems": [r.to_json() for r in res.results]}
+
+
+def proofs_section(ctx: Context) -> SectionOutput:
+    """Run every proof, write the certificate beside report.md and a
+    one-row-per-theorem summary; a theorem that is not proved is an alert (top
+    of report.md), not an exception."""
+    res = compute_proofs(ctx)
+    write_atomic(ctx.out / CERTIFICATE, res.certificate)
+    return SectionOutput(render_proofs(res), proofs_data(res), proofs_alerts(res))
 
 
 register_section(Section("proofs", "Proofs", proofs_section))
