@@ -1,3 +1,9 @@
+"""Lambdification of the symbolic layer's formulas, each compiled once per process.
+
+Only the public interface of :mod:`catapult_theory.symbolic` is used: the theory
+of a model (update map, thresholds), the spectral formulas and their symbols.
+"""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +13,10 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ..symbolic import _symbols as S
-from ..symbolic._theory import theory
+from ..symbolic import symbols as S
+from ..symbolic import theory
 
-__all__ = ["CompiledMap", "compile_expr", "update_map", "threshold"]
+__all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "spectral_maps", "update_map", "threshold"]
 
 _ALLOWED = ("numpy",)
 
@@ -45,9 +51,7 @@ class CompiledMap:
     exprs: tuple[sp.Expr, ...]
 
     def __call__(self, *args: np.ndarray) -> tuple[np.ndarray, ...]:
-        out = self.step(*args)
-        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-        return tuple(np.array(np.broadcast_to(np.asarray(o, dtype=float), shape)) for o in out)
+        return _broadcast_outputs(self.step(*args), args)
 
 
 def _map_params(model: str) -> tuple[sp.Symbol, ...]:
@@ -97,8 +101,8 @@ def threshold(model: str, name: str) -> Callable[..., np.ndarray]:
 
 @dataclass(frozen=True)
 class SpectralMaps:
-    """Compiled per-eigencomponent maps of the quadratic models (derived in
-    :mod:`catapult_theory.symbolic._spectral`).
+    """Compiled per-eigencomponent maps of the quadratic models (derived by
+    :func:`catapult_theory.symbolic.spectral_formulas`).
 
     ``weight_next(c, mu, eta, r, zeta)``, ``contributions(c, mu, zeta) -> (f, lam, w2)``
     parts of one component, ``feature_next(p, q, phi2, eta, r) -> (p', q')`` and
@@ -114,7 +118,7 @@ class SpectralMaps:
 @lru_cache(maxsize=None)
 def spectral_maps() -> SpectralMaps:
     """The compiled spectral (reduced) maps, derived once."""
-    from ..symbolic._spectral import c, mu, pf, qf, spectral_formulas
+    from ..symbolic import c, mu, pf, qf, spectral_formulas
     from ..symbolic.models.quadratic import phi2, zeta
 
     sf = spectral_formulas()
@@ -123,11 +127,23 @@ def spectral_maps() -> SpectralMaps:
     fnext = sp.lambdify([pf, qf, phi2, S.eta, S.r], list(sf.feature_next), modules=list(_ALLOWED), cse=True)
     fcontrib = sp.lambdify([pf, qf, phi2], list(sf.feature_contributions), modules=list(_ALLOWED), cse=True)
 
-    def _bcast(fn):
-        def call(*args):
-            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-            return tuple(np.array(np.broadcast_to(np.asarray(o, dtype=float), shape)) for o in fn(*args))
+    def contributions(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f, lam, w2 = _broadcast_outputs(contrib(*args), args)
+        return f, lam, w2
 
-        return call
+    def feature_next(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, q = _broadcast_outputs(fnext(*args), args)
+        return p, q
 
-    return SpectralMaps(wn, _bcast(contrib), _bcast(fnext), _bcast(fcontrib))
+    def feature_contributions(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f, lam, w2 = _broadcast_outputs(fcontrib(*args), args)
+        return f, lam, w2
+
+    return SpectralMaps(wn, contributions, feature_next, feature_contributions)
+
+
+def _broadcast_outputs(outputs: Sequence[object], args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Each output of a lambdified list as a float array of the arguments' broadcast shape
+    (a constant component of a formula comes back from lambdify as a plain number)."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    return tuple(np.array(np.broadcast_to(np.asarray(o, dtype=float), shape)) for o in outputs)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..compiled import compile_expr, update_map
 from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, train_uv, uv_init, uv_observables
-from ..symbolic import _symbols as S
+from ..symbolic import symbols as S
 from ..symbolic import theory
 from ._bound_eval import Providers, evaluate_bounds
 from ._boundaries import final_values, grid_boundaries

@@ -16,6 +16,7 @@ non-increasing while ``η K w2 < 4`` (``eta_max`` at ``lam = K w2``), i.e. for
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions import MatrixSymbol
 
 from . import _symbols as S
 from ._derive import Derivation
@@ -24,14 +25,14 @@ from ._words import MatPoly
 __all__ = ["gradient_operator_powers", "operator_relation", "window_k"]
 
 
-def gradient_operator_powers(der: Derivation, power: int) -> list[dict]:
+def gradient_operator_powers(der: Derivation, power: int) -> list[dict[MatrixSymbol, MatPoly]]:
     """``[Ψθ, Ψ²θ, …, Ψ^power θ]`` as block -> MatPoly maps (``Ψθ = ∇f``)."""
     A = der.algebra
     current = dict(der.grads)
     out = [current]
     for _ in range(power - 1):
         names = {p.name: current[p] for p in der.model.params}
-        nxt = {}
+        nxt: dict[MatrixSymbol, MatPoly] = {}
         for p, g in der.grads.items():
             acc: MatPoly | None = None
             for word, coeff in g.terms.items():
@@ -52,7 +53,7 @@ def operator_relation(der: Derivation) -> sp.Expr | None:
     A = der.algebra
     c = sp.Symbol("c")
     g1, _, g3 = gradient_operator_powers(der, 3)
-    equations = []
+    equations: list[sp.Expr] = []
     for p in der.model.params:
         diff = A.sub(g3[p], A.scale(g1[p], c))
         equations.extend(diff.terms.values())

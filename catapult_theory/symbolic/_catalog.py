@@ -172,9 +172,11 @@ class BoundSpec:
 
     @property
     def norm_symbol(self) -> sp.Symbol:
+        """The symbol of the bound's norm: ``Q`` for the modified norm, else ``w2``."""
         return Q if self.norm == "Q" else S.w2
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        """The bound as JSON-ready data (expressions as SymPy strings)."""
         return {
             "K": sp.sstr(self.K),
             "norm": self.norm,
@@ -328,7 +330,7 @@ def _uv_bounds() -> dict[str, BoundSpec]:
 
 
 def _pure_quadratic_bounds() -> dict[str, BoundSpec]:
-    from .models.quadratic import psi, theta, zeta
+    from .models.quadratic import psi, theta
 
     model = "pure-quadratic"
     th = theory(model)

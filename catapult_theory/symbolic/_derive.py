@@ -31,7 +31,7 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 
 from . import _symbols as S
-from ._words import Algebra, MatPoly
+from ._words import Algebra, MatPoly, Word
 
 __all__ = [
     "SymbolicModel",
@@ -111,6 +111,7 @@ class Expressed:
 
     @property
     def closed(self) -> bool:
+        """True when the quantity is a polynomial in the invariants (nothing left over)."""
         return not self.leftover
 
 
@@ -139,6 +140,7 @@ class UpdateMap:
 
     @property
     def uses_extra(self) -> tuple[sp.Symbol, ...]:
+        """The invariants of ``extra`` that the updates actually contain."""
         used = set().union(*(e.free_symbols for e in self.update.values())) if self.update else set()
         return tuple(s for s in self.extra if s in used)
 
@@ -152,13 +154,21 @@ class UpdateMap:
         return {s: sp.factor(sp.expand(e - s)) for s, e in self.update.items()}
 
 
+def _atom_factors(A: Algebra, atom: sp.Symbol) -> Word:
+    """The factors of the word behind an atom of ``A`` (``atom`` must be one of its atoms)."""
+    entry = A.atom_word(atom)
+    if entry is None:  # pragma: no cover - callers pass atoms from A.atoms_of
+        raise ValueError(f"{atom} is not an atom of this algebra")
+    return entry[1]
+
+
 class Derivation:
     """All symbolic facts about one GD step of a model (see module docstring)."""
 
     def __init__(self, model: SymbolicModel) -> None:
         self.model = model
         self.algebra = A = Algebra(model.symmetric, model.rules)
-        self.alias = {}
+        self.alias: dict[sp.Symbol, sp.Symbol] = {}
         for expr, sym in model.aliases:
             atom_expr = A.scalarize(expr)
             if not (isinstance(atom_expr, sp.Symbol) and A.is_atom(atom_expr)):
@@ -186,8 +196,9 @@ class Derivation:
         return self.algebra.substitute(expr, self.step)
 
     def param_atoms(self, expr: sp.Expr) -> set[sp.Symbol]:
-        A = self.algebra
-        return {a for a in A.atoms_of(expr) if any(fa.name in self._param_names for fa in A.atom_word(a)[1])}
+        """The atoms of ``expr`` whose words contain a parameter block."""
+        return {a for a in self.algebra.atoms_of(expr)
+                if any(fa.name in self._param_names for fa in _atom_factors(self.algebra, a))}
 
     def named(self, expr: sp.Expr) -> sp.Expr:
         """Replace data-only atoms by their alias symbols."""
@@ -216,7 +227,7 @@ class Derivation:
         if not atoms:
             return Expressed(target, ())
         A = self.algebra
-        order = sorted(atoms, key=lambda a: (-len(A.atom_word(a)[1]), a.name))
+        order = sorted(atoms, key=lambda a: (-len(_atom_factors(A, a)), a.name))
         gens = order + inv_syms
         # coefficients (eta, r, n, sqrt(n), model scalars, data invariants) live in
         # the expression domain, so the target may contain symbols the relations lack
@@ -264,6 +275,7 @@ class Derivation:
         return sp.simplify(self.named(sp.expand(scaled - c**degree * self.f)))
 
     def is_homogeneous(self, degree: int = 2) -> bool:
+        """True if ``f`` is homogeneous of ``degree`` in the parameters."""
         return self.homogeneity_residual(degree) == 0
 
     def weight_norm_change(self) -> sp.Expr:

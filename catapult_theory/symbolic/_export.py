@@ -9,13 +9,16 @@ n, x2`` plus the model's own scalars), ``thresholds`` (``eta_crit``,
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import _symbols as S
 from ._theory import ModelTheory
+
+if TYPE_CHECKING:
+    from ._catalog import BoundSpec
 
 __all__ = ["to_json", "to_text", "to_latex", "to_python", "FORMATS"]
 
@@ -39,7 +42,7 @@ def _sub(e: sp.Expr, subs: Mapping[sp.Symbol, Any]) -> sp.Expr:
     return sp.simplify(e.subs(subs)) if subs else e
 
 
-def _bound_specs(th: ModelTheory):
+def _bound_specs(th: ModelTheory) -> Mapping[str, BoundSpec]:
     from ._catalog import bounds
 
     try:
@@ -86,6 +89,10 @@ def _fmt_increment(s: sp.Symbol, inc: sp.Expr) -> str:
 
 
 def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    """A readable summary: the update map, closure, lemma, thresholds and bounds.
+
+    ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
+    """
     subs = dict(subs or {})
     um = th.update
     names = _leftover_names(th)
@@ -134,6 +141,10 @@ def _latex(e: sp.Expr) -> str:
 
 
 def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    """The update map, leftover atoms, thresholds and bounds as LaTeX ``align*`` blocks.
+
+    ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
+    """
     subs = dict(subs or {})
     names = _leftover_names(th)
     rows = []

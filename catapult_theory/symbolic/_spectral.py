@@ -74,6 +74,15 @@ def _component_model() -> tuple[Derivation, MatrixSymbol, MatrixSymbol, MatrixSy
 
 @lru_cache(maxsize=None)
 def spectral_formulas() -> SpectralFormulas:
+    """The per-eigencomponent maps of the quadratic models, derived once.
+
+    Returns
+    -------
+    SpectralFormulas
+        The weight update of one eigencomponent, its contributions to
+        ``f, lam, w2``, the feature block of the bias model and the cross
+        terms of two orthonormal components (zero).
+    """
     der, theta, e, e2 = _component_model()
     A = der.algebra
     # weight update: c = (eᵀθ)², written back in c
@@ -83,11 +92,11 @@ def spectral_formulas() -> SpectralFormulas:
         raise RuntimeError(f"component map does not close: {weight_next.leftover}")
     # contributions of one component θ = t e, written in c = t²
     one = {theta: A.scale(A.poly(e), t)}
-    contrib = tuple(sp.expand(A.substitute(q, one)).subs(t**2, c) for q in (der.f, der.lam, der.w2))
+    f_c, lam_c, w2_c = (sp.expand(A.substitute(q, one)).subs(t**2, c) for q in (der.f, der.lam, der.w2))
     # two orthonormal components: no cross terms
     two = {theta: A.add(A.scale(A.poly(e), t), A.scale(A.poly(e2), t2))}
     single2 = {theta: A.scale(A.poly(e2), t2)}
-    cross = tuple(
+    f_x, lam_x, w2_x = (
         sp.simplify(A.substitute(q, two) - A.substitute(q, one) - A.substitute(q, single2))
         for q in (der.f, der.lam, der.w2)
     )
@@ -107,10 +116,10 @@ def spectral_formulas() -> SpectralFormulas:
     feature_contrib = (pf, bder.named(B.inner(g_phi, g_phi)), qf)
     return SpectralFormulas(
         weight_next=sp.factor(weight_next.expr),
-        contributions=contrib,  # type: ignore[arg-type]
+        contributions=(f_c, lam_c, w2_c),
         feature_next=(p_next.expr, q_next.expr),
-        feature_contributions=feature_contrib,  # type: ignore[arg-type]
-        cross_terms=cross,  # type: ignore[arg-type]
+        feature_contributions=feature_contrib,
+        cross_terms=(f_x, lam_x, w2_x),
     )
 
 

@@ -51,6 +51,7 @@ class ModelTheory:
 
     @property
     def homogeneous(self) -> bool:
+        """True when ``f`` is homogeneous of degree 2 (checked directly and by Euler)."""
         return self.homogeneity_residual == 0 and self.euler_residual == 0
 
 

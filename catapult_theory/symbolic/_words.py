@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
@@ -46,6 +46,9 @@ from sympy.matrices.expressions import (
     Transpose,
     ZeroMatrix,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Factor", "MatPoly", "Rule", "Algebra", "UnsupportedExpression"]
 
@@ -65,15 +68,18 @@ class Factor:
 
     @property
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        """``(rows, cols)`` of the factor as it stands (swapped when transposed)."""
         return (self.cols, self.rows) if self.transposed else (self.rows, self.cols)
 
-    def t(self) -> "Factor":
+    def t(self) -> Factor:
+        """The transposed factor."""
         return Factor(self.name, not self.transposed, self.rows, self.cols)
 
     def __str__(self) -> str:
         return self.name + ("ᵀ" if self.transposed else "")
 
     def latex(self) -> str:
+        """LaTeX of the factor (``U^{T}`` when transposed)."""
         base = sp.latex(sp.Symbol(self.name))
         return base + ("^{T}" if self.transposed else "")
 
@@ -98,6 +104,7 @@ class MatPoly:
 
     @property
     def is_zero(self) -> bool:
+        """True for the zero polynomial (no terms)."""
         return not self.terms
 
 
@@ -150,7 +157,7 @@ class Algebra:
             if tword != word:
                 self.rules.append(Rule(tword, self.transpose(rhs_poly)))
 
-    def _lhs_word(self, lhs) -> Word:
+    def _lhs_word(self, lhs: MatrixExpr) -> Word:
         """The word of a rule's left-hand side: a product of (transposed) symbols."""
         args = lhs.args if isinstance(lhs, MatMul) else (lhs,)
         flat = []
@@ -171,6 +178,7 @@ class Algebra:
 
     # ------------------------------------------------------------------ factors
     def factor(self, sym: MatrixSymbol, transposed: bool = False) -> Factor:
+        """The factor of a matrix symbol (never transposed for a symmetric one)."""
         if sym.name in self.symmetric:
             transposed = False
         rows, cols = sym.shape
@@ -182,6 +190,7 @@ class Algebra:
         return f
 
     def transpose_word(self, word: Word) -> Word:
+        """The transpose of a word: factors reversed and transposed, symmetric ones kept."""
         return tuple(self._norm_factor(f) for f in _transpose_word(word))
 
     # ------------------------------------------------------------------ polys
@@ -189,7 +198,7 @@ class Algebra:
         """Convert a SymPy matrix expression into a normalised ``MatPoly``."""
         return self.normalize(self._raw(expr))
 
-    def _raw(self, expr) -> MatPoly:
+    def _raw(self, expr: MatrixExpr) -> MatPoly:
         if isinstance(expr, MatrixSymbol):
             return MatPoly(expr.shape, {(self.factor(expr),): sp.S.One})
         if isinstance(expr, Identity):
@@ -225,7 +234,7 @@ class Algebra:
             f"the word algebra does not handle {type(expr).__name__}: {expr}"
         )
 
-    def scalarize(self, expr) -> sp.Expr:
+    def scalarize(self, expr: sp.Basic) -> sp.Expr:
         """Turn a scalar SymPy expression that may contain ``Trace`` or 1x1
         matrix products into an expression in atoms."""
         expr = sp.sympify(expr)
@@ -242,6 +251,7 @@ class Algebra:
         return expr.xreplace(reps) if reps else expr
 
     def add(self, *polys: MatPoly) -> MatPoly:
+        """The sum of polynomials of one shape."""
         if not polys:
             raise ValueError("add() needs at least one polynomial")
         shape = polys[0].shape
@@ -252,19 +262,23 @@ class Algebra:
                 _add_into(acc, w, c)
         return MatPoly(shape, acc)
 
-    def scale(self, p: MatPoly, coeff) -> MatPoly:
+    def scale(self, p: MatPoly, coeff: sp.Expr | int) -> MatPoly:
+        """``coeff · p`` for a scalar ``coeff`` (which may contain atoms)."""
         coeff = sp.sympify(coeff)
         if coeff == 0:
             return MatPoly(p.shape, {})
         return MatPoly(p.shape, {w: c * coeff for w, c in p.terms.items()})
 
     def sub(self, p: MatPoly, q: MatPoly) -> MatPoly:
+        """The difference ``p − q``."""
         return self.add(p, self.scale(q, -1))
 
     def transpose(self, p: MatPoly) -> MatPoly:
+        """The transpose ``pᵀ``."""
         return MatPoly((p.shape[1], p.shape[0]), {self.transpose_word(w): c for w, c in p.terms.items()})
 
     def mul(self, p: MatPoly, q: MatPoly) -> MatPoly:
+        """The matrix product ``p q``, rewritten to normal form."""
         self._check_shape(p.shape[1], q.shape[0])
         acc: dict[Word, sp.Expr] = {}
         for (w1, c1), (w2, c2) in itertools.product(p.terms.items(), q.terms.items()):
@@ -273,6 +287,7 @@ class Algebra:
         return MatPoly((p.shape[0], q.shape[1]), {w: sp.expand(c) for w, c in acc.items() if sp.expand(c) != 0})
 
     def normalize(self, p: MatPoly) -> MatPoly:
+        """``p`` with the rules applied and closed scalar segments moved into the coefficients."""
         acc: dict[Word, sp.Expr] = {}
         for w, c in p.terms.items():
             for w2, c2 in self._rewrite(w).items():
@@ -280,7 +295,7 @@ class Algebra:
         return MatPoly(p.shape, {w: sp.expand(c) for w, c in acc.items() if sp.expand(c) != 0})
 
     @staticmethod
-    def _check_shape(a, b) -> None:
+    def _check_shape(a: sp.Expr, b: sp.Expr) -> None:
         if sp.sympify(a) != sp.sympify(b):
             raise ValueError(f"shape mismatch: {a} vs {b}")
 
@@ -345,9 +360,11 @@ class Algebra:
         return self._atom_words.get(atom)
 
     def is_atom(self, s: sp.Basic) -> bool:
+        """True if ``s`` is one of this algebra's atom symbols."""
         return s in self._atom_words
 
     def atoms_of(self, expr: sp.Expr) -> set[sp.Symbol]:
+        """The atoms of this algebra among the free symbols of ``expr``."""
         return {s for s in sp.sympify(expr).free_symbols if s in self._atom_words}
 
     def _atom(self, kind: str, word: Word) -> sp.Symbol:
@@ -407,6 +424,7 @@ class Algebra:
         return self._atom("trace", min(candidates))
 
     def trace(self, p: MatPoly) -> sp.Expr:
+        """The trace of a square polynomial, as a scalar expression in atoms."""
         self._check_shape(p.shape[0], p.shape[1])
         return sp.expand(sum((c * self._trace_word(w, p.shape[0]) for w, c in p.terms.items()), sp.S.Zero))
 
@@ -414,13 +432,13 @@ class Algebra:
         """Frobenius inner product ``tr(pᵀ q)``."""
         return self.trace(self.mul(self.transpose(p), q))
 
-    def poly_scalar(self, value) -> MatPoly:
+    def poly_scalar(self, value: sp.Expr | int) -> MatPoly:
         """A scalar as a 1x1 polynomial."""
         value = sp.sympify(value)
         return MatPoly((sp.S.One, sp.S.One), {(): value} if value != 0 else {})
 
     # ------------------------------------------------------------------ calculus
-    def _word_poly(self, word: Word, coeff=sp.S.One) -> MatPoly:
+    def _word_poly(self, word: Word, coeff: sp.Expr = sp.S.One) -> MatPoly:
         if not word:
             raise ValueError("empty word has no shape of its own")
         return MatPoly((word[0].shape[0], word[-1].shape[1]), {word: sp.sympify(coeff)})
@@ -482,7 +500,9 @@ class Algebra:
                 reps[atom] = self.trace(self._substitute_word(word, names))
         return sp.expand(sp.sympify(scalar_expr).xreplace(reps))
 
-    def _substitute_word(self, word: Word, names: Mapping[str, MatPoly], shape=None) -> MatPoly:
+    def _substitute_word(
+        self, word: Word, names: Mapping[str, MatPoly], shape: tuple[sp.Expr, sp.Expr] | None = None
+    ) -> MatPoly:
         if not word:
             if shape is None:
                 raise ValueError("an empty word needs its shape")
@@ -510,6 +530,7 @@ class Algebra:
         return sp.expand(sp.sympify(scalar_expr).xreplace(reps))
 
     def words_with(self, atom: sp.Symbol) -> str:
+        """The word of an atom as text (``tr(...)`` for a trace)."""
         kind, word = self._atom_words[atom]
         body = " ".join(str(f) for f in word)
         return f"tr({body})" if kind == "trace" else body
@@ -520,12 +541,15 @@ class Algebra:
         return sp.sstr(sp.sympify(expr).xreplace(reps))
 
     def atom_latex(self, atom: sp.Symbol) -> str:
+        """The word of an atom as LaTeX."""
         kind, word = self._atom_words[atom]
         body = " ".join(f.latex() for f in word)
         return rf"\operatorname{{tr}}\left({body}\right)" if kind == "trace" else body
 
     # ------------------------------------------------------------------ numbers
-    def evaluate(self, expr: sp.Expr, matrices: Mapping[str, "np.ndarray"], scalars: Mapping[sp.Symbol, float] = {}) -> float:
+    def evaluate(
+        self, expr: sp.Expr, matrices: Mapping[str, np.ndarray], scalars: Mapping[sp.Symbol, float] = {}
+    ) -> float:
         """Numeric value of a scalar expression in atoms, for concrete matrices.
 
         Each atom is evaluated directly from its word (a product or trace of
@@ -534,7 +558,7 @@ class Algebra:
         """
         import numpy as np
 
-        def mat(f: Factor):
+        def mat(f: Factor) -> np.ndarray:
             a = np.asarray(matrices[f.name], dtype=float)
             if a.ndim == 1:  # a column vector given as a 1-D array
                 a = a[:, None]

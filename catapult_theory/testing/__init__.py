@@ -13,7 +13,10 @@ it at their own claimed bounds:
 A :class:`Claim` is a predicate over drawn examples; :func:`falsify` searches
 for an example where it is false (Hypothesis ``find``: random search, then
 shrinking to a simplest counterexample) and returns it, or ``None`` when the
-search budget finds none (which is evidence, not proof).
+search budget finds none (which is evidence, not proof). The search runs under
+the caller's active Hypothesis settings profile (its ``max_examples``,
+``derandomize``, phases and database), so a test suite's ``ci`` or ``dev``
+profile governs it like any ``@given`` test.
 """
 
 from __future__ import annotations

@@ -24,17 +24,21 @@ class QuadraticProblem:
 
     @property
     def m(self) -> int:
+        """The rank: the size of ``theta``."""
         return self.theta.shape[0]
 
     @property
     def B(self) -> int:
+        """The number of data."""
         return self.psi.shape[0]
 
     @property
     def zeta(self) -> float:
+        """``ζ = (m/2)^(-1/2)``."""
         return (self.m / 2) ** -0.5
 
     def outputs(self, theta: np.ndarray | None = None) -> np.ndarray:
+        """``f(x_a)`` for every datum, shape ``(B,)``, at ``theta`` (default: the problem's)."""
         th = self.theta if theta is None else theta
         return 0.5 * self.zeta * np.einsum("i,aij,j->a", th, self.psi, th)
 
@@ -44,6 +48,7 @@ class QuadraticProblem:
         return self.zeta * self.psi @ th
 
     def ntk(self) -> np.ndarray:
+        """The NTK ``Θ = J Jᵀ``, shape ``(B, B)``."""
         J = self.jacobian()
         return J @ J.T
 
@@ -53,6 +58,8 @@ class QuadraticProblem:
 
 @dataclass(frozen=True)
 class QuadraticStep:
+    """Outputs, residuals and weight norms before and after one full-batch GD step."""
+
     f: np.ndarray
     r: np.ndarray
     w2: float
@@ -75,12 +82,12 @@ def _symmetric(rng: np.random.Generator, m: int, paired: bool) -> np.ndarray:
 
 @st.composite
 def quadratic_problems(
-    draw,
+    draw: st.DrawFn,
     max_m: int = 24,
     max_B: int = 6,
     y_zero: bool = False,
     eta_max: float = 3.0,
-):
+) -> QuadraticProblem:
     """Pure quadratic problems: generic or ± paired symmetric ψ_a, θ a mixture of
     a top eigenvector of ``Σ_a ψ_a²`` and Gaussian noise (so that bounds can be
     nearly tight), labels, and a learning rate."""

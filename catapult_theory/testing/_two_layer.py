@@ -23,21 +23,26 @@ class TwoLayerProblem:
 
     @property
     def n(self) -> int:
+        """The width (number of units)."""
         return self.U.shape[0]
 
     @property
     def d(self) -> int:
+        """The input dimension."""
         return self.U.shape[1]
 
     @property
     def B(self) -> int:
+        """The number of data."""
         return self.X.shape[0]
 
     def slopes(self, U: np.ndarray | None = None) -> np.ndarray:
+        """The slope of σ of each unit on each datum, shape ``(n, B)``, at ``U`` (default: the problem's)."""
         Z = (self.U if U is None else U) @ self.X.T
         return np.where(Z > 0, 1.0, self.a)
 
     def outputs(self, U: np.ndarray | None = None, v: np.ndarray | None = None) -> np.ndarray:
+        """``f(x_a)`` for every datum, shape ``(B,)``, at ``(U, v)`` (default: the problem's)."""
         U = self.U if U is None else U
         v = self.v if v is None else v
         Z = U @ self.X.T
@@ -53,6 +58,7 @@ class TwoLayerProblem:
         return dU, dv
 
     def ntk(self) -> np.ndarray:
+        """The NTK ``Θ = J Jᵀ``, shape ``(B, B)``."""
         dU, dv = self.jacobian()
         J = np.concatenate([dU.reshape(self.B, -1), dv], axis=1)
         return J @ J.T
@@ -63,6 +69,8 @@ class TwoLayerProblem:
 
 @dataclass(frozen=True)
 class TwoLayerStep:
+    """Outputs, residuals, Euler's ``θ·∇f_a`` and the weight norm around one full-batch GD step."""
+
     f: np.ndarray
     r: np.ndarray
     euler: np.ndarray
@@ -74,8 +82,8 @@ class TwoLayerStep:
 
 
 @st.composite
-def two_layer_problems(draw, max_n: int = 64, max_d: int = 6, max_B: int = 5, y_zero: bool = False,
-                       eta_max: float = 3.0):
+def two_layer_problems(draw: st.DrawFn, max_n: int = 64, max_d: int = 6, max_B: int = 5, y_zero: bool = False,
+                       eta_max: float = 3.0) -> TwoLayerProblem:
     """Nets with slope ``a ∈ [0, 1]``, Gaussian weights (some units aligned with a
     datum, so that ``lam <= K w2`` can be nearly tight), data and a learning rate."""
     n = draw(st.integers(1, max_n))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from ..engine._uv import UVState, uv_observables
+from ..engine import UVState, uv_observables
 
 __all__ = ["UVProblem", "UVStep", "uv_problems", "uv_gd_step"]
 
@@ -24,15 +24,18 @@ class UVProblem:
 
     @property
     def width(self) -> int:
+        """The width ``n`` (rows of ``U``)."""
         return self.U.shape[0]
 
     @property
     def observables(self) -> tuple[float, float, float]:
+        """``(f, lam, w2)`` of the model on its datum (computed by the engine)."""
         f, lam, w2 = uv_observables(UVState(self.U, self.v), self.x)
         return float(f), float(lam), float(w2)
 
     @property
     def eta(self) -> float:
+        """The learning rate ``k / lam``."""
         return self.k / self.observables[1]
 
     def __repr__(self) -> str:
@@ -59,7 +62,7 @@ class UVStep:
 
 @st.composite
 def uv_problems(
-    draw,
+    draw: st.DrawFn,
     min_width: int = 1,
     max_width: int = 2000,
     max_d: int = 4,
@@ -68,7 +71,7 @@ def uv_problems(
     y_zero: bool = False,
     max_abs_y: float = 3.0,
     scale: tuple[float, float] = (0.1, 3.0),
-):
+) -> UVProblem:
     """uv problems: width, input dimension, a seeded Gaussian state (scaled),
     a datum ``x`` (Gaussian, scaled), a target and ``k = eta*lam`` in
     ``[k_min, k_max)``, drawn often within 0.2 of ``k_max`` (where claimed
@@ -82,7 +85,7 @@ def uv_problems(
     U = s * rng.standard_normal((n, d))
     v = s * rng.standard_normal(n)
     x = rng.standard_normal(d)
-    x *= xs / max(np.linalg.norm(x), 1e-12)
+    x *= xs / max(float(np.linalg.norm(x)), 1e-12)
     y = 0.0 if y_zero else draw(st.floats(-max_abs_y, max_abs_y, allow_nan=False, allow_infinity=False))
     # the upper edge of the k range is where a claimed threshold breaks: draw it often
     edge = max(k_min, k_max - 0.2)

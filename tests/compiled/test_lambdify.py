@@ -47,3 +47,31 @@ def test_thresholds_compiled():
 def test_compile_rejects_foreign_symbols():
     with pytest.raises(ValueError, match="not arguments"):
         compile_expr(S.f + sp.Symbol("mystery"), [S.f])
+
+
+def test_spectral_maps_round_trip_and_broadcast(rng):
+    """Each compiled spectral map equals its SymPy formula, with outputs of the arguments' broadcast shape."""
+    from catapult_theory.compiled import spectral_maps
+    from catapult_theory.symbolic import c, mu, pf, qf, spectral_formulas
+    from catapult_theory.symbolic.models.quadratic import phi2, zeta
+
+    sm, sf = spectral_maps(), spectral_formulas()
+    assert spectral_maps() is sm  # compiled once per process
+    cs, mus = rng.uniform(0, 2, 5), rng.normal(size=5)
+    z, eta, r = 0.7, 0.3, -1.2
+    p, q, ph2 = rng.normal(size=(3, 1)), rng.uniform(0.5, 2, (1, 4)), 1.3
+    cases = [
+        ((sm.weight_next(cs, mus, eta, r, z),), (sf.weight_next,), {c: cs, mu: mus, S.eta: eta, S.r: r, zeta: z},
+         (5,)),
+        (sm.contributions(cs, mus, z), sf.contributions, {c: cs, mu: mus, zeta: z}, (5,)),
+        (sm.feature_next(p, q, ph2, eta, r), sf.feature_next, {pf: p, qf: q, phi2: ph2, S.eta: eta, S.r: r},
+         (3, 4)),
+        (sm.feature_contributions(p, q, ph2), sf.feature_contributions, {pf: p, qf: q, phi2: ph2}, (3, 4)),
+    ]
+    for got, exprs, values, shape in cases:
+        assert len(got) == len(exprs)
+        for g, e in zip(got, exprs):
+            assert np.shape(g) == shape
+            arrays = {s: np.broadcast_to(np.asarray(v, dtype=float), shape) for s, v in values.items()}
+            want = np.array([float(e.evalf(subs={s: a[idx] for s, a in arrays.items()})) for idx in np.ndindex(shape)])
+            assert_close(np.ravel(g), want, rtol=1e-12, atol=1e-14)

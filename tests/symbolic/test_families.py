@@ -6,9 +6,9 @@ import pytest
 import sympy as sp
 
 from catapult_theory.compiled import spectral_maps
-from catapult_theory.symbolic import Derivation, operator_relation, symbols as S, theory
-from catapult_theory.symbolic._catalog import bounds, modified_norm_identity
-from catapult_theory.symbolic._spectral import spectral_formulas
+from catapult_theory.symbolic import Derivation, closure_obstruction, operator_relation, spectral_formulas
+from catapult_theory.symbolic import bound_catalog as bounds, symbols as S, theory
+from catapult_theory.symbolic._catalog import modified_norm_identity
 from catapult_theory.symbolic.models.quadratic import kappa, m3, m4, pure_quadratic_scalar_model, zeta
 from catapult_theory.symbolic.models.two_layer import a, s, two_layer_unit_model
 from catapult_theory.symbolic.models.uv import d
@@ -146,8 +146,6 @@ def test_single_bound_is_exactly_4_when_psi_square_is_scalar():
 
 def test_map_closes_only_when_psi_square_is_scalar():
     """Converse: with two distinct |eigenvalues|, (f, lam, w2) do not determine m3."""
-    from catapult_theory.symbolic._spectral import closure_obstruction
-
     obs = closure_obstruction()
     mu1, mu2 = sorted(obs.free_symbols - {zeta}, key=str)
     assert obs.subs(mu2, mu1) == 0

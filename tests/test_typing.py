@@ -1,0 +1,12 @@
+"""The package type-checks: mypy with the configuration of pyproject.toml."""
+
+from pathlib import Path
+
+from mypy import api
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_mypy_is_clean_on_the_package():
+    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "catapult_theory")])
+    assert status == 0, out + err
