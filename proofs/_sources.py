@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
-from typing import Iterator
+from typing import Any, Iterator
 
 import sympy as sp
 
@@ -24,7 +24,7 @@ from catapult_theory.symbolic import BoundSpec, Premise
 
 __all__ = ["inject", "lemma_increment", "lemma_constant", "theory", "bound", "hypotheses", "active_faults"]
 
-_FAULTS: dict[str, object] = {}
+_FAULTS: dict[str, Any] = {}
 
 
 @contextlib.contextmanager
