@@ -82,9 +82,10 @@ def eval_poly(der: Derivation, poly, matrices: dict, scalars: dict) -> np.ndarra
             a = a[:, None] if a.ndim == 1 else a
             a = a.T if f.transposed else a
             prod = a if prod is None else prod @ a
+        assert prod is not None  # a word has at least one factor, or is the identity
         term = c * prod
         total = term if total is None else total + term
-    return np.zeros(1) if total is None else total
+    return np.zeros(1) if total is None else np.asarray(total)
 
 
 def _derived_check(p: Premise) -> Callable[[], Outcome]:
@@ -264,12 +265,13 @@ def chain_step(spec: BoundSpec, sampler: str, uses: tuple[str, ...] | None = Non
     """The premises compose into the bound's NTK inequality (and the bound's ``K``
     is the coefficient of its norm there); ``uses`` overrides the step's references
     (a theorem that imports the bound names the bound's theorem instead)."""
-    assert spec.ntk is not None
+    ntk = spec.ntk
+    assert ntk is not None
 
     def check() -> Outcome:
         norm = spec.norm_symbol
-        if sp.simplify(sp.diff(spec.ntk.rhs, norm) - spec.K) != 0:
-            return Outcome(False, f"the NTK inequality {spec.ntk} does not use K = {spec.K}")
+        if sp.simplify(sp.diff(ntk.rhs, norm) - spec.K) != 0:
+            return Outcome(False, f"the NTK inequality {ntk} does not use K = {spec.K}")
         prem = [(p.name, p.relation) for p in spec.premises if p.kind != "heuristic" and p.name not in STEP_PREMISES]
         out, _ = chain_certificate(spec.ntk, prem, SIGNS)
         return out
@@ -284,18 +286,19 @@ def chain_step(spec: BoundSpec, sampler: str, uses: tuple[str, ...] | None = Non
 
 def tight_step(spec: BoundSpec, sampler: str) -> Step:
     """The constant is the best one: the chain leaves no slack, and real models attain it."""
-    assert spec.ntk is not None
+    ntk = spec.ntk
+    assert ntk is not None
 
     def check() -> Outcome:
         prem = [(p.name, p.relation) for p in spec.premises if p.kind != "heuristic" and p.name not in STEP_PREMISES]
-        ok, rem = chain_certificate(spec.ntk, prem, SIGNS)
+        ok, rem = chain_certificate(ntk, prem, SIGNS)
         if not ok:
             return ok
         # the remainder may only contain terms that vanish at the tight configuration
         pts = [dict(i.values) for i in N.instances(sampler, 4, tight=True)]
         for pt in pts:
             val = float(sp.sympify(rem).xreplace(pt))
-            scale = float(sp.sympify(spec.ntk.rhs).xreplace(pt))
+            scale = float(sp.sympify(ntk.rhs).xreplace(pt))
             if abs(val) > 1e-9 * max(abs(scale), 1e-300):
                 return Outcome(False, f"the premises leave slack {sp.sstr(rem)} = {val:.3g} where the bound "
                                       f"should be attained: K is not the premises' constant")

@@ -192,6 +192,7 @@ def window_theorem(id: str, model: str, bound: str) -> Theorem:
         return steps
 
     spec0 = src.bound(model, bound)
+    assert spec0.ntk is not None
     return Theorem(id, model, f"one datum, y = 0: 2 < eta lam_0 and eta < eta*(lam = {sp.sstr(spec0.ntk.rhs)}) "
                    f"(k < {sp.sstr(spec0.k_max)}) => {spec0.norm} non-increasing, loss -> 0, eta lam_inf <= 2",
                    tuple(declared), build)

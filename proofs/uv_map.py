@@ -76,7 +76,7 @@ def theorem(model: str | None = None) -> Theorem:
             n = U.shape[0]
             f0, lam0, w20 = (float(inst.values[q]) for q in (S.f, S.lam, S.w2))
             eta, y = 1.5 / lam0, 0.3
-            state = (f0, lam0, w20)
+            state: tuple[float, ...] = (f0, lam0, w20)
             worst = 0.0
             for _ in range(30):
                 f = v @ U @ x / np.sqrt(n)

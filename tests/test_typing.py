@@ -1,4 +1,4 @@
-"""The package type-checks: mypy with the configuration of pyproject.toml."""
+"""The package and the proofs type-check: mypy with the configuration of pyproject.toml."""
 
 from pathlib import Path
 
@@ -7,6 +7,7 @@ from mypy import api
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_mypy_is_clean_on_the_package():
-    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "catapult_theory")])
+def test_mypy_is_clean_on_the_package_and_the_proofs():
+    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "catapult_theory"),
+                                str(ROOT / "proofs")])
     assert status == 0, out + err

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 
 from ..symbolic import symbols as S
@@ -50,7 +51,7 @@ class CompiledMap:
     step: Callable[..., tuple[np.ndarray, ...]]
     exprs: tuple[sp.Expr, ...]
 
-    def __call__(self, *args: np.ndarray) -> tuple[np.ndarray, ...]:
+    def __call__(self, *args: npt.ArrayLike) -> tuple[np.ndarray, ...]:
         return _broadcast_outputs(self.step(*args), args)
 
 
@@ -142,7 +143,7 @@ def spectral_maps() -> SpectralMaps:
     return SpectralMaps(wn, contributions, feature_next, feature_contributions)
 
 
-def _broadcast_outputs(outputs: Sequence[object], args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+def _broadcast_outputs(outputs: Sequence[object], args: tuple[npt.ArrayLike, ...]) -> tuple[np.ndarray, ...]:
     """Each output of a lambdified list as a float array of the arguments' broadcast shape
     (a constant component of a formula comes back from lambdify as a plain number)."""
     shape = np.broadcast_shapes(*(np.shape(a) for a in args))
