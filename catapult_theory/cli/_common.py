@@ -23,6 +23,7 @@ __all__ = [
     "plot_path",
     "emit",
     "k_grid",
+    "add_k_grid",
     "add_format",
     "phase_segments",
     "fmt",
@@ -106,13 +107,28 @@ def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("text", "js
     p.add_argument("--format", choices=list(choices), default="text", help="output format (default: text)")
 
 
-def k_grid(k_min: float, k_max: float, num: int) -> np.ndarray:
-    """The grid of ``k = η λ0``, validated."""
+def k_grid(k_min: float, k_max: float, num: int, scale: str = "linear") -> np.ndarray:
+    """The grid of ``k = η λ0``, validated: evenly spaced (``linear``) or geometric
+    (``log``, for ranges over several decades)."""
     if k_min >= k_max:
         raise CLIError(f"--k-min ({k_min}) must be smaller than --k-max ({k_max})")
     if num < 2:
         raise CLIError(f"--num must be at least 2, got {num}")
+    if scale == "log":
+        return np.geomspace(k_min, k_max, num)
+    if scale != "linear":
+        raise CLIError(f"--k-scale must be linear or log, got {scale!r}")
     return np.linspace(k_min, k_max, num)
+
+
+def add_k_grid(p: argparse.ArgumentParser) -> None:
+    """The ``k`` grid arguments, the same in every family: ``--k-min``, ``--k-max``,
+    ``--num`` and ``--k-scale``."""
+    p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
+    p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
+    p.add_argument("--num", type=positive_int, required=True, help="grid points")
+    p.add_argument("--k-scale", choices=("linear", "log"), default="linear",
+                   help="grid spacing: linear (default) or log (geometric, for wide ranges)")
 
 
 def emit(payload: dict[str, Any], text: str, fmt: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from ._common import (
     CLIError,
     Family,
+    add_k_grid,
     bound_lines,
     fmt,
     k_grid,
@@ -115,9 +116,7 @@ class PureQuadraticFamily(Family):
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
         """Model arguments and the ``k`` grid, ``--engine``, ``--plot``."""
         self._model_args(p)
-        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
-        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
-        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        add_k_grid(p)
         p.add_argument("--steps", type=positive_int, default=2000, help="steps per k (default 2000)")
         p.add_argument("--engine", choices=("auto", "reduced", "gd"), default="auto",
                        help="auto: exact spectral engine for one datum, GD otherwise")
@@ -127,7 +126,7 @@ class PureQuadraticFamily(Family):
         """Phases against ``k`` with refined boundaries and the bounds; returns ``(payload, text)``."""
         from ..experiments import sweep_quadratic
 
-        k = k_grid(args.k_min, args.k_max, args.num)
+        k = k_grid(args.k_min, args.k_max, args.num, args.k_scale)
         setup = self._setup(args)
         sweep = sweep_quadratic(setup, k, steps=args.steps, engine=args.engine)
         payload = sweep.to_dict()

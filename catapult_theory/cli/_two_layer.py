@@ -8,6 +8,7 @@ from typing import Any
 from ._common import (
     CLIError,
     Family,
+    add_k_grid,
     bound_lines,
     fmt,
     k_grid,
@@ -103,9 +104,7 @@ class TwoLayerFamily(Family):
     def add_phases_args(self, p: argparse.ArgumentParser) -> None:
         """Model arguments and the ``k`` grid."""
         self._model_args(p)
-        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
-        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
-        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        add_k_grid(p)
         p.add_argument("--steps", type=positive_int, default=3000, help="GD step budget per k (default 3000)")
         p.add_argument("--tol", type=positive_float, default=1e-8,
                        help="stop a run when its loss changes by less than this (default 1e-8)")
@@ -119,7 +118,7 @@ class TwoLayerFamily(Family):
 
         from ..experiments import sweep_two_layer
 
-        k = k_grid(args.k_min, args.k_max, args.num)
+        k = k_grid(args.k_min, args.k_max, args.num, args.k_scale)
         setup = self._setup(args)
         progress(f"two-layer: GD for {args.num} learning rates, up to {args.steps} steps ...")
         sweep = sweep_two_layer(setup, k, max_steps=args.steps, tol=args.tol, refine=not args.no_refine)

@@ -7,9 +7,10 @@ from typing import Any
 
 from ._common import (
     Family,
+    add_k_grid,
     bound_lines,
-    fmt,
     finite_float,
+    fmt,
     k_grid,
     nonneg_int,
     phase_segments,
@@ -96,20 +97,16 @@ class UVFamily(Family):
         p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the N(0,1) init (default 0)")
         p.add_argument("--d", type=positive_int, default=1, help="input dimension (default 1)")
         p.add_argument("--x-norm", type=positive_float, default=1.0, help="|x| (default 1)")
-        p.add_argument("--k-min", type=positive_float, required=True, help="smallest k = eta*lam0")
-        p.add_argument("--k-max", type=positive_float, required=True, help="largest k")
-        p.add_argument("--num", type=positive_int, required=True, help="grid points")
+        add_k_grid(p)
         p.add_argument("--steps", type=positive_int, default=2000, help="map iterations per k (default 2000)")
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         """Phases of the exact map against ``k``; returns ``(payload, text)``."""
-        from ..experiments import sweep_uv, uv_setup
-        from ..experiments import uv_state
-
+        from ..experiments import sweep_uv, uv_setup, uv_state
         from ._common import CLIError
 
-        k = k_grid(args.k_min, args.k_max, args.num)
+        k = k_grid(args.k_min, args.k_max, args.num, args.k_scale)
         if (args.f0 is None) != (args.lam0 is None):
             raise CLIError("--f0 and --lam0 go together")
         if args.w2_0 is not None and args.f0 is None:

@@ -126,3 +126,20 @@ def test_bad_input_one_line_exit_2(capsys, argv):
 def test_models_lists_uv(capsys):
     code, out, _ = run_cli(capsys, "models")
     assert code == 0 and out.startswith("uv")
+
+
+def test_log_k_grid_on_a_huge_range_keeps_the_right_boundaries(capsys):
+    """--k-scale log (the same flag in every family) spreads the grid over decades;
+    the refined boundaries do not depend on the grid."""
+    code, out, _ = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "1e100",
+                           "--num", "100", "--k-scale", "log", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    k = np.asarray(data["k"])
+    assert np.allclose(k[1:] / k[:-1], k[1] / k[0]) and k[0] == 0.1 and abs(k[-1] / 1e100 - 1) < 1e-12
+    assert abs(data["boundaries"]["catapult_onset"] - 2.0035) < 1e-3
+    assert abs(data["boundaries"]["divergence"] - 4) < 1e-3
+    for fam in (["two-layer", "--width", "8", "--slope", "0"], ["pure-quadratic", "--rank", "8"]):
+        code, _, err = run_cli(capsys, "phases", *fam, "--k-min", "1", "--k-max", "2", "--num", "2",
+                               "--k-scale", "cubic")
+        assert code == 2 and "--k-scale" in err
