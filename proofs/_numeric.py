@@ -357,8 +357,16 @@ def _problem(model: str, rng: np.random.Generator):
     raise ValueError(f"no GD run for {model!r}")
 
 
+def stability_edge(model: str) -> float:
+    """``eta_crit * lam`` of ``model`` (derived by the symbolic layer, compiled)."""
+    from catapult_theory.compiled import threshold
+
+    return float(threshold(model, "eta_crit")(lam=1.0))
+
+
 def catapult_run(model: str, k_max_expr: sp.Expr, frac: float = 0.5, steps: int = 4000, seed: int = 3) -> Run:
-    """GD at ``k = 2 + frac (k_max − 2)`` inside the proven window, ``k_max`` the
+    """GD at ``k = edge + frac (k_max − edge)`` inside the proven window (``edge`` the
+    derived stability edge ``eta_crit lam`` of the model), ``k_max`` the
     bound evaluated on this model's initial state."""
     rng = np.random.default_rng([seed, len(model)])
     th, out, grad, norm_of, vals = _problem(model, rng)
@@ -366,7 +374,8 @@ def catapult_run(model: str, k_max_expr: sp.Expr, frac: float = 0.5, steps: int 
     lam0, w2_0 = float(g @ g), float(th @ th)
     vals = {**vals, S.lam: lam0, S.w2: w2_0}
     k_max = float(sp.sympify(k_max_expr).xreplace({k: sp.Float(v, 30) for k, v in vals.items()}))
-    k = 2 + frac * (k_max - 2)
+    edge = stability_edge(model)
+    k = edge + frac * (k_max - edge)
     eta = k / lam0
     w2, loss, el = [norm_of(th)], [0.5 * out(th) ** 2], [k]
     diverged = False

@@ -20,7 +20,7 @@ from . import _sources as src
 from ._bounds import SIGNS, _derived_check, chain_step, premise_steps
 from ._core import Outcome, Step, Theorem, identity, sign_certificate
 
-__all__ = ["window_theorem"]
+__all__ = ["window_theorem", "norm_never_grows", "converges_below_edge"]
 
 _u, _s, _t = sp.symbols("u_slack s_slack t_frac", positive=True)
 
@@ -59,6 +59,37 @@ def _increment_step(spec: BoundSpec, model: str) -> Step:
     return Step("norm-increment", "identity", rel,
                 "word algebra (sizes symbolic) and real GD steps", uses=("theorem:weight-norm-identity",)
                 if spec.norm == "w2" else (), check=check, numeric=numeric)
+
+
+#: a norm step counts as growth above this fraction of the initial norm (rounding of |θ|²)
+NORM_RTOL = 1e-12
+#: the final eta*lam may exceed the stability edge by this fraction (still converging polynomially)
+EDGE_RTOL = 1e-6
+#: a run has converged when its loss is below this
+LOSS_ZERO = 1e-20
+
+
+def norm_never_grows(run: N.Run) -> Outcome:
+    """Numeric check of the decrease step: the run stayed finite and its norm never grew."""
+    if run.diverged:
+        return Outcome(False, f"GD diverged at k = {run.k:.4g} inside the window (k_max = {run.k_max:.4g})")
+    rise = float(np.max(np.diff(run.norm)))
+    if rise > NORM_RTOL * run.norm[0]:
+        return Outcome(False, f"the norm grew by {rise:.3g} in a real GD run at k = {run.k:.4g}")
+    return Outcome(True, f"real GD at k = {run.k:.4g} (window end {run.k_max:.4g}): the norm never grew "
+                         f"over {len(run.norm) - 1} steps")
+
+
+def converges_below_edge(run: N.Run, edge: float) -> Outcome:
+    """Numeric check of the summable step and its consequences: the loss went to 0 and
+    the final eta*lam is at most the stability edge."""
+    total = float(np.sum(2 * run.loss))
+    if not run.loss[-1] < LOSS_ZERO:
+        return Outcome(False, f"the loss did not converge to 0 (last {run.loss[-1]:.3g})")
+    if run.eta_lam[-1] > edge * (1 + EDGE_RTOL):
+        return Outcome(False, f"eta lam_inf = {run.eta_lam[-1]:.6g} > {edge:g} (the stability edge)")
+    return Outcome(True, f"real GD: sum f_t^2 = {total:.4g} finite, loss -> {run.loss[-1]:.1e}, "
+                         f"eta lam from {run.eta_lam[0]:.4g} to {run.eta_lam[-1]:.4g} <= the edge {edge:g}")
 
 
 def _imported_bound(spec: BoundSpec, model: str) -> Step:
@@ -111,13 +142,7 @@ def window_theorem(id: str, model: str, bound: str) -> Theorem:
         run = N.catapult_run(model, spec.k_max)
 
         def decrease_numeric() -> Outcome:
-            if run.diverged:
-                return Outcome(False, f"GD diverged at k = {run.k:.4g} inside the window (k_max = {run.k_max:.4g})")
-            rise = float(np.max(np.diff(run.norm)))
-            if rise > 1e-12 * run.norm[0]:
-                return Outcome(False, f"the norm grew by {rise:.3g} in a real GD run at k = {run.k:.4g}")
-            return Outcome(True, f"real GD at k = {run.k:.4g} (window end {run.k_max:.4g}): the norm never grew "
-                                 f"over {len(run.norm) - 1} steps")
+            return norm_never_grows(run)
 
         steps.append(Step("decrease", "inequality",
                           sp.Le(inc_y.subs(S.r, S.f), 0),
@@ -140,13 +165,7 @@ def window_theorem(id: str, model: str, bound: str) -> Theorem:
             return sign_certificate(e, "nonnegative", {**signs, _s: "nonnegative", rhs0: "positive"})
 
         def summable_numeric() -> Outcome:
-            total = float(np.sum(2 * run.loss))
-            if not run.loss[-1] < 1e-20:
-                return Outcome(False, f"the loss did not converge to 0 (last {run.loss[-1]:.3g})")
-            if run.eta_lam[-1] > 2 * (1 + 1e-6):
-                return Outcome(False, f"eta lam_inf = {run.eta_lam[-1]:.6g} > 2")
-            return Outcome(True, f"real GD: sum f_t^2 = {total:.4g} finite, loss -> {run.loss[-1]:.1e}, "
-                                 f"eta lam from {run.eta_lam[0]:.4g} to {run.eta_lam[-1]:.4g} <= 2")
+            return converges_below_edge(run, N.stability_edge(model))
 
         steps.append(Step("summable", "inequality", sp.Ge(-N.q("Dw2") if spec.norm == "w2" else -N.q("DQ"), margin),
                           "sign certificate with lam_t = rhs(N_0) − s: the norm falls by at least a fixed "

@@ -73,18 +73,19 @@ def theorem(model: str | None = None) -> Theorem:
         # θ·g with g = Σ_a r_a ∇f_a is Σ_a r_a θ·∇f_a = 2 r·f by the Euler step
         euler_factor = sp.Integer(2) if euler == 0 else None
 
+        # the step algebra with c = η/B and θ·g = (Euler factor) r·f
+        derived = -2 * (S.eta / B) * (euler_factor or 2) * fsum2 + (S.eta / B) ** 2 * rTr
+
         def batch_check() -> Outcome:
             if euler_factor is None:
                 return Outcome(False, "Euler's identity fails for this model: no many-data lemma")
-            derived = -2 * (S.eta / B) * euler_factor * fsum2 + (S.eta / B) ** 2 * rTr
             return identity(derived - batch_rel.rhs, "many-data lemma")
 
         if model in BATCH_STEPS:
             bpts = N.gd_steps(BATCH_STEPS[model])
             batch_num = lambda: numeric_relation(batch_rel, bpts, what="real many-data GD steps")  # noqa: E731
         else:
-            batch_num = lambda: random_point_check(  # noqa: E731
-                -2 * (S.eta / B) * 2 * fsum2 + (S.eta / B) ** 2 * rTr - batch_rel.rhs, "many-data residual")
+            batch_num = lambda: random_point_check(derived - batch_rel.rhs, "many-data residual")  # noqa: E731
         steps.append(Step("many-data", "identity", batch_rel,
                           "the step algebra with c = η/B, g = Σ_a r_a ∇f_a, and θ·∇f_a = 2 f_a (Euler per datum)",
                           uses=("step-algebra", "euler"), check=batch_check, numeric=batch_num))
