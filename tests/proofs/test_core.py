@@ -121,3 +121,32 @@ def test_step_kinds_are_validated():
         Step("s", "lemma", sp.Eq(x, x), "t", check=lambda: identity(0))
     with pytest.raises(ValueError, match="symbolic check"):
         Step("s", "identity", sp.Eq(x, x), "t")
+
+
+def test_numeric_relation_default_tolerance_is_tight():
+    """A relative violation of 1e-6 is a violation (the default rtol is 1e-9)."""
+    assert not numeric_relation(sp.Le(x, y), [{x: 1.0 + 1e-6, y: 1.0}])
+    assert numeric_relation(sp.Le(x, y), [{x: 1.0 + 1e-12, y: 1.0}])
+    assert not numeric_relation(sp.Eq(x, y), [{x: 1.0 + 1e-6, y: 1.0}])
+    assert not numeric_relation(sp.Le(x, y), [{x: 1.0, y: 1.0 - 1e-6}], tight=True)
+
+
+def _run(norm, loss, eta_lam, diverged=False):
+    import numpy as np
+
+    from proofs._numeric import Run
+
+    return Run(3.0, 4.0, np.asarray(norm, float), np.asarray(loss, float), np.asarray(eta_lam, float), diverged)
+
+
+def test_window_run_checks_catch_growth_divergence_and_a_final_sharpness_above_the_edge():
+    from proofs._window import converges_below_edge, norm_never_grows
+
+    good = _run([10.0, 9.0, 9.0, 8.5], [1.0, 5.0, 1e-3, 1e-25], [3.0, 2.5, 1.9, 1.8])
+    assert norm_never_grows(good) and converges_below_edge(good, 2.0)
+    assert not norm_never_grows(_run([10.0, 9.0, 9.0 + 1e-9, 8.0], good.loss, good.eta_lam))
+    assert not norm_never_grows(_run(good.norm, good.loss, good.eta_lam, diverged=True))
+    assert not converges_below_edge(_run(good.norm, [1.0, 5.0, 1e-3, 1e-15], good.eta_lam), 2.0)
+    # the tight case: ending exactly at the edge converges; 1e-5 above it does not
+    assert converges_below_edge(_run(good.norm, good.loss, [3.0, 2.5, 2.1, 2.0]), 2.0)
+    assert not converges_below_edge(_run(good.norm, good.loss, [3.0, 2.5, 2.1, 2.0 * (1 + 1e-5)]), 2.0)

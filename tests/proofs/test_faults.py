@@ -38,8 +38,13 @@ def test_K_halved():
 
 def test_K_doubled_is_a_true_but_loose_bound_and_tightness_catches_it():
     ids = ["ntk-bound-pure-quadratic", "catapult-window-pure-quadratic", "ntk-bound-uv"]
-    got = _run(ids, scale_K=("pure-quadratic", "single", 2))
-    assert got == {"ntk-bound-pure-quadratic": {"tight"}, "catapult-window-pure-quadratic": {"window-end"}}
+    with proofs.inject(scale_K=("pure-quadratic", "single", 2)):
+        results = proofs.prove(ids)
+    assert failed(results) == {"ntk-bound-pure-quadratic": {"tight"},
+                               "catapult-window-pure-quadratic": {"window-end"}}
+    # both halves of the tightness step see it: the chain's slack and the real model
+    (tight,) = [s for r in results if r.theorem == "ntk-bound-pure-quadratic" for s in r.steps if s.name == "tight"]
+    assert "leave slack" in tight.detail and "not attained" in tight.numeric
 
 
 def test_wrong_rests_on_inequality():

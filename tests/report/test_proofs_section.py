@@ -4,7 +4,6 @@ per theorem, and a failed theorem flagged at the top without stopping the run.""
 import json
 import re
 
-import pytest
 
 import proofs
 from catapult_theory.report import _reproduce as R
