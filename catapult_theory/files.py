@@ -1,0 +1,184 @@
+"""Files the package writes: atomic writes, output paths checked before any work, folder locks.
+
+* :func:`write_atomic` writes text or bytes through a temporary file with a unique
+  name in the same folder and ``os.replace``: a reader (or a crash) sees either the
+  old file or the complete new one, never half of it, and two writers never share a
+  temporary name.
+* :func:`save_figure` is :func:`write_atomic` for a Matplotlib figure.
+* :func:`check_output_file` and :func:`check_output_dir` are run on ``--plot``,
+  ``--out`` (and every future output flag) *before* any computation: the folder
+  exists or is made, a probe file can be created in it, and the path is not a
+  directory (or is one, for a folder). A path that fails raises
+  :class:`~catapult_theory.errors.InvalidInput` naming the flag.
+* :class:`FolderLock` refuses a second concurrent writer of one folder (a report
+  folder, a grid's output folder).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import socket
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .errors import InvalidInput
+
+__all__ = ["write_atomic", "save_figure", "check_output_file", "check_output_dir", "FolderLock", "LOCK_NAME"]
+
+#: name of the lock file :class:`FolderLock` keeps in a folder while it writes there
+LOCK_NAME = ".catapult.lock"
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` through a temporary file in the
+    same folder and ``os.replace``: the file is either the old one or the complete new one."""
+    path = Path(path)
+    # a unique name, created with mode 0o666 so the umask applies as for any new file
+    # (tempfile.mkstemp would leave the file readable by its owner only)
+    tmp = _temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """``fig.savefig`` into memory, then :func:`write_atomic` (the format from the suffix)."""
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".").lower() or "png", **kwargs)
+    return write_atomic(path, buf.getvalue())
+
+
+def _probe(folder: Path, flag: str, shown: str) -> None:
+    """Create and remove a file in ``folder``: the only reliable test that it takes files
+    (permission bits say nothing for root, nor for /proc or a read-only mount)."""
+    probe = folder / f".catapult-probe.{os.getpid()}.{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as err:
+        raise InvalidInput(f"{flag} {shown}: cannot write in {folder}: {err.strerror or err}") from None
+    os.close(fd)
+    probe.unlink(missing_ok=True)
+
+
+def _make_folder(folder: Path, flag: str, shown: str) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{flag} {shown}: {folder} is not a directory")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidInput(f"{flag} {shown}: cannot create the folder {folder}: {err.strerror or err}") from None
+
+
+def check_output_file(path: str | os.PathLike[str], flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Check an output file before any work: a suffix from ``suffixes`` (if given), not a
+    directory, its folder exists (made if missing) and takes a new file, and the file, if
+    it exists, is a regular file. Returns the path; :class:`InvalidInput` naming ``flag``."""
+    shown = str(path)
+    p = Path(path)
+    if not shown or shown.endswith(("/", os.sep)):
+        raise InvalidInput(f"{flag} {shown!r}: expected a file name, not a folder")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise InvalidInput(f"{flag} {shown}: the file must end in {', '.join(suffixes)}")
+    if p.is_dir():
+        raise InvalidInput(f"{flag} {shown}: is a directory")
+    if p.exists() and not p.is_file():
+        raise InvalidInput(f"{flag} {shown}: exists and is not a regular file")
+    folder = p.parent if str(p.parent) else Path(".")
+    _make_folder(folder, flag, shown)
+    _probe(folder, flag, shown)
+    return p
+
+
+def check_output_dir(path: str | os.PathLike[str], flag: str) -> Path:
+    """Check an output folder before any work: not a file, made if missing, takes new files.
+    Returns the path; :class:`InvalidInput` naming ``flag``."""
+    shown = str(path)
+    if not shown:
+        raise InvalidInput(f"{flag}: expected a folder name")
+    p = Path(path)
+    _make_folder(p, flag, shown)
+    _probe(p, flag, shown)
+    return p
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+class FolderLock:
+    """An exclusive lock on a folder for the life of a ``with`` block.
+
+    The lock is the file :data:`LOCK_NAME` in the folder, created exclusively and
+    holding ``pid@host``. A second writer finds it and gets :class:`InvalidInput`
+    (naming the holder). A lock left by a process that no longer exists on this
+    host (killed with SIGKILL) is taken over; the lock file is removed on exit,
+    also on an exception or Ctrl-C.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], what: str = "folder") -> None:
+        self.folder, self.what = Path(folder), what
+        self.path = self.folder / LOCK_NAME
+        self._held = False
+
+    def _holder(self) -> tuple[int, str] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+            pid, host = text.split("@", 1)
+            return int(pid), host
+        except (OSError, ValueError):
+            return None
+
+    def acquire(self) -> None:
+        """Take the lock; :class:`InvalidInput` if a live process holds it."""
+        me = f"{os.getpid()}@{socket.gethostname()}"
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is not None and holder[1] == socket.gethostname() and not _alive(holder[0]):
+                    self.path.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                who = f"process {holder[0]} on {holder[1]}" if holder else "another process"
+                raise InvalidInput(
+                    f"the {self.what} {self.folder} is in use by {who} (lock file {self.path}); "
+                    "wait for it to finish, or remove the lock file if that process is gone") from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(me + "\n")
+            self._held = True
+            return
+        raise InvalidInput(f"could not lock the {self.what} {self.folder} (lock file {self.path})")
+
+    def release(self) -> None:
+        """Remove the lock file (if this lock holds it)."""
+        if self._held:
+            self.path.unlink(missing_ok=True)
+            self._held = False
+
+    def __enter__(self) -> "FolderLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
