@@ -29,6 +29,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Iterable, Sequence
 
+from catapult_theory.errors import InvalidInput
 from ._core import KINDS, Outcome, ProofResult, Step, StepResult, Theorem, run_theorem
 from ._format import FORMATS, render
 from ._sources import inject
@@ -100,11 +101,11 @@ def theorems(ids: Iterable[str] | None = None, models: Sequence[str] | None = No
     ids = list(THEOREM_IDS if ids is None else ids)
     unknown = [i for i in ids if i not in FAMILY_THEOREMS and i not in GENERIC_THEOREMS]
     if unknown:
-        raise ValueError(f"unknown theorem {unknown[0]!r}; known: {', '.join(THEOREM_IDS)}")
+        raise InvalidInput(f"unknown theorem {unknown[0]!r}; known: {', '.join(THEOREM_IDS)}")
     if models is not None:
         bad = [m for m in models if m not in MODELS]
         if bad:
-            raise ValueError(f"unknown model {bad[0]!r}; known: {', '.join(sorted(MODELS))}")
+            raise InvalidInput(f"unknown model {bad[0]!r}; known: {', '.join(sorted(MODELS))}")
     out: list[Theorem] = []
     for i in ids:
         if i in GENERIC_THEOREMS:

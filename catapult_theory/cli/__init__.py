@@ -1,24 +1,32 @@
 """The `catapult` command line.
 
-    catapult derive MODEL [--format text|latex|python|json]
+    catapult derive MODEL|FILE [--builder NAME] [--format text|latex|python|json|markdown]
+    catapult falsify MODEL|FILE --claim EXPR [--assume EXPR ...] [--max-examples N] [--seed S] [--format text|json]
     catapult run MODEL ... [--format text|json]
     catapult phases MODEL ... [--format text|json] [--plot FILE.png]
     catapult prove [THEOREM ...] [--model M ...] [--format text|md|json|latex] [--out FILE]
     catapult reproduce [--out DIR] [--only SECTION ...] [--quick]
     catapult models
+    catapult cache info|clear|build
 
-Bad input gives one line on stderr and exit code 2; an interrupt exits 130.
+Bad input (:class:`catapult_theory.errors.InvalidInput`) gives one line on stderr and exit
+code 2 (output paths are checked before any computation); results printed but an output
+file that could not be written at the end: exit 3; any other exception is a bug and exits 1 with its traceback; an interrupt exits 130.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from ._common import CLIError, Family, Parser, add_format, emit
+from ..errors import InvalidInput
+from ._common import EXIT_OUTPUT_FAILED, Family, Parser, add_format, add_max_memory, emit
 from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
 from ._two_layer import TwoLayerFamily
 from ._uv import UVFamily
+
+if TYPE_CHECKING:
+    from ._model_file import ModelFiles
 
 __all__ = ["main", "entry_point", "Family", "UVFamily", "PureQuadraticFamily", "QuadraticBiasFamily",
            "TwoLayerFamily"]
@@ -44,8 +52,13 @@ def _build_parser() -> tuple[Parser, list[Family]]:
         "run": "train a finite model beside its exact reduced dynamics",
         "phases": "phase diagram against k = eta*lam0 with refined boundaries",
     }
+    from ._model_file import FILE_HELP
+
     for command, help_text in helps.items():
-        cp = sub.add_parser(command, help=help_text, description=help_text)
+        cp = sub.add_parser(command, help=help_text, description=help_text,
+                            epilog=FILE_HELP if command == "derive" else None)
+        if command == "derive":
+            cp.add_argument("--builder", metavar="NAME", help="with a model FILE: the function that builds the model")
         msub = cp.add_subparsers(dest="model", metavar="MODEL", parser_class=Parser)
         msub.required = True
         for fam in faces:
@@ -54,45 +67,82 @@ def _build_parser() -> tuple[Parser, list[Family]]:
             mp = msub.add_parser(fam.name, help=fam.help, description=f"{help_text}: {fam.help}")
             getattr(fam, f"add_{command}_args")(mp)
             add_format(mp, fam.derive_formats if command == "derive" else ("text", "json"))
-            mp.set_defaults(handler=getattr(fam, command))
+            if command != "derive":
+                add_max_memory(mp)
+            mp.set_defaults(handler=getattr(fam, command), face=fam)
     from ._prove import add_prove_parser
 
     add_prove_parser(sub)
+    from ._falsify import add_falsify_parser
+
+    add_falsify_parser(sub, [fam.name for fam in faces])
+    from ._cache import add_cache_parser
+
+    add_cache_parser(sub)
     rp = sub.add_parser("reproduce", help="regenerate the study's figures into a report folder",
                         description="Run every experiment of the study and write a report folder "
                                     "(report.md, figures, JSON data).")
     rp.add_argument("--out", default="catapult-report", help="report folder (default: ./catapult-report)")
     rp.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
     rp.add_argument("--quick", action="store_true", help="smaller grids and step budgets (a smoke run)")
+    rp.add_argument("--force", action="store_true",
+                    help="recompute every experiment (default: reuse those finished in an earlier run)")
+    add_max_memory(rp)
     rp.set_defaults(handler=None, command="reproduce")
     sub.add_parser("models", help="list the model families").set_defaults(handler=None, command="models")
     return parser, faces
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `catapult` with ``argv``; the exit code: 0 ok, 1 failure, 2 bad input, 130 interrupted."""
+    """Run `catapult` with ``argv``; the exit code: 0 ok, 1 failure, 2 bad input, 130 interrupted.
+
+    A model FILE given in place of a model name is registered for this one command."""
+    from ._model_file import ModelFiles
+
+    with ModelFiles() as files:
+        return _main(argv, files)
+
+
+def _main(argv: Sequence[str] | None, files: ModelFiles) -> int:
+    """:func:`main` with the model files of the command line registered by ``files``."""
     try:
+        argv = files.load(sys.argv[1:] if argv is None else argv)
         parser, faces = _build_parser()
         args = parser.parse_args(argv)
         if args.command == "models":
             for fam in faces:
                 sys.stdout.write(f"{fam.name:16s} {fam.help}  [{', '.join(fam.commands())}]\n")
             return 0
+        if args.command == "cache":
+            from ._cache import cache_cli
+
+            return cache_cli(args)
         if args.command == "prove":
             from ._prove import prove_cli
 
             return prove_cli(args)
+        if args.command == "falsify":
+            from ._falsify import falsify_cli
+
+            return falsify_cli(args)
+        from ..resources import set_memory_limit
+
+        set_memory_limit(getattr(args, "max_memory", None))  # this call's flag, or the default
         if args.command == "reproduce":
             from ..report import reproduce_cli
 
             return reproduce_cli(args)
+        if args.command in ("run", "phases"):
+            from ..resources import check_memory
+
+            check_memory(args.face.memory(args, args.command), f"catapult {args.command} {args.model}")
         payload, text = args.handler(args)
         emit(payload, text, args.format)
-        return 0
-    except CLIError as exc:
-        sys.stderr.write(f"catapult: error: {exc}\n")
-        return 2
-    except ValueError as exc:  # invalid values caught by the library's own checks
+        failures = getattr(args, "output_failures", [])
+        for failure in failures:
+            sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
+        return EXIT_OUTPUT_FAILED if failures else 0
+    except InvalidInput as exc:  # bad input (CLIError included); any other exception is a bug: exit 1, traceback
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         sys.stderr.write(f"catapult: error: {msg}\n")
         return 2

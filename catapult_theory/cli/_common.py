@@ -11,6 +11,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..errors import InvalidInput
+
 __all__ = [
     "CLIError",
     "Parser",
@@ -21,20 +23,25 @@ __all__ = [
     "finite_float",
     "unit_interval",
     "plot_path",
+    "write_output",
+    "EXIT_OUTPUT_FAILED",
     "emit",
     "k_grid",
     "add_k_grid",
     "add_format",
+    "add_max_memory",
+    "memory_size",
     "phase_segments",
     "fmt",
     "progress",
     "bound_marker",
     "bound_lines",
+    "boundary_text",
 ]
 
 
-class CLIError(Exception):
-    """Bad input: reported as one line on stderr with exit code 2."""
+class CLIError(InvalidInput):
+    """Bad command-line input: reported as one line on stderr with exit code 2."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -93,13 +100,54 @@ def unit_interval(text: str) -> float:
 
 
 def plot_path(text: str) -> Path:
-    """Argument type: a .png/.pdf/.svg path whose folder, if it exists, is a directory."""
-    p = Path(text)
-    if p.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise argparse.ArgumentTypeError(f"plot file must end in .png, .pdf or .svg, got {text!r}")
-    if p.parent != Path("") and p.parent.exists() and not p.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"{p.parent} is not a directory")
-    return p
+    """Argument type: a .png/.pdf/.svg file that can be written, checked at parse time,
+    before any computation (:func:`catapult_theory.files.check_output_file`)."""
+    from ..files import check_output_file
+
+    try:
+        return check_output_file(text, "", (".png", ".pdf", ".svg"))
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc).strip()) from None
+
+
+def write_output(args: argparse.Namespace, what: str, path: Path, write: Callable[[Path], Any]) -> str:
+    """Write one output file at the end of a command; returns the line that says so.
+
+    The path was checked before the computation; if writing still fails (disk full,
+    the folder removed meanwhile), the failure is recorded on ``args`` and the
+    results are printed anyway: the command then exits with code 3
+    (:data:`EXIT_OUTPUT_FAILED`) after a line on stderr naming the file.
+    """
+    try:
+        write(path)
+    except OSError as err:
+        failures = getattr(args, "output_failures", [])
+        failures.append(f"could not write the {what} {path}: {err.strerror or err}")
+        args.output_failures = failures
+        return f"{what} NOT written to {path} ({err.strerror or err})"
+    return f"{what} written to {path}"
+
+
+#: exit code of a command whose results were printed but an output file could not be written
+EXIT_OUTPUT_FAILED = 3
+
+
+def memory_size(text: str) -> int:
+    """Argument type: a size such as ``2G``, ``500M`` or a number of bytes."""
+    from ..resources import parse_size
+
+    try:
+        return parse_size(text, "size")
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None
+
+
+def add_max_memory(p: argparse.ArgumentParser) -> None:
+    """``--max-memory``: the memory limit of the run (default: the environment variable
+    ``CATAPULT_MAX_MEMORY``, else a quarter of the machine's available memory)."""
+    p.add_argument("--max-memory", type=memory_size, default=None, metavar="SIZE",
+                   help="refuse runs estimated above SIZE (e.g. 4G; default: $CATAPULT_MAX_MEMORY, "
+                        "else a quarter of the available memory)")
 
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("text", "json")) -> None:
@@ -175,6 +223,26 @@ def bound_lines(bounds: Any, status: Any, extra: Callable[[str, float], str] | N
             for name, v in bounds.items()]
 
 
+def boundary_text(boundaries: Any, how: str = "bisection") -> list[str]:
+    """The boundaries line (a number only where known: refined to its tolerance or at grid
+    resolution; otherwise the interval with its flag), then one ``warning:`` line each."""
+    details = getattr(boundaries, "details", {})
+    parts = []
+    for name, value in boundaries.items():
+        d = details.get(name, {})
+        status, (lo, hi) = d.get("status"), d.get("interval", (None, None))
+        if status == "unconverged":
+            parts.append(f"{name} in [{fmt(lo)}, {fmt(hi)}] (NOT converged)")
+        elif status == "below_grid":
+            parts.append(f"{name} <= {fmt(hi)} (already at the first grid point)")
+        elif status == "not_found":
+            parts.append(f"{name} not on the grid (> {fmt(lo)} or absent)")
+        else:
+            parts.append(f"{name} = {fmt(value)}")
+    return [f"boundaries ({how}): " + ", ".join(parts)] + [
+        f"warning: {w}" for w in getattr(boundaries, "warnings", [])]
+
+
 def progress(message: str) -> None:
     """Progress line on stderr (only when stderr is a terminal)."""
     if sys.stderr.isatty():
@@ -191,7 +259,7 @@ class Family:
 
     name: str = ""
     help: str = ""
-    derive_formats: Sequence[str] = ("text", "latex", "python", "json")
+    derive_formats: Sequence[str] = ("text", "latex", "python", "json", "markdown")
 
     def add_derive_args(self, p: argparse.ArgumentParser) -> None:
         """Arguments of ``derive`` beyond ``--format`` (none by default)."""
@@ -217,6 +285,14 @@ class Family:
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         """``phases``: a phase diagram against ``k``; returns ``(payload, text)``."""
         raise NotImplementedError
+
+    def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
+        """The arrays ``command`` will hold, as :class:`catapult_theory.resources.Need`
+        records (estimated from the arguments, before anything is allocated); the CLI
+        refuses a total above the memory limit. Trajectories are counted at their first
+        :data:`~catapult_theory.engine.INITIAL_ROWS` rows: they grow as a run goes, each
+        growth checked against the same limit."""
+        return []
 
     def commands(self) -> Iterable[str]:
         """The commands this family supports: ``derive`` always, ``run``/``phases``

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from ._common import CLIError, progress
+from ..files import check_output_file, write_atomic
+from ._common import EXIT_OUTPUT_FAILED, CLIError, progress, write_output
 
 __all__ = ["add_prove_parser", "prove_cli"]
 
@@ -23,23 +23,15 @@ def add_prove_parser(sub) -> None:
     p.add_argument("theorems", nargs="*", metavar="THEOREM", help="theorem ids (default: all)")
     p.add_argument("--model", nargs="+", metavar="MODEL",
                    help="model families for the generic theorems (linear-onset, weight-norm-identity, "
-                        "weight-norm-decrease, ntk-bound); family theorems run only for these families")
+                        "weight-norm-decrease, ntk-bound); family theorems run only for these families. "
+                        "A model may be a .py file defining a SymbolicModel (`model`, or the function named by "
+                        "--builder NAME); loading runs the file's own code, as pytest runs a conftest.py")
     p.add_argument("--format", choices=["text", "md", "json", "latex"], default="text",
                    help="text table (default), md or latex certificate, or JSON")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the output here instead of stdout "
                    "(the text table is still printed)")
     p.add_argument("--list", action="store_true", help="list the theorem ids and exit")
     p.set_defaults(handler=None, command="prove")
-
-
-def _check_out(path: Path) -> None:
-    if path.exists() and path.is_dir():
-        raise CLIError(f"--out {path} is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise CLIError(f"--out: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise CLIError(f"--out: folder {parent} is not writable")
 
 
 def prove_cli(args: argparse.Namespace) -> int:
@@ -52,11 +44,8 @@ def prove_cli(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{tid:34s} {kind}\n")
         return 0
     if args.out is not None:
-        _check_out(args.out)
-    try:
-        todo = proofs.theorems(args.theorems or None, args.model)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
+        check_output_file(args.out, "--out")
+    todo = proofs.theorems(args.theorems or None, args.model)  # unknown ids: InvalidInput, exit 2
     if not todo:
         raise CLIError("no theorem applies to the given --model")
     results = []
@@ -67,10 +56,11 @@ def prove_cli(args: argparse.Namespace) -> int:
         sys.stderr.write("\r" + " " * 120 + "\r")
     rendered = proofs.render(results, args.format)
     if args.out is not None:
-        from ..report import write_atomic
-
-        write_atomic(args.out, rendered)
-        sys.stdout.write(proofs.render(results, "text").rstrip("\n") + f"\ncertificate written to {args.out}\n")
+        line = write_output(args, "certificate", args.out, lambda path: write_atomic(path, rendered))
+        sys.stdout.write(proofs.render(results, "text").rstrip("\n") + f"\n{line}\n")
+        for failure in getattr(args, "output_failures", []):
+            sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
+            return EXIT_OUTPUT_FAILED
     else:
         sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
     return 0 if all(r.proved for r in results) else 1

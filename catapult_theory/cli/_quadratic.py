@@ -10,11 +10,13 @@ from ._common import (
     Family,
     add_k_grid,
     bound_lines,
+    boundary_text,
     fmt,
     k_grid,
     nonneg_int,
     phase_segments,
     plot_path,
+    write_output,
     positive_float,
     positive_int,
 )
@@ -58,6 +60,26 @@ class PureQuadraticFamily(Family):
         p.add_argument("--test-size", type=nonneg_int, default=512, help="test points for random data (default 512)")
         p.add_argument("--mask", type=nonneg_int, default=0, metavar="N",
                        help="teacher coordinates of theta_psi set to zero (masked features, default 0)")
+
+    def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
+        """The model's fixed parts (``W``, ``q``: d x m x m), features, data and the batch of rates."""
+        from ..experiments import data_dimension
+        from ..engine import INITIAL_ROWS
+        from ..resources import Need
+
+        d = data_dimension(args.data)
+        B = 1 if args.data.strip().lower().startswith("toy") else int(args.data.split(":")[1])
+        m, p = args.rank, self.default_features if args.features is None else args.features
+        R = 1 if command == "run" else args.num
+        rows = min(args.steps + 1, INITIAL_ROWS)
+        n_test = args.test_size if B > 1 else 0
+        return [Need("the model's W, q and their rank x rank work arrays (8 x d x rank^2)", 8.0 * 8 * d * m * m,
+                     "--rank"),
+                Need("features and data ((B + test) x (d + features + rank))",
+                     8.0 * ((B + n_test) * (d + p + 2 * m) + d * p), "--features" if p > m else "--data"),
+                Need("parameters, gradients and features per rate (R x (B + 6) x (rank + features))",
+                     8.0 * R * (B + 6) * (m + p), "--num, --data or --features" if R > 1 else "--features or --rank"),
+                Need("trajectories (R x 4 series x rows)", 8.0 * R * 4 * rows, "--num" if R > 1 else "--steps")]
 
     def _setup(self, args: argparse.Namespace):
         from ..experiments import quadratic_setup
@@ -130,18 +152,20 @@ class PureQuadraticFamily(Family):
         setup = self._setup(args)
         sweep = sweep_quadratic(setup, k, steps=args.steps, engine=args.engine)
         payload = sweep.to_dict()
+        plot_line = None
         if args.plot:
             from ..report import plot_phase_diagram
 
             panels = ("lam_eta", "w2_ratio", "train_loss", "test_loss")
-            plot_phase_diagram(sweep, args.plot, panels=panels, title=self._describe(setup))
             payload["plot"] = str(args.plot)
+            plot_line = write_output(args, "phase diagram", args.plot, lambda path: plot_phase_diagram(
+                sweep, path, panels=panels, title=self._describe(setup)))
         b = sweep.boundaries
         lines = [
             self._describe(setup),
             f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; engine: {sweep.settings['engine']}; "
             f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), {args.steps} steps",
-            f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
+            *boundary_text(b),
             "predicted k_max (bounds), and tightness = k_max / measured divergence:",
         ]
 
@@ -152,8 +176,8 @@ class PureQuadraticFamily(Family):
         lines.append("phases along k:")
         for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):
             lines.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")
-        if args.plot:
-            lines.append(f"phase diagram written to {args.plot}")
+        if plot_line:
+            lines.append(plot_line)
         return payload, "\n".join(lines)
 
 

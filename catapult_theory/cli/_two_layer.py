@@ -10,11 +10,13 @@ from ._common import (
     Family,
     add_k_grid,
     bound_lines,
+    boundary_text,
     fmt,
     k_grid,
     nonneg_int,
     phase_segments,
     plot_path,
+    write_output,
     positive_float,
     positive_int,
     progress,
@@ -40,22 +42,48 @@ class TwoLayerFamily(Family):
         """The derived theory, with ``a`` fixed when ``--slope`` is given."""
         from ..symbolic.models.two_layer import a
 
-        subs = {a: args.slope} if args.slope is not None else None
+        import sympy as sp
+
+        # the slope as the exact rational it was written as (0.75 -> 3/4), so formulas stay exact
+        subs = {a: sp.Rational(repr(args.slope))} if args.slope is not None else None
         return derive_payload(self.name, args.format, subs)
+
+    def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
+        """Weights, activations and Jacobians of the batch of nets (``--num`` rates at once)."""
+        from ..engine import INITIAL_ROWS
+        from ..resources import Need
+
+        from ._three_layer import data_shape
+
+        B, d, n_test = data_shape(args.data)
+        R = 1 if command == "run" else args.num
+        if command == "phases" and not args.no_refine:
+            R = max(R, 3 * 15)  # a refinement round batches 15 nets for each of up to 3 boundaries
+        n = args.width
+        rows = min(args.steps + 1, INITIAL_ROWS)
+        return [Need("weights and gradients (R x 4 x width x (d + 1))", 8.0 * R * 4 * n * (d + 1),
+                     "--width" if R == 1 else "--num or --width"),
+                Need("activations and Jacobians (R x (B + test) x width x (d + 3))",
+                     8.0 * R * (B + n_test) * n * (d + 3), "--width" if R == 1 else "--num or --width"),
+                Need("trajectories (R x 5 series x rows)", 8.0 * R * 5 * rows, "--steps")]
 
     # ------------------------------------------------------------- shared
     def _model_args(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--width", type=positive_int, required=True, help="width n")
         p.add_argument("--slope", type=unit_interval, required=True, metavar="A",
                        help="negative-side slope a in [0, 1] (0: ReLU, 1: linear)")
-        p.add_argument("--data", default="toy", choices=("toy", "digits01"),
-                       help="toy (x = 1, y = 0) or digits01 (8x8 digits 0 vs 1, 128 training images) (default toy)")
+        from ._three_layer import add_data_args
+
+        add_data_args(p)  # toy, digits01 or an image spec, and --data-dir
         p.add_argument("--seed", type=nonneg_int, default=0, help="seed of init and training subset (default 0)")
 
     def _setup(self, args: argparse.Namespace):
-        from ..experiments import two_layer_setup
+        from ..experiments import is_image_spec, two_layer_image_setup, two_layer_setup
 
         try:
+            if is_image_spec(args.data):
+                return two_layer_image_setup(args.width, args.slope, args.data, seed=args.seed,
+                                             data_dir=args.data_dir)
             return two_layer_setup(args.width, args.slope, args.data, seed=args.seed)
         except ImportError as exc:  # the optional dependency of digits01
             raise CLIError(str(exc).splitlines()[0]) from None
@@ -126,19 +154,20 @@ class TwoLayerFamily(Family):
         payload = sweep.to_dict()
         final = payload["final"]
         final.setdefault("test_loss", [None] * len(k))
+        plot_line = None
         if args.plot:
             from ..report import plot_phase_diagram
 
-            plot_phase_diagram(sweep, args.plot, panels=("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"),
-                               title=self._describe(setup))
+            panels = ("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity")
             payload["plot"] = str(args.plot)
+            plot_line = write_output(args, "phase diagram", args.plot, lambda path: plot_phase_diagram(
+                sweep, path, panels=panels, title=self._describe(setup)))
         b = sweep.boundaries
         lines = [
             self._describe(setup),
             f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; k from {fmt(args.k_min)} to {fmt(args.k_max)} "
             f"({args.num} points), up to {args.steps} steps, tol {fmt(args.tol)}",
-            "boundaries" + (" (grid resolution)" if args.no_refine else " (bisection)") + ": "
-            + ", ".join(f"{n} = {fmt(v)}" for n, v in b.items()),
+            *boundary_text(b, "grid resolution" if args.no_refine else "bisection"),
             "predicted k_max (bounds):",
             *bound_lines(sweep.bounds, sweep.bound_status),
             f"largest converging k on the grid: {fmt(sweep.settings['largest_converging_k'])}",
@@ -151,6 +180,6 @@ class TwoLayerFamily(Family):
         if ok.any():
             lines.append(f"final sparsity: {fmt(sp_[ok][0])} at k = {fmt(k[ok][0])} .. {fmt(sp_[ok][-1])} at "
                          f"k = {fmt(k[ok][-1])}")
-        if args.plot:
-            lines.append(f"phase diagram written to {args.plot}")
+        if plot_line:
+            lines.append(plot_line)
         return payload, "\n".join(lines)

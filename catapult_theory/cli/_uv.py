@@ -9,12 +9,14 @@ from ._common import (
     Family,
     add_k_grid,
     bound_lines,
+    boundary_text,
     finite_float,
     fmt,
     k_grid,
     nonneg_int,
     phase_segments,
     plot_path,
+    write_output,
     positive_float,
     positive_int,
 )
@@ -40,6 +42,20 @@ class UVFamily(Family):
     def derive(self, args: argparse.Namespace) -> tuple[Any, str]:
         """The derived theory of the uv model."""
         return derive_payload("uv", args.format)
+
+    def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
+        """Parameters and gradients of the width-n model; ``phases``: the batch of ``--num`` map runs."""
+        from ..engine import INITIAL_ROWS
+        from ..resources import Need
+
+        rows = min(args.steps + 1, INITIAL_ROWS)
+        if command == "run":
+            return [Need("parameters and gradients (4 x width x d)", 8.0 * 4 * args.width * (args.d + 1), "--width"),
+                    Need("trajectories (GD and exact map)", 8.0 * 2 * 3 * rows, "--steps")]
+        init = 0 if getattr(args, "f0", None) is not None else 8.0 * args.width * (args.d + 1)
+        return [Need("the seeded initialisation (width x d)", init, "--width"),
+                Need("the batch of exact-map runs (num x 4 series x rows)", 8.0 * args.num * (4 * rows + 64), "--num"),
+                Need("the refinement batches (2 x 15 runs x 4 series x rows)", 8.0 * 30 * (4 * rows + 64), "--steps")]
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
@@ -74,7 +90,8 @@ class UVFamily(Family):
         text = [
             f"uv model: width {args.width}, d {args.d}, |x| {fmt(args.x_norm)}, y {fmt(args.y)}, seed {args.seed}",
             f"k = eta*lam0 = {fmt(res.k)}   eta = {fmt(res.eta)}   lam0 = {fmt(res.lam0)}   w2_0 = {fmt(res.w2_0)}"
-            f"   steps = {args.steps}",
+            f"   steps = {args.steps}"
+            + (f" (settled after {res.settings['steps_run']})" if res.settings["steps_run"] < args.steps else ""),
             f"phase: {res.phase} (GD), {res.settings['map_phase']} (exact map)",
             "",
             f"{'':18s} {'GD':>14s} {'exact map':>14s}",
@@ -117,18 +134,21 @@ class UVFamily(Family):
             setup = uv_setup(args.width, seed=args.seed, y=args.y, d=args.d, x_norm=args.x_norm)
         sweep = sweep_uv(setup, k, steps=args.steps)
         payload = sweep.to_dict()
+        plot_line = None
         if args.plot:
             from ..report import plot_phase_diagram
 
-            plot_phase_diagram(sweep, args.plot, title=f"uv exact map, n = {args.width}, y = {fmt(args.y)}")
             payload["plot"] = str(args.plot)
+            title = f"uv exact map, n = {args.width}, y = {fmt(args.y)}"
+            plot_line = write_output(args, "phase diagram", args.plot,
+                                     lambda path: plot_phase_diagram(sweep, path, title=title))
         b = sweep.boundaries
         origin = "given" if args.f0 is not None else f"seeded N(0,1) init, seed {args.seed}"
         text = [
             f"uv exact map: width {args.width}, y {fmt(args.y)}, |x|^2 {fmt(setup.x2)}; "
             f"f0 = {fmt(setup.f0)}, lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)} ({origin})",
             f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), up to {args.steps} steps",
-            f"boundaries (bisection): catapult_onset = {fmt(b['catapult_onset'])}, divergence = {fmt(b['divergence'])}",
+            *boundary_text(b),
         ]
         if sweep.bounds:
             text.append(f"predicted k_max (bounds; the proven window is {fmt(_edge())} < k < k_max):")
@@ -140,6 +160,6 @@ class UVFamily(Family):
             text.append(f"  k in [{lo:.4g}, {hi:.4g}]: {ph} ({cnt} points)")
         if any(str(p) == "unresolved" for p in sweep.phase):
             text.append("unresolved: neither converging nor diverged within the step budget; raise --steps")
-        if args.plot:
-            text.append(f"phase diagram written to {args.plot}")
+        if plot_line:
+            text.append(plot_line)
         return payload, "\n".join(text)

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
+from ..errors import InvalidInput
 from ..symbolic import symbols as S
 from ..symbolic import theory
 
@@ -68,7 +69,7 @@ def update_map(model: str) -> CompiledMap:
     """The compiled single-datum update map of ``model`` (derived once)."""
     th = theory(model)
     if not th.update.closed:
-        raise ValueError(f"the {model} map does not close in {th.update.state}; it cannot be iterated alone")
+        raise InvalidInput(f"the {model} map does not close in {th.update.state}; it cannot be iterated alone")
     contract = th.update.contract()
     state = th.update.state
     params = _map_params(model)
@@ -84,7 +85,7 @@ def threshold(model: str, name: str) -> Callable[..., np.ndarray]:
     try:
         t = th.thresholds[name]
     except KeyError:
-        raise ValueError(f"{model} has no threshold {name!r}; it has {sorted(th.thresholds)}") from None
+        raise InvalidInput(f"{model} has no threshold {name!r}; it has {sorted(th.thresholds)}") from None
     args = sorted(t.eta.free_symbols, key=str)
     fn = compile_expr(t.eta, args)
     names = tuple(a.name for a in args)
@@ -92,7 +93,7 @@ def threshold(model: str, name: str) -> Callable[..., np.ndarray]:
     def evaluate(**values: np.ndarray) -> np.ndarray:
         missing = set(names) - set(values)
         if missing:
-            raise ValueError(f"{name} of {model} needs {sorted(missing)}")
+            raise InvalidInput(f"{name} of {model} needs {sorted(missing)}")
         return np.asarray(fn(*(values[a] for a in names)), dtype=float)
 
     evaluate.__name__ = f"{model}_{name}"

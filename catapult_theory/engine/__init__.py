@@ -8,12 +8,16 @@ from ._quadratic import (
     ntk, parse_distribution, quadratic_gradient, quadratic_init, quadratic_model, quadratic_output, spectral_state,
     train_quadratic, train_spectral, rng_stream,
 )
-from ._trajectory import Phase, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
+from ._trajectory import INITIAL_ROWS, Phase, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
 from ._two_layer import (
     SupervisedData, TwoLayerObservables, TwoLayerRun, TwoLayerState, train_two_layer, two_layer_init,
     two_layer_ntk, two_layer_observables, two_layer_output,
 )
 from ._uv import UVState, train_uv, uv_init, uv_observables
+from ._three_layer import (
+    ThreeLayerObservables, ThreeLayerRun, ThreeLayerState, three_layer_init, three_layer_ntk, three_layer_observables,
+    three_layer_output, small_step_blas, train_three_layer,
+)
 
 __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSpec", "SpectralState", "features",
     "merge_eigenvalues", "meta_features", "ntk", "parse_distribution", "quadratic_gradient", "quadratic_init",
@@ -21,4 +25,6 @@ __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSp
     "PhaseCriteria", "Trajectory", "blown_up", "classify", "iterate_map", "linear_stability_edge", "rose",
     "SupervisedData", "TopEigSolver", "TwoLayerObservables", "TwoLayerRun", "TwoLayerState", "train_two_layer",
     "two_layer_init", "two_layer_ntk", "two_layer_observables", "two_layer_output", "UVState", "train_uv", "uv_init",
-    "uv_observables", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream"]
+    "uv_observables", "INITIAL_ROWS", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream",
+    "ThreeLayerObservables", "ThreeLayerRun", "ThreeLayerState", "three_layer_init", "three_layer_ntk",
+    "three_layer_observables", "three_layer_output", "train_three_layer", "small_step_blas"]

@@ -22,27 +22,21 @@ from typing import Callable, TypeVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._trajectory import PhaseCriteria, StepRecorder, Trajectory
+from ..errors import InvalidInput, check_int
+from ._trajectory import INITIAL_ROWS, PhaseCriteria, StepRecorder, Trajectory
 
 __all__ = ["GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "Tally", "run_gd"]
 
 
-def check_int(name: str, val: int, low: int) -> int:
-    """``val`` as an ``int``; ``ValueError`` unless an integer ``>= low`` (not a ``bool``)."""
-    if isinstance(val, bool) or int(val) != val or val < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {val!r}")
-    return int(val)
-
-
 def require(*checks: tuple[bool | np.bool_, str]) -> None:
-    """``ValueError`` with the message of the first failed ``(condition, message)``."""
+    """``InvalidInput`` with the message of the first failed ``(condition, message)``."""
     for ok, message in checks:
         if not ok:
-            raise ValueError(message)
+            raise InvalidInput(message)
 
 
 def check_rates(eta: np.ndarray | float) -> np.ndarray:
-    """Learning rates as a float array; ``ValueError`` unless finite and non-negative."""
+    """Learning rates as a float array; ``InvalidInput`` unless finite and non-negative."""
     eta = np.asarray(eta, dtype=float)
     require((np.all(np.isfinite(eta)) and not np.any(eta < 0), "learning rates must be finite and non-negative"))
     return eta
@@ -56,10 +50,10 @@ def check_data(X: np.ndarray, y: _Labels, d: int, what: str = "X") -> tuple[np.n
     """Inputs ``(B, d)`` with ``B >= 1`` and labels ``(B,)``, finite (``y=None``: no labels)."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1 or not np.all(np.isfinite(X)):
-        raise ValueError(f"{what} must be finite of shape (B, {d}) with B >= 1, got shape {X.shape}")
+        raise InvalidInput(f"{what} must be finite of shape (B, {d}) with B >= 1, got shape {X.shape}")
     y = None if y is None else np.asarray(y, dtype=float)
     if y is not None and (y.shape != X.shape[:1] or not np.all(np.isfinite(y))):
-        raise ValueError(f"labels of {what} must be finite of shape ({X.shape[0]},), got shape {y.shape}")
+        raise InvalidInput(f"labels of {what} must be finite of shape ({X.shape[0]},), got shape {y.shape}")
     return X, y
 
 
@@ -70,6 +64,7 @@ class StopReason(str, Enum):
     TOL = "tol"
     COLLAPSED = "collapsed"
     DIVERGED = "diverged"
+    SETTLED = "settled"
 
     def __str__(self) -> str:
         return self.value
@@ -144,7 +139,10 @@ class GDConfig:
     the same for the test loss, also evaluated whenever a run leaves (a final test
     loss is never a held one); ``threads`` (compacting families): ``None`` for every
     CPU if a step touches ``>= 2**21`` elements; ``progress(step, active_runs)``
-    every 32 steps; ``trim``: cut the series after the last step any run was in.
+    every 32 steps; the series always end at the last step any run was in (``trim`` is
+    accepted for older callers and changes nothing); ``settle``: a run leaves once its
+    loss is below ``criteria.settled_loss`` times its scale (nothing it does later shows
+    in float64), so a large budget costs only the steps the runs need.
     """
 
     steps: int
@@ -156,6 +154,7 @@ class GDConfig:
     threads: int | None = 1
     progress: Callable[[int, int], None] | None = None
     trim: bool = False
+    settle: bool = True
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, 0)
@@ -165,7 +164,7 @@ class GDConfig:
         if self.threads is not None:
             check_int("threads", self.threads, 1)
         if self.tol is not None and not (np.isfinite(self.tol) and self.tol > 0):
-            raise ValueError(f"tol must be None or positive and finite, got {self.tol}")
+            raise InvalidInput(f"tol must be None or positive and finite, got {self.tol}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,16 +185,12 @@ class GDResult:
 class _Recorder(StepRecorder):
     """A :class:`StepRecorder` written per slice (``runs``: the runs in its slots), grown by doubling."""
 
-    def __init__(self, R: int, names: tuple[str, ...], criteria: PhaseCriteria, rows: int) -> None:
-        super().__init__(rows - 1, (R,), criteria, names)
-        self.evaluated = np.zeros((rows, R), dtype=bool)
+    def __init__(self, R: int, names: tuple[str, ...], criteria: PhaseCriteria, steps: int) -> None:
+        super().__init__(steps, (R,), criteria, names)
+        self.evaluated = np.zeros((self.series["loss"].shape[0], R), dtype=bool)
 
-    def ensure(self, rows: int) -> None:
-        have = self.evaluated.shape[0]
-        if rows > have:
-            more = max(rows, 2 * have) - have
-            self.series = {k: np.concatenate([a, np.full((more, a.shape[1]), np.nan)]) for k, a in self.series.items()}
-            self.evaluated = np.concatenate([self.evaluated, np.zeros((more, self.evaluated.shape[1]), dtype=bool)])
+    def _grown(self, more: int) -> None:
+        self.evaluated = np.concatenate([self.evaluated, np.zeros((more, self.evaluated.shape[1]), dtype=bool)])
 
 
 #: steps between re-balancing the slices over threads (and between progress calls)
@@ -219,7 +214,7 @@ class _Run:
         R = eta.size
         self.fam, self.cfg = family, cfg
         names = family.extra + (("test_loss",) if family.has_test else ())
-        self.rec = _Recorder(R, names, cfg.criteria, min(cfg.steps + 1, 4096))
+        self.rec = _Recorder(R, names, cfg.criteria, cfg.steps)
         nan = np.full(R, np.nan)
         # per slot: the run in it, its rate, previous loss, held lam and test loss, still in the batch
         self.slots = [np.arange(R), eta.copy(), nan.copy(), nan.copy(), nan.copy(), np.ones(R, dtype=bool)]
@@ -251,7 +246,15 @@ class _Run:
                     self.test_held[s] = obs.test_loss
                 fam.freeze(s, bad)
                 coll = live & ~bad & (False if obs.stuck is None else obs.stuck)
-                tol_met = cfg.tol is not None and t >= 1 and np.abs(obs.loss - self.loss_prev[s]) < cfg.tol
+                n_s = obs.loss.shape[0]
+                tol_rule = np.zeros(n_s, dtype=bool)
+                if cfg.tol is not None and t >= 1:
+                    tol_rule = np.abs(obs.loss - self.loss_prev[s]) < cfg.tol
+                settled = np.zeros(n_s, dtype=bool)
+                if cfg.settle:
+                    floor = cfg.criteria.settled_loss * np.maximum(rec.loss0[runs], cfg.criteria.loss_floor)
+                    settled = (obs.loss <= floor) & ~tol_rule
+                tol_met = tol_rule | settled
                 conv = live & ~bad & ~coll & tol_met
                 lam = obs.lam
                 if lam is None and (lam_now or np.any(coll | conv)):
@@ -277,7 +280,8 @@ class _Run:
                     self.stopped_at[runs[leaving]] = t
                     self.reason[runs[bad]] = StopReason.DIVERGED
                     self.reason[runs[coll]] = StopReason.COLLAPSED
-                    self.reason[runs[conv]] = StopReason.TOL
+                    self.reason[runs[conv & ~settled]] = StopReason.TOL
+                    self.reason[runs[conv & settled]] = StopReason.SETTLED
                     fam.retire(lo + np.flatnonzero(leaving), runs[leaving])
                     self.live[s] = live & ~leaving
                     if not self.live[s].any():
@@ -297,7 +301,8 @@ def run_gd(family: GDFamily, eta: np.ndarray, cfg: GDConfig) -> GDResult:
     shape, flat = eta.shape, eta.reshape(-1)
     run, R, steps = _Run(family, flat, cfg), flat.size, cfg.steps
     threads = max(min(cfg.threads or _default_threads(family.work), R), 1) if family.compact else 1
-    sync = _SYNC_EVERY if (threads > 1 or cfg.progress is not None) else steps + 1
+    # chunks of steps between syncs; the recorder grows chunk by chunk (never the whole budget up front)
+    sync = _SYNC_EVERY if (threads > 1 or cfg.progress is not None) else INITIAL_ROWS
     flops, fallbacks, Ra, t = 0, 0, R, 0
     # with threads, BLAS runs single-threaded in each slice (idle BLAS workers would spin on the cores)
     many = threads > 1
@@ -320,7 +325,8 @@ def run_gd(family: GDFamily, eta: np.ndarray, cfg: GDConfig) -> GDResult:
             if cfg.progress is not None:
                 cfg.progress(min(t, steps), int(np.count_nonzero(run.live[:Ra])))
     rec = run.rec
-    T = int(run.stopped_at.max(initial=0)) if cfg.trim else steps
+    # the series end at the last step any run was in (the budget, unless every run left before it)
+    T = int(run.stopped_at.max()) if R else steps
     rec.ensure(T + 1)
     # runs that stopped early (tol, collapse) repeat their last values
     held = (run.stopped_at < T) & (rec.diverged_at < 0)

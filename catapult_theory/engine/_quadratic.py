@@ -29,19 +29,53 @@ of THEORY §3 in the eigenbasis of ``ψ(x)`` (``O(m)`` per step and rate, not ``
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from threadpoolctl import threadpool_limits
 
-from ._driver import GDConfig, GDFamily, Observation, check_data, check_rates, require, run_gd
+from ..errors import InvalidInput
+from ._driver import (
+    GDConfig,
+    GDFamily,
+    Observation,
+    check_data,
+    check_rates,
+    require,
+    run_gd,
+)
 from ._eig import NTKSolver, top_eig
 from ._trajectory import PhaseCriteria, Trajectory
 
-__all__ = ["ACTIVATIONS", "FAMILIES", "STREAMS", "Distribution", "NTK", "NTKSolver", "QuadraticModel",
-    "QuadraticParams", "QuadraticSpec", "SpectralState", "features", "merge_eigenvalues", "meta_features", "ntk",
-    "parse_distribution", "quadratic_gradient", "quadratic_init", "quadratic_model", "quadratic_output",
-    "rng_stream", "spectral_state", "train_quadratic", "train_spectral"]
+__all__ = [
+    "ACTIVATIONS",
+    "FAMILIES",
+    "NTK",
+    "STREAMS",
+    "Distribution",
+    "NTKSolver",
+    "QuadraticModel",
+    "QuadraticParams",
+    "QuadraticSpec",
+    "SpectralState",
+    "features",
+    "merge_eigenvalues",
+    "meta_features",
+    "ntk",
+    "parse_distribution",
+    "quadratic_gradient",
+    "quadratic_init",
+    "quadratic_model",
+    "quadratic_output",
+    "rng_stream",
+    "spectral_state",
+    "train_quadratic",
+    "train_spectral",
+]
 
 
 # --------------------------------------------------------------------------
@@ -55,9 +89,9 @@ STREAMS = {"meta_features": 0, "init": 1, "teacher": 2, "inputs": 3, "labels": 4
 def rng_stream(seed: int, stream: str) -> np.random.Generator:
     """The generator of one named random stream for ``seed`` (see :data:`STREAMS`)."""
     if stream not in STREAMS:
-        raise ValueError(f"unknown random stream {stream!r}; expected one of {', '.join(STREAMS)}")
+        raise InvalidInput(f"unknown random stream {stream!r}; expected one of {', '.join(STREAMS)}")
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise InvalidInput(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(STREAMS[stream],)))
 
 
@@ -122,26 +156,26 @@ def parse_distribution(text: str, *, positive: bool = False, what: str = "distri
     in its ``str``.
     """
     if not isinstance(text, str):
-        raise ValueError(f"{what} must be a string such as {_DIST_FORMS}, got {text!r}")
+        raise InvalidInput(f"{what} must be a string such as {_DIST_FORMS}, got {text!r}")
     parts = text.strip().split(":")
     kind = parts[0].strip().lower()
     expected = {"uniform": 3, "normal": 3, "const": 2}
     if kind not in expected or len(parts) != expected[kind]:
-        raise ValueError(f"bad {what} {text!r}: expected {_DIST_FORMS}")
+        raise InvalidInput(f"bad {what} {text!r}: expected {_DIST_FORMS}")
     try:
         values = [float(p) for p in parts[1:]]
     except ValueError:
-        raise ValueError(f"bad {what} {text!r}: expected {_DIST_FORMS} with numbers") from None
+        raise InvalidInput(f"bad {what} {text!r}: expected {_DIST_FORMS} with numbers") from None
     try:
         dist = Distribution(kind, values[0], values[-1])
     except ValueError as err:
-        raise ValueError(f"bad {what} {text!r}: {err}; expected {_DIST_FORMS}") from None
+        raise InvalidInput(f"bad {what} {text!r}: {err}; expected {_DIST_FORMS}") from None
     if positive and kind == "normal" and dist.b > 0:
         if not dist.a > 0:
-            raise ValueError(f"{what} {text!r}: a positive normal needs M > 0 (it is truncated to (0, inf))")
+            raise InvalidInput(f"{what} {text!r}: a positive normal needs M > 0 (it is truncated to (0, inf))")
         return Distribution(kind, values[0], values[-1], truncated=True)
     if positive and not dist.low > 0:
-        raise ValueError(
+        raise InvalidInput(
             f"{what} {text!r} can produce values <= 0, but they must be positive: "
             "use 'uniform:A:B' with 0 < A <= B or 'const:C' with C > 0"
         )
@@ -217,7 +251,7 @@ class QuadraticModel:
         want = {"W": (d, m, m), "q": (d, m, m), "mu": (d, m // 2), "V": (d, p)}
         for name, shape in want.items():
             if np.shape(getattr(self, name)) != shape:
-                raise ValueError(f"QuadraticModel.{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
+                raise InvalidInput(f"QuadraticModel.{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
 
     family = property(lambda self: self.spec.family, doc="``spec.family``")
     m = property(lambda self: self.spec.rank, doc="``m = spec.rank``")
@@ -262,7 +296,7 @@ def quadratic_model(spec: QuadraticSpec) -> QuadraticModel:
     ``O(d m³)`` (one ``expm`` per input dimension), memory ``2 d m²`` floats.
     """
     if not isinstance(spec, QuadraticSpec):
-        raise ValueError(f"expected a QuadraticSpec, got {type(spec).__name__}")
+        raise InvalidInput(f"expected a QuadraticSpec, got {type(spec).__name__}")
     rng = rng_stream(spec.seed, "meta_features")
     dist = parse_distribution(spec.mu, positive=True, what="mu")
     m, d, h = spec.rank, spec.d, spec.rank // 2
@@ -280,9 +314,9 @@ def quadratic_model(spec: QuadraticSpec) -> QuadraticModel:
 def _inputs(model: QuadraticModel, X: np.ndarray, what: str = "X") -> np.ndarray:
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != model.d:
-        raise ValueError(f"{what} must have shape (B, {model.d}), got {X.shape}")
+        raise InvalidInput(f"{what} must have shape (B, {model.d}), got {X.shape}")
     if not np.all(np.isfinite(X)):
-        raise ValueError(f"{what} must be finite")
+        raise InvalidInput(f"{what} must be finite")
     return X
 
 
@@ -292,6 +326,47 @@ def meta_features(model: QuadraticModel, X: np.ndarray) -> np.ndarray:
     X, m = _inputs(model, X), model.m
     S = ((X / np.sqrt(model.d)) @ model.W.reshape(model.d, m * m)).reshape(-1, m, m)  # Σ_i x_i W_i / √d
     return model.g(0.5 * (S + S.transpose(0, 2, 1)))  # exactly symmetric
+
+
+class _FeatureStacks:
+    """The meta-feature stacks ``ψ(x_a)`` of the most recently used ``(model, inputs)``
+    pairs, read-only, so that the many :func:`train_quadratic` calls of one sweep (the
+    grid, then each refinement round) build them once (``O(B m² d)`` and ``B m²``
+    activations each). Least recently used stacks are dropped beyond ``max_bytes``
+    (the newest is always kept), and a stack goes with its model."""
+
+    def __init__(self, max_bytes: int = 3 << 29) -> None:
+        self.max_bytes = max_bytes
+        self._items: dict[tuple[int, tuple[int, ...], bytes], tuple[weakref.ref, np.ndarray]] = {}
+
+    def get(self, model: QuadraticModel, X: np.ndarray) -> np.ndarray:
+        """``meta_features(model, X)``, built once while it stays in the cache."""
+        X = _inputs(model, X)
+        key = (id(model), X.shape, hashlib.sha256(np.ascontiguousarray(X).tobytes()).digest())
+        hit = self._items.pop(key, None)
+        if hit is not None and hit[0]() is model:
+            self._items[key] = hit  # most recently used last
+            return hit[1]
+        stack = meta_features(model, X)
+        stack.flags.writeable = False
+        self._items[key] = (weakref.ref(model, self._forget(key)), stack)
+        while len(self._items) > 1 and sum(a.nbytes for _, a in self._items.values()) > self.max_bytes:
+            self._items.pop(next(iter(self._items)))
+        return stack
+
+    def _forget(self, key: tuple[int, tuple[int, ...], bytes]) -> Callable[[weakref.ref], None]:
+        def drop(_: weakref.ref) -> None:
+            self._items.pop(key, None)
+
+        return drop
+
+    def clear(self) -> None:
+        """Drop every stack."""
+        self._items.clear()
+
+
+#: the meta-feature stacks shared by the GD runs of one process (:class:`_FeatureStacks`)
+FEATURE_STACKS = _FeatureStacks()
 
 
 def features(model: QuadraticModel, X: np.ndarray) -> np.ndarray:
@@ -329,16 +404,19 @@ def _check_params(model: QuadraticModel, params: QuadraticParams) -> tuple[np.nd
     tp = np.asarray(params.theta_psi, dtype=float)
     tf = np.asarray(params.theta_phi, dtype=float)
     if tp.shape[-1:] != (model.m,) or tf.shape[-1:] != (model.p,):
-        raise ValueError(f"parameters must end in shapes ({model.m},) and ({model.p},), got {tp.shape} and {tf.shape}")
+        raise InvalidInput(f"parameters must end in shapes ({model.m},) and ({model.p},), got {tp.shape} and {tf.shape}")
     return tp, tf
 
 
 def quadratic_output(model: QuadraticModel, params: QuadraticParams, X: np.ndarray) -> np.ndarray:
     """``f(x_a)`` for every datum: shape ``(..., B)`` for parameters with leading shape ``...``."""
     tp, tf = _check_params(model, params)
-    psi = meta_features(model, X)
+    X = _inputs(model, X)
     phi = features(model, X)
-    quad = np.einsum("...j,bjk,...k->...b", tp, psi, tp, optimize=True)
+    # the meta-features in chunks of data (a test set of 1000 points at rank 500 would be 2 GB at once)
+    step = max(1, int(TEST_CHUNK_BYTES // (8 * model.m * model.m)))
+    quad = np.concatenate([np.einsum("...j,bjk,...k->...b", tp, meta_features(model, X[lo : lo + step]), tp,
+                                     optimize=True) for lo in range(0, X.shape[0], step)], axis=-1)
     return 0.5 * model.zeta * quad + np.einsum("...i,bi->...b", tf, phi)
 
 
@@ -372,7 +450,7 @@ def ntk(model: QuadraticModel, params: QuadraticParams, X: np.ndarray) -> NTK:
     """
     tp, tf = _check_params(model, params)
     if tp.ndim != 1 or tf.ndim != 1:
-        raise ValueError("ntk takes a single parameter vector (no batch axes)")
+        raise InvalidInput("ntk takes a single parameter vector (no batch axes)")
     grad = quadratic_gradient(model, params, X)
     J = np.concatenate([grad.theta_psi, grad.theta_phi], axis=-1)
     B = J.shape[0]
@@ -389,12 +467,18 @@ def ntk(model: QuadraticModel, params: QuadraticParams, X: np.ndarray) -> NTK:
 # --------------------------------------------------------------------------
 
 
+#: a test set's packed meta-features (:class:`_TestStack`) are kept up to this size
+TEST_STACK_BYTES = 5 << 28
+#: a test set too large to keep is rebuilt in chunks of about this size
+TEST_CHUNK_BYTES = 1 << 26
+
+
 class _Basis:
     """``ψ(x_b) = Σ_k C_bk K_k`` over a fixed set of basis matrices ``K_k``.
 
     Identity ``g`` with ``d <= B``: ``K_k = W_k`` and ``C = X/√d`` (train and test
     share the ``d`` products ``W_k θ``); otherwise the dense ``ψ(x_b)`` of the
-    training set and ``C = I`` (a test set has its own stack, ``T m²`` floats).
+    training set and ``C = I`` (a test set has its own :class:`_TestStack`).
     With ``A = [C, Φ]`` the NTK is ``Θ = A D Aᵀ``, ``D = diag(ζ² M, I_p)``,
     ``M_kl = (K_k θ)·(K_l θ)``; when ``K + p < B`` its non-zero eigenvalues are
     those of the smaller ``S D S``, ``S = (AᵀA)^{1/2}`` (``reduced``, fixed by the data).
@@ -404,11 +488,11 @@ class _Basis:
         m, d, B = model.m, model.d, X.shape[0]
         self.m, self.linear = m, model.linear and d <= B
         if self.linear:
-            self.mats, self.C, self.test_mats = model.W.reshape(d * m, m), X / np.sqrt(d), None
+            self.mats, self.C, self.test_stack = model.W.reshape(d * m, m), X / np.sqrt(d), None
             self.C_test = None if X_test is None else X_test / np.sqrt(d)
         else:
-            self.mats, self.C, self.C_test = meta_features(model, X).reshape(B * m, m), None, None
-            self.test_mats = None if X_test is None else meta_features(model, X_test).reshape(-1, m)
+            self.mats, self.C, self.C_test = FEATURE_STACKS.get(model, X).reshape(B * m, m), None, None
+            self.test_stack = None if X_test is None else _TestStack(model, X_test)
         self.K = self.mats.shape[0] // m
         self.reduced = None
         if self.linear and self.K + Phi.shape[1] < B:
@@ -419,7 +503,8 @@ class _Basis:
 
     def products(self, theta: np.ndarray) -> np.ndarray:
         """``U_k = K_k θ``: ``(K, m, R)`` for ``θ`` of shape ``(m, R)``."""
-        return (self.mats @ theta).reshape(self.K, self.m, -1)
+        # a slice of the slot columns is strided: BLAS is several times faster on a contiguous copy
+        return (self.mats @ np.ascontiguousarray(theta)).reshape(self.K, self.m, -1)
 
     def train_forms(self, theta: np.ndarray, U: np.ndarray) -> np.ndarray:
         """``θᵀ ψ(x_b) θ``: ``(B, R)``."""
@@ -430,9 +515,8 @@ class _Basis:
         """``θᵀ ψ(x_t) θ`` on the test set: ``(T, R)``."""
         if self.linear:
             return self.C_test @ np.einsum("jr,kjr->kr", theta, U)
-        assert self.test_mats is not None
-        Ut = (self.test_mats @ theta).reshape(self.test_mats.shape[0] // self.m, self.m, -1)
-        return np.einsum("jr,tjr->tr", theta, Ut)
+        assert self.test_stack is not None
+        return self.test_stack.forms(theta)
 
     def gradient(self, coef: np.ndarray, U: np.ndarray) -> np.ndarray:
         """``Σ_b coef_br ψ(x_b) θ_r``: ``(m, R)`` for ``coef`` of shape ``(B, R)``."""
@@ -448,6 +532,53 @@ class _Basis:
         return v if self.C is None else v @ self.C
 
 
+class _TestStack:
+    """``θᵀ ψ(x_t) θ`` on a test set for a non-linear ``g`` (no shared basis).
+
+    ``θᵀ ψ θ = Σ_{i<=j} (2 - δ_ij) ψ_ij θ_i θ_j``: the upper triangles of the ``ψ(x_t)`` are
+    kept as one ``(T, m(m+1)/2)`` matrix (half the memory and half the work of the dense
+    stack) when that fits in :data:`TEST_STACK_BYTES`, and a form is one GEMM against
+    the packed outer products of the distinct columns of ``θ``; a larger test set is
+    rebuilt in chunks of test points at each evaluation (memory ``O(chunk m²)``).
+    """
+
+    def __init__(self, model: QuadraticModel, X_test: np.ndarray) -> None:
+        self.model, self.X, m = model, X_test, model.m
+        self.iu = np.triu_indices(m)
+        self.weight = np.where(self.iu[0] == self.iu[1], 1.0, 2.0)
+        self.chunk = max(1, int(TEST_CHUNK_BYTES // (8 * m * m)))
+        packed = X_test.shape[0] * self.iu[0].size * 8
+        self.packed: np.ndarray | None = None
+        if packed <= TEST_STACK_BYTES:
+            self.packed = np.concatenate([self._upper(lo) for lo in range(0, X_test.shape[0], self.chunk)])
+
+    def _upper(self, lo: int) -> np.ndarray:
+        psi = meta_features(self.model, self.X[lo : lo + self.chunk])
+        return psi[:, self.iu[0], self.iu[1]]
+
+    def forms(self, theta: np.ndarray) -> np.ndarray:
+        """``(T, R)`` forms for ``θ`` ``(m, R)``; equal columns (every run at step 0) are
+        evaluated once and zero columns (frozen runs) not at all."""
+        R = theta.shape[1]
+        out = np.zeros((self.X.shape[0], R))
+        live = np.flatnonzero(np.any(theta != 0, axis=0))
+        if live.size == 0:
+            return out
+        uniq, inverse = np.unique(theta[:, live], axis=1, return_inverse=True)
+        if self.packed is not None:
+            vals = self.packed @ (uniq[self.iu[0]] * uniq[self.iu[1]] * self.weight[:, None])
+        else:
+            m = self.model.m
+            parts = []
+            for lo in range(0, self.X.shape[0], self.chunk):
+                psi = meta_features(self.model, self.X[lo : lo + self.chunk])
+                Ut = (psi.reshape(-1, m) @ uniq).reshape(psi.shape[0], m, -1)
+                parts.append(np.einsum("jr,tjr->tr", uniq, Ut))
+            vals = np.concatenate(parts)
+        out[:, live] = vals[:, np.asarray(inverse).reshape(-1)]
+        return out
+
+
 def _gram(U: np.ndarray) -> np.ndarray:
     """``M_r = U_rᵀ U_r``: ``(R, K, K)`` with ``M_r[k, l] = U_k·U_l`` for rate ``r``."""
     Ur = U.transpose(2, 0, 1)
@@ -457,7 +588,11 @@ def _gram(U: np.ndarray) -> np.ndarray:
 
 class _QuadraticFamily(GDFamily):
     """Full-parameter GD of a quadratic model as a :func:`run_gd` family: ``θ_ψ``
-    ``(m, R)`` and ``θ_φ`` ``(p, R)``, diverged runs zeroed in place."""
+    ``(m, R)`` and ``θ_φ`` ``(p, R)`` (slot = column), diverged runs zeroed in place.
+    Compacting: runs that leave the batch (diverged, converged, settled) are moved out
+    of the active columns, so later steps multiply only the active ones."""
+
+    compact = True
 
     def __init__(self, model: QuadraticModel, init: tuple[np.ndarray, np.ndarray], X, y, test, R: int,
                  solver: NTKSolver) -> None:
@@ -471,28 +606,36 @@ class _QuadraticFamily(GDFamily):
         self.theta_phi = np.repeat(init[1][:, None], R, axis=1)
         # a fixed generic start vector for Lanczos (not orthogonal to any eigenvector but by accident)
         self.warm = np.broadcast_to(np.random.default_rng(0).standard_normal(self.B), (R, self.B)).copy()
+        #: per slice (keyed by its first slot): the products ``U`` and residuals of the current step
+        self._step: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: multiply-adds of the products per step (the driver runs slices in threads from 2**21)
+        self.work = self.basis.K * model.m * model.m * R
 
     def observe(self, s, lam, exact, test, tally) -> Observation:
-        self.U = U = self.basis.products(self.theta)
-        f = 0.5 * self.zeta * self.basis.train_forms(self.theta, U) + self.Phi @ self.theta_phi
-        self.res = f - self.y[:, None]
-        w2 = np.sum(self.theta**2, axis=0) + np.sum(self.theta_phi**2, axis=0)
+        theta = self.theta[:, s]
+        U = self.basis.products(theta)
+        f = 0.5 * self.zeta * self.basis.train_forms(theta, U) + self.Phi @ self.theta_phi[:, s]
+        res = f - self.y[:, None]
+        self._step[s.start] = (U, res)
+        w2 = np.sum(theta**2, axis=0) + np.sum(self.theta_phi[:, s] ** 2, axis=0)
         ok = np.all(np.isfinite(U), axis=(0, 1))
-        return Observation(0.5 * np.mean(self.res**2, axis=0), w2, finite=(np.where(ok, 0.0, np.nan),),
+        return Observation(0.5 * np.mean(res**2, axis=0), w2, finite=(np.where(ok, 0.0, np.nan),),
                            test_loss=self.test_loss(s, tally) if test else None)
 
     def test_loss(self, s, tally) -> np.ndarray:
-        ft = 0.5 * self.zeta * self.basis.test_forms(self.theta, self.U) + self.Phi_test @ self.theta_phi
+        theta, U = self.theta[:, s], self._step[s.start][0]
+        ft = 0.5 * self.zeta * self.basis.test_forms(theta, U) + self.Phi_test @ self.theta_phi[:, s]
         return 0.5 * np.mean((ft - self.y_test[:, None]) ** 2, axis=0)
 
     def freeze(self, s, bad) -> None:
         if bad.any():  # frozen runs are zeroed so that no non-finite value enters linear algebra
-            for a in (self.theta, self.theta_phi, self.U, self.res):
+            for a in (self.theta[:, s], self.theta_phi[:, s], *self._step[s.start]):
                 a[..., bad] = 0.0
 
     def top_eig(self, s, exact, tally) -> np.ndarray:
         """``λ_max(Θ/B)`` per rate, ``Θ = ζ² C M Cᵀ + Φ Φᵀ`` with ``M = UᵀU`` (see :class:`NTKSolver`)."""
-        basis, U, Phi, zeta, B, solver = self.basis, self.U, self.Phi, self.zeta, self.B, self.solver
+        basis, Phi, zeta, B, solver = self.basis, self.Phi, self.zeta, self.B, self.solver
+        U = self._step[s.start][0]
         if basis.reduced is not None:
             K, p = basis.K, Phi.shape[1]
             D = np.zeros((U.shape[-1], K + p, K + p))
@@ -518,13 +661,22 @@ class _QuadraticFamily(GDFamily):
                 Ma = np.einsum("rjk,rj->rk", Ur, np.einsum("rjk,rk->rj", Ur, a))
             return (zeta**2 * basis.expand(Ma) + v @ FF) / B
 
-        lam, self.warm, _ = top_eig(matvec=matvec, warm=self.warm, solver=solver)
+        lam, self.warm[s], _ = top_eig(matvec=matvec, warm=self.warm[s], solver=solver)
         return lam
 
     def update(self, s, eta, keep, tally) -> None:
-        coef = np.where(keep, eta, 0.0) * self.res / self.B  # (B, R)
-        self.theta -= self.zeta * self.basis.gradient(coef, self.U)
-        self.theta_phi -= self.Phi.T @ coef
+        U, res = self._step.pop(s.start)
+        coef = np.where(keep, eta, 0.0) * res / self.B  # (B, R)
+        self.theta[:, s] -= self.zeta * self.basis.gradient(coef, U)
+        self.theta_phi[:, s] -= self.Phi.T @ coef
+
+    def move(self, src: np.ndarray, dst: int) -> None:
+        k = src.size
+        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
+            return
+        self.theta[:, dst : dst + k] = self.theta[:, src]
+        self.theta_phi[:, dst : dst + k] = self.theta_phi[:, src]
+        self.warm[dst : dst + k] = self.warm[src]
 
 
 def train_quadratic(
@@ -539,6 +691,8 @@ def train_quadratic(
     test_every: int = 1,
     criteria: PhaseCriteria = PhaseCriteria(),
     solver: NTKSolver = NTKSolver(),
+    settle: bool = False,
+    lam_every: int = 1,
 ) -> Trajectory:
     """Full-batch GD on ``L = (1/2B) Σ_a (f(x_a) − y_a)²`` for every rate in ``eta`` (:func:`run_gd`).
 
@@ -550,6 +704,11 @@ def train_quadratic(
     λ_max(Θ/B)``, ``w2 = |θ_ψ|² + |θ_φ|²`` per step, shape ``(steps + 1,
     *eta.shape)``; a run whose loss blows up (or whose state or test loss
     stops being finite) at step ``s`` has ``diverged_at = s`` and is frozen.
+    ``lam_every``: ``lam`` at steps ``0, lam_every, ...``, at ``steps`` and when a run leaves,
+    held in between (:class:`GDConfig`; a sweep that reports final values needs ``lam`` at the
+    end only and saves the eigen-solves in between).
+    With ``settle`` a run stops once its loss is settled (:class:`GDConfig`). A run
+    that stops leaves the batch: later steps cost only the runs still in it.
 
     Per step and rate the cost is ``O(K m²)`` for the products ``K_k θ``
     (``K = d`` for identity ``g`` and ``d <= B``, else ``K = B``), plus the
@@ -559,7 +718,7 @@ def train_quadratic(
     (memory-bound: for ``T = 512``, ``m = 500`` about 0.3 s per evaluation of
     28 rates on two cores, which is what ``test_every`` is for).
     """
-    cfg = GDConfig(steps, criteria, test_every=test_every)
+    cfg = GDConfig(steps, criteria, lam_every=lam_every, test_every=test_every, settle=settle, threads=None)
     eta = check_rates(eta)
     require((isinstance(model, QuadraticModel), f"expected a QuadraticModel, got {type(model).__name__}"))
     tp0, tf0 = _check_params(model, init)
@@ -568,7 +727,10 @@ def train_quadratic(
     X, y = check_data(X, y, model.d)
     test = None if test is None else check_data(*test, model.d, "X_test")
     family = _QuadraticFamily(model, (tp0, tf0), X, y, test, int(eta.size), solver)
-    return run_gd(family, eta, cfg).traj
+    # BLAS on one thread (its thread hand-offs cost more than they gain on these products, several
+    # times more on a busy machine); large batches run in the driver's threads, a slice each
+    with threadpool_limits(limits=1, user_api="blas"):
+        return run_gd(family, eta, cfg).traj
 
 
 # --------------------------------------------------------------------------
@@ -645,34 +807,48 @@ def spectral_state(model: QuadraticModel, params: QuadraticParams, x: np.ndarray
 
 class _SpectralFamily(GDFamily):
     """The exact single-datum engine as a :func:`run_gd` family: eigen-weights ``c``
-    ``(R, n)`` (and ``p``, ``q`` ``(R,)``), diverged runs zeroed in place."""
+    ``(R, n)`` (and ``p``, ``q`` ``(R,)``) per slot, diverged runs zeroed in place.
+    Compacting: runs that leave (diverged, settled) are moved out of the active rows."""
+
+    compact = True
 
     def __init__(self, state: SpectralState, y: float, R: int) -> None:
-        from ..compiled import spectral_maps  # derived in symbolic._spectral, compiled once
+        from ..compiled import (
+            spectral_maps,  # derived in symbolic._spectral, compiled once
+        )
 
         self.forms, self.state, self.y = spectral_maps(), state, y
         self.mu, self.zeta = np.asarray(state.mu, dtype=float), float(state.zeta)
         self.c = np.repeat(np.asarray(state.c, dtype=float)[None, :], R, axis=0)
         self.p, self.q = np.full(R, float(state.p)), np.full(R, float(state.q))
+        self.r = np.zeros(R)
 
     def observe(self, s, lam, exact, test, tally) -> Observation:
-        fj, lj, wj = self.forms.contributions(self.c, self.mu, self.zeta)
+        fj, lj, wj = self.forms.contributions(self.c[s], self.mu, self.zeta)
         f, lam, w2 = fj.sum(axis=1), lj.sum(axis=1), wj.sum(axis=1)
         if self.state.has_features:
-            ff, lf, wf = self.forms.feature_contributions(self.p, self.q, float(self.state.phi2))
+            ff, lf, wf = self.forms.feature_contributions(self.p[s], self.q[s], float(self.state.phi2))
             f, lam, w2 = f + ff, lam + lf, w2 + wf
-        self.r = f - self.y
-        return Observation(0.5 * self.r**2, w2, lam=lam)
+        self.r[s] = f - self.y
+        return Observation(0.5 * self.r[s] ** 2, w2, lam=lam)
 
     def freeze(self, s, bad) -> None:
         if bad.any():  # frozen runs are reset so that no non-finite value is iterated
-            self.c[bad], self.p[bad], self.q[bad] = 0.0, 0.0, 0.0
+            for a in (self.c[s], self.p[s], self.q[s]):
+                a[bad] = 0.0
 
     def update(self, s, eta, keep, tally) -> None:
-        rr = np.where(keep, self.r, 0.0)
-        self.c = self.forms.weight_next(self.c, self.mu, eta[:, None], rr[:, None], self.zeta)
+        rr = np.where(keep, self.r[s], 0.0)
+        self.c[s] = self.forms.weight_next(self.c[s], self.mu, eta[:, None], rr[:, None], self.zeta)
         if self.state.has_features:
-            self.p, self.q = self.forms.feature_next(self.p, self.q, float(self.state.phi2), eta, rr)
+            self.p[s], self.q[s] = self.forms.feature_next(self.p[s], self.q[s], float(self.state.phi2), eta, rr)
+
+    def move(self, src: np.ndarray, dst: int) -> None:
+        k = src.size
+        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
+            return
+        for a in (self.c, self.p, self.q, self.r):
+            a[dst : dst + k] = a[src]
 
 
 def train_spectral(
@@ -692,5 +868,5 @@ def train_spectral(
     cfg = GDConfig(steps, criteria)
     eta = check_rates(eta)
     if not np.isfinite(y):
-        raise ValueError(f"y must be finite, got {y}")
+        raise InvalidInput(f"y must be finite, got {y}")
     return run_gd(_SpectralFamily(state, y, int(eta.size)), eta, cfg).traj

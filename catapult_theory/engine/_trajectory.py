@@ -33,6 +33,8 @@ from typing import Mapping
 
 import numpy as np
 
+from ..errors import InvalidInput
+
 __all__ = ["StepRecorder", "linear_stability_edge", "rose", "Phase", "PhaseCriteria", "Trajectory", "classify",
     "blown_up"]
 
@@ -67,14 +69,17 @@ class PhaseCriteria:
     window: int = 10
     #: scale floor for relative loss criteria (a start at zero loss)
     loss_floor: float = 1e-30
+    #: settled: loss below ``settled_loss * max(loss_0, loss_floor)``; a run stopped there
+    #: (``GDConfig.settle``) would change ``w2`` and ``lam`` by far less than float64 resolves
+    settled_loss: float = 1e-32
 
     def __post_init__(self) -> None:
-        for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor"):
+        for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor", "settled_loss"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"PhaseCriteria.{name} must be positive and finite, got {v}")
+                raise InvalidInput(f"PhaseCriteria.{name} must be positive and finite, got {v}")
         if self.window < 1:
-            raise ValueError("PhaseCriteria.window must be >= 1")
+            raise InvalidInput("PhaseCriteria.window must be >= 1")
 
 
 @lru_cache(maxsize=None)
@@ -170,12 +175,23 @@ class Trajectory:
         )
 
 
+#: rows a :class:`StepRecorder` starts with; it doubles them as a run goes on
+INITIAL_ROWS = 1024
+
+
 class StepRecorder:
-    """Per-step series of a batch of runs of shape ``shape``, with divergence as a result."""
+    """Per-step series of a batch of runs of shape ``shape``, with divergence as a result.
+
+    The series are not allocated for the whole budget of ``steps``: they start with
+    :data:`INITIAL_ROWS` rows and double when a step needs more (:meth:`ensure`, each
+    growth checked against the memory limit, :func:`catapult_theory.resources.check_growth`),
+    so a long budget with early convergence costs what the run uses."""
 
     def __init__(self, steps: int, shape: tuple[int, ...], criteria: PhaseCriteria, extra: tuple[str, ...] = ()):
         self.criteria = criteria
-        self.series = {name: np.full((steps + 1,) + tuple(shape), np.nan) for name in ("loss", "lam", "w2", *extra)}
+        self.steps = steps
+        rows = min(steps + 1, INITIAL_ROWS)
+        self.series = {name: np.full((rows,) + tuple(shape), np.nan) for name in ("loss", "lam", "w2", *extra)}
         self.diverged_at = np.full(shape, -1, dtype=np.int64)
         self.active = np.ones(shape, dtype=bool)
         self.loss0 = np.full(shape, np.nan)
@@ -195,8 +211,26 @@ class StepRecorder:
         self.active[at] &= ~bad
         return bad
 
+    def ensure(self, rows: int) -> None:
+        """Room for ``rows`` rows (steps ``0 .. rows-1``): double the series if needed."""
+        have = next(iter(self.series.values())).shape[0]
+        if rows <= have:
+            return
+        new = min(max(rows, 2 * have), self.steps + 1)
+        from ..resources import check_growth
+
+        per_row = sum(a[0].nbytes for a in self.series.values())
+        check_growth(new * per_row, "recorded trajectory")
+        self.series = {k: np.concatenate([a, np.full((new - have,) + a.shape[1:], np.nan)])
+                       for k, a in self.series.items()}
+        self._grown(new - have)
+
+    def _grown(self, more: int) -> None:
+        """Hook: the series grew by ``more`` rows."""
+
     def store(self, t: int, **values: np.ndarray) -> None:
         """Write step ``t`` of the active runs (NaN for diverged ones, never reported)."""
+        self.ensure(t + 1)
         for name, v in values.items():
             self.series[name][t] = np.where(self.active, v, np.nan)
 

@@ -42,18 +42,41 @@ by the cores these passes, not the arithmetic, set the pace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from ._driver import (GDConfig, GDFamily, Observation, StopReason, Tally, check_data, check_int, check_rates, require,
-                      run_gd)
+from ..errors import InvalidInput
+from ._driver import (
+    GDConfig,
+    GDFamily,
+    Observation,
+    StopReason,
+    Tally,
+    check_data,
+    check_int,
+    check_rates,
+    require,
+    run_gd,
+)
 from ._eig import TopEigSolver, top_eig
 from ._trajectory import PhaseCriteria, Trajectory, classify
 
-__all__ = ["SupervisedData", "TwoLayerState", "TwoLayerObservables", "TopEigSolver", "TwoLayerRun", "two_layer_init",
-    "two_layer_output", "two_layer_ntk", "two_layer_observables", "train_two_layer"]
+__all__ = [
+    "SupervisedData",
+    "TopEigSolver",
+    "TwoLayerObservables",
+    "TwoLayerRun",
+    "TwoLayerState",
+    "train_two_layer",
+    "two_layer_init",
+    "two_layer_ntk",
+    "two_layer_observables",
+    "two_layer_output",
+]
 
 
 class SupervisedData(Protocol):
@@ -86,7 +109,7 @@ class TwoLayerState:
     def __post_init__(self) -> None:
         U, v = np.asarray(self.U), np.asarray(self.v)
         if U.ndim < 2 or v.ndim < 1 or U.shape[:-1] != v.shape:
-            raise ValueError(f"U must be (..., n, d) and v (..., n), got {U.shape} and {v.shape}")
+            raise InvalidInput(f"U must be (..., n, d) and v (..., n), got {U.shape} and {v.shape}")
 
     width = property(lambda self: int(self.U.shape[-2]), doc="``n``")
     dim = property(lambda self: int(self.U.shape[-1]), doc="``d``")
@@ -256,9 +279,10 @@ class _TwoLayerFamily(GDFamily):
 
     def _gram(self, s: slice) -> None:
         B = self.B
-        Aext = self.A[: B + 1, s, :].transpose(1, 0, 2)  # (k, B + 1, n)
+        # per-rate contiguous copies: a stacked matmul over the strided slot axis is not BLAS
+        Aext = np.ascontiguousarray(self.A[: B + 1, s, :].transpose(1, 0, 2))  # (k, B + 1, n)
         np.matmul(Aext, np.swapaxes(Aext, 1, 2), out=self.G[s])  # syrk
-        Wr = self.W[:, s, :].transpose(1, 0, 2)
+        Wr = np.ascontiguousarray(self.W[:, s, :].transpose(1, 0, 2))
         np.matmul(Wr, np.swapaxes(Wr, 1, 2), out=self.H[s])  # syrk
 
     def observe(self, s: slice, lam: bool, exact: bool, test: bool, tally: Tally) -> Observation:
@@ -327,11 +351,13 @@ class _TwoLayerFamily(GDFamily):
 
     def update(self, s: slice, eta: np.ndarray, keep: np.ndarray, tally: Tally) -> None:
         """One GD step: ``η c r / B`` folded into the residual weights (0 for runs not kept)."""
-        B = self.B
-        rs = np.where(keep, eta * self.c / B, 0.0)[:, None] * self.r[s]
-        rX = self.Xd[None, :, :] * rs[:, None, :]  # (k, d, B)
-        np.matmul(rX, self.W[:, s, :].transpose(1, 0, 2), out=self.M[:, s, :].transpose(1, 0, 2))
-        gv = np.matmul(rs[:, None, :], self.A[1 : B + 1, s, :].transpose(1, 0, 2))[:, 0, :]
+        B, d, n, k = self.B, self.d, self.n, s.stop - s.start
+        rs = np.where(keep, eta * self.c / B, 0.0)[:, None] * self.r[s]  # (k, B)
+        # one GEMM for the slice: M[:, r, :] = Xᵀ diag(rs_r) W_r, with W_r scaled in place of X
+        Y = self.W[:, s, :] * rs.T[:, :, None]  # (B, k, n), contiguous
+        self.M[:, s, :] = (self.Xd @ Y.reshape(B, k * n)).reshape(d, k, n)
+        np.multiply(self.A[1 : B + 1, s, :], rs.T[:, :, None], out=Y)
+        gv = Y.sum(axis=0)  # (k, n)
         Ut = self.Ut[:, s, :]
         np.subtract(Ut, self.M[:, s, :], out=Ut)
         self.A[0, s, :] -= gv
@@ -399,7 +425,10 @@ def train_two_layer(
     v0 = np.broadcast_to(np.asarray(init.v, dtype=float), (R, n))
     require((np.all(np.isfinite(U0)) and np.all(np.isfinite(v0)), "init must be finite"))
     fam = _TwoLayerFamily(U0, v0, X, y, X_test, y_test, slope, solver)
-    res = run_gd(fam, eta, cfg)
+    # BLAS on one thread: the batched Gram products lose far more to BLAS thread hand-offs than
+    # they gain (tenfold on a busy machine); parallelism comes from the driver's slices instead
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = run_gd(fam, eta, cfg)
     collapsed = res.stop_reason == StopReason.COLLAPSED.value
     return TwoLayerRun(
         res.traj, classify(res.traj, criteria, collapsed=collapsed), collapsed, res.stopped_at, res.stop_reason,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInput
 from ._driver import GDConfig, GDFamily, Observation, check_rates, run_gd
 from ._eig import top_eig
 from ._trajectory import PhaseCriteria, Trajectory
@@ -30,7 +31,7 @@ class UVState:
 def uv_init(width: int, d: int = 1, seed: int = 0) -> UVState:
     """i.i.d. N(0, 1) initialisation from ``numpy.random.default_rng(seed)``."""
     if width < 1 or d < 1:
-        raise ValueError(f"width and d must be positive, got width={width}, d={d}")
+        raise InvalidInput(f"width and d must be positive, got width={width}, d={d}")
     rng = np.random.default_rng(seed)
     return UVState(rng.standard_normal((width, d)), rng.standard_normal(width))
 
@@ -77,15 +78,17 @@ def train_uv(
     steps: int,
     y: float = 0.0,
     criteria: PhaseCriteria = PhaseCriteria(),
+    settle: bool = True,
 ) -> Trajectory:
     """GD from ``init`` for every learning rate in ``eta`` at once (:func:`run_gd`).
 
     ``eta`` may have any shape; the batch shape is ``eta.shape`` broadcast with
     the leading shape of ``init`` (same initialisation for every rate unless
     the init itself is batched). Returns loss, ``lam = |∇f|²`` and ``w2`` per
-    step; a run that blows up is frozen at that step.
+    step; a run that blows up is frozen at that step; with ``settle`` a run stops
+    once its loss is settled (:class:`GDConfig`), and the series end when all have.
     """
-    cfg = GDConfig(steps, criteria)
+    cfg = GDConfig(steps, criteria, settle=settle)
     x, eta = np.asarray(x, dtype=float), check_rates(eta)
     batch = np.broadcast_shapes(eta.shape, init.U.shape[:-2], init.v.shape[:-1])
     U = np.broadcast_to(init.U, batch + init.U.shape[-2:]).copy()

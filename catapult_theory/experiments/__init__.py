@@ -10,7 +10,19 @@ from ._two_layer import (
     two_layer_setup,
 )
 from ._bound_status import bound_status
-from ._boundaries import first_transition, refine_boundaries, refine_boundary
+from ._images import DATA_DIR_ENV, IMAGE_SPEC_FORMS, ImageSpec, image_data, is_image_spec, kernel_difficulty
+from ._images import named_data, parse_image_spec, resolve_data_dir, two_layer_image_setup
+from ._three_layer import (
+    THREE_LAYER_CONSTANTS,
+    ThreeLayerSetup,
+    run_three_layer,
+    sweep_three_layer,
+    sweep_two_layer_run,
+    three_layer_bound_status,
+    three_layer_bounds,
+    three_layer_setup,
+)
+from ._boundaries import BoundaryMap, first_transition, refine_boundaries, refine_boundary, refine_brackets
 from ._bound_eval import Providers, evaluate_bounds
 from ._quadratic import (
     QUADRATIC_CONSTANTS,
@@ -20,7 +32,7 @@ from ._quadratic import (
     run_quadratic,
     sweep_quadratic,
 )
-from ._quadratic_data import quadratic_data, teacher_params
+from ._quadratic_data import data_dimension, quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
 from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_state, uv_window
 from ._uv import w2_at_bound
@@ -44,6 +56,7 @@ __all__ = [
     "QuadraticSetup",
     "quadratic_bounds",
     "quadratic_data",
+    "data_dimension",
     "quadratic_setup",
     "run_quadratic",
     "sweep_quadratic",
@@ -52,6 +65,8 @@ __all__ = [
     "RunResult",
     "UVSetup",
     "first_transition",
+    "BoundaryMap",
+    "refine_brackets",
     "jsonable",
     "max_rel_dev",
     "refine_boundaries",
@@ -64,4 +79,22 @@ __all__ = [
     "uv_state",
     "uv_window",
     "w2_at_bound",
+    "DATA_DIR_ENV",
+    "IMAGE_SPEC_FORMS",
+    "ImageSpec",
+    "image_data",
+    "is_image_spec",
+    "kernel_difficulty",
+    "named_data",
+    "parse_image_spec",
+    "resolve_data_dir",
+    "two_layer_image_setup",
+    "THREE_LAYER_CONSTANTS",
+    "ThreeLayerSetup",
+    "run_three_layer",
+    "sweep_three_layer",
+    "sweep_two_layer_run",
+    "three_layer_bound_status",
+    "three_layer_bounds",
+    "three_layer_setup",
 ]

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ..errors import InvalidInput
 from ..symbolic import bound_catalog as bound_specs
 
 __all__ = ["BoundHypotheses", "HYPOTHESES", "bound_status"]
@@ -118,5 +119,5 @@ def bound_status(
     ``B`` training points and, for the two-layer ReLU value, slope ``slope``."""
     y = np.atleast_1d(np.asarray(y, dtype=float))
     if B < 1:
-        raise ValueError(f"B must be positive, got {B}")
+        raise InvalidInput(f"B must be positive, got {B}")
     return {name: _status(model, name, y, int(B), slope) for name in names}

@@ -1,12 +1,26 @@
-"""Phase boundaries: first grid transition, refined by vectorised multisection."""
+"""Phase boundaries: first grid transition, refined by vectorised multisection.
+
+A boundary is reported as a number only when it is known to its tolerance; otherwise
+it is an interval with a flag (:class:`BoundaryMap`): ``refined`` (converged to the
+tolerance: the number is the midpoint of an interval narrower than it), ``grid``
+(not refined: the number is the first grid point past the transition, the interval
+the grid cell), ``unconverged`` (refinement stopped short: no number, the interval),
+``below_grid`` (already there at the first grid point: no number, the boundary is at
+most ``k_min``) and ``not_found`` (never on the grid: no number). A grid too coarse to
+show what lies between two boundaries, or a flag that flips more than once along the
+grid, gives a warning (a line in text, the ``warnings`` field in JSON).
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["first_transition", "refine_boundary", "refine_boundaries", "grid_boundaries", "final_values"]
+from ..errors import InvalidInput
+
+__all__ = ["BoundaryMap", "first_transition", "refine_brackets", "refine_boundary", "refine_boundaries",
+           "grid_boundaries", "final_values"]
 
 
 def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | None:
@@ -21,6 +35,40 @@ def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | 
         return None
     i = int(np.argmax(flags))
     return float(k[i - 1]), float(k[i])
+
+
+def refine_brackets(
+    predicate: Callable[[np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tol: float = 1e-6,
+    points: int = 15,
+    max_rounds: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The final brackets ``(lo, hi)`` of :func:`refine_boundaries` (which see), whether or
+    not they reached the tolerance: the caller reports the unconverged ones as intervals."""
+    lo = np.array(lo, dtype=float, ndmin=1)
+    hi = np.array(hi, dtype=float, ndmin=1)
+    if lo.shape != hi.shape or np.any(~(lo < hi)):
+        raise InvalidInput("every bracket needs lo < hi")
+    if not tol > 0:
+        raise InvalidInput(f"tol must be positive, got {tol}")
+    if max_rounds is None:
+        widest = float(np.max(hi - lo))
+        max_rounds = max(1, int(np.ceil(np.log(widest / tol) / np.log(points + 1))) + 1)
+    frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
+    for _ in range(max_rounds):
+        if np.all(hi - lo <= tol):
+            break
+        grid = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
+        flags = np.asarray(predicate(grid), dtype=bool).reshape(grid.shape)
+        anyf = flags.any(axis=1)
+        i = np.argmax(flags, axis=1)
+        rows = np.arange(len(lo))
+        new_hi = np.where(anyf, grid[rows, i], hi)
+        new_lo = np.where(anyf, np.where(i > 0, grid[rows, np.maximum(i - 1, 0)], lo), grid[:, -1])
+        lo, hi = new_lo, new_hi
+    return lo, hi
 
 
 def refine_boundaries(
@@ -42,29 +90,9 @@ def refine_boundaries(
     (the default ``max_rounds``; a bracket of width 1e100 needs 89). Returns the
     midpoints of the final brackets (widths below ``tol``); a smaller
     ``max_rounds`` that stops short raises ``RuntimeError`` rather than return an
-    unconverged midpoint.
+    unconverged midpoint (:func:`refine_brackets` returns the brackets instead).
     """
-    lo = np.array(lo, dtype=float, ndmin=1)
-    hi = np.array(hi, dtype=float, ndmin=1)
-    if lo.shape != hi.shape or np.any(~(lo < hi)):
-        raise ValueError("every bracket needs lo < hi")
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol}")
-    if max_rounds is None:
-        widest = float(np.max(hi - lo))
-        max_rounds = max(1, int(np.ceil(np.log(widest / tol) / np.log(points + 1))) + 1)
-    frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
-    for _ in range(max_rounds):
-        if np.all(hi - lo <= tol):
-            break
-        grid = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
-        flags = np.asarray(predicate(grid), dtype=bool).reshape(grid.shape)
-        anyf = flags.any(axis=1)
-        i = np.argmax(flags, axis=1)
-        rows = np.arange(len(lo))
-        new_hi = np.where(anyf, grid[rows, i], hi)
-        new_lo = np.where(anyf, np.where(i > 0, grid[rows, np.maximum(i - 1, 0)], lo), grid[:, -1])
-        lo, hi = new_lo, new_hi
+    lo, hi = refine_brackets(predicate, lo, hi, tol, points, max_rounds)
     if np.any(hi - lo > tol):
         raise RuntimeError(f"boundary refinement stopped after {max_rounds} rounds with brackets up to "
                            f"{float(np.max(hi - lo)):.3g} wide (tolerance {tol})")
@@ -87,25 +115,73 @@ def refine_boundary(
     return float(out[0])
 
 
+class BoundaryMap(dict):
+    """``name -> value`` (a number only when known: refined to its tolerance, or the grid
+    point with ``grid`` status), with per boundary ``details`` (``status``, ``interval``,
+    ``tol``) and the sweep's ``warnings``; see the module docstring."""
+
+    def __init__(self, values: dict[str, float | None], details: dict[str, dict[str, Any]],
+                 warnings: list[str]) -> None:
+        super().__init__(values)
+        self.details = details
+        self.warnings = warnings
+
+
+def _flips(flags: np.ndarray) -> int:
+    return int(np.count_nonzero(flags[1:] != flags[:-1]))
+
+
 def grid_boundaries(
     k: np.ndarray,
     flags: dict[str, np.ndarray],
     predicates: dict[str, Callable[[np.ndarray], np.ndarray]] | None,
     tol: float,
-) -> dict[str, float | None]:
+    max_rounds: int | None = None,
+) -> BoundaryMap:
     """Each named boundary: the first grid transition of its flags, refined by
     multisection with its predicate (``predicates=None``: the first grid point
-    where the flag is true, i.e. grid resolution)."""
-    out: dict[str, float | None] = {}
+    where the flag is true, i.e. grid resolution). A :class:`BoundaryMap`: values,
+    ``details`` (status and interval of each) and ``warnings``."""
+    k = np.asarray(k, dtype=float)
+    values: dict[str, float | None] = {}
+    details: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
     for name, fl in flags.items():
+        fl = np.asarray(fl, dtype=bool)
         bracket = first_transition(k, fl)
         if bracket is None:
-            out[name] = None
-        elif predicates is None:
-            out[name] = bracket[1]
-        else:
-            out[name] = refine_boundary(predicates[name], bracket, tol=tol)
-    return out
+            below = bool(fl.size and fl[0])
+            values[name] = None
+            details[name] = {"status": "below_grid" if below else "not_found",
+                             "interval": [None, float(k[0])] if below else [float(k[-1]), None]}
+            continue
+        if _flips(fl) > 1:
+            warnings.append(f"{name}: the flag changes more than once along the grid ({_flips(fl)} times); "
+                            "the boundary reported is its first transition")
+        if predicates is None:
+            values[name] = bracket[1]
+            details[name] = {"status": "grid", "interval": list(bracket)}
+            continue
+        lo, hi = refine_brackets(lambda g: predicates[name](g[0])[None, :], np.array([bracket[0]]),
+                                 np.array([bracket[1]]), tol, max_rounds=max_rounds)
+        lo_, hi_ = float(lo[0]), float(hi[0])
+        converged = hi_ - lo_ <= tol
+        values[name] = 0.5 * (lo_ + hi_) if converged else None
+        details[name] = {"status": "refined" if converged else "unconverged", "interval": [lo_, hi_], "tol": tol}
+        if not converged:
+            warnings.append(f"{name}: refinement did not reach the tolerance {tol:g}; the boundary lies in "
+                            f"[{lo_:.6g}, {hi_:.6g}]")
+    # two boundaries in one grid cell: what lies between them is never sampled by the grid
+    located = sorted((d["interval"][0], d["interval"][1], n) for n, d in details.items()
+                     if d["status"] in ("refined", "unconverged", "grid"))
+    cells = {n: int(np.searchsorted(k, 0.5 * (lo + hi))) for lo, hi, n in located}
+    for (_, _, a), (_, _, b) in zip(located, located[1:]):
+        if cells[a] == cells[b]:
+            c = cells[a]
+            warnings.append(f"grid too coarse: {a} and {b} fall between the same grid points "
+                            f"k = {k[c - 1]:.6g} and {k[c]:.6g}, so no grid point shows the phase between "
+                            "them; use a finer grid, a smaller --k-max or --k-scale log")
+    return BoundaryMap(values, details, warnings)
 
 
 def final_values(traj, eta: np.ndarray, w2_0: float, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

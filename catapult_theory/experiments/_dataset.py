@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInput
+
 __all__ = ["Dataset"]
 
 
@@ -37,17 +39,17 @@ class Dataset:
             object.__setattr__(self, attr, _readonly(getattr(self, attr)))
         X, y = self.X, self.y
         if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1 or y.shape != (X.shape[0],):
-            raise ValueError(f"X must be (B, d) with B, d >= 1 and y (B,), got {X.shape} and {y.shape}")
+            raise InvalidInput(f"X must be (B, d) with B, d >= 1 and y (B,), got {X.shape} and {y.shape}")
         if (self.X_test is None) != (self.y_test is None):
-            raise ValueError("give both X_test and y_test or neither")
+            raise InvalidInput("give both X_test and y_test or neither")
         Xt, yt = self.X_test, self.y_test
         if Xt is not None and yt is not None and (
             Xt.ndim != 2 or Xt.shape[0] < 1 or Xt.shape[1] != X.shape[1] or yt.shape != (Xt.shape[0],)
         ):
-            raise ValueError(f"test set of shapes {Xt.shape}, {yt.shape} does not fit X {X.shape}")
+            raise InvalidInput(f"test set of shapes {Xt.shape}, {yt.shape} does not fit X {X.shape}")
         for a in (self.X, self.y, self.X_test, self.y_test):
             if a is not None and not np.all(np.isfinite(a)):
-                raise ValueError("data must be finite")
+                raise InvalidInput("data must be finite")
 
     @property
     def B(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InvalidInput
 from ._dataset import Dataset
 
 __all__ = ["Dataset", "toy_data", "digits01", "DIGITS_INSTALL_HINT"]
@@ -67,16 +68,16 @@ def digits01(train_size: int = 128, seed: int = 0) -> Dataset:
         If scikit-learn is not installed (the message says how to install it).
     """
     if isinstance(train_size, bool) or not isinstance(train_size, (int, np.integer)):
-        raise ValueError(f"train_size must be an integer, got {train_size!r}")
+        raise InvalidInput(f"train_size must be an integer, got {train_size!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise InvalidInput(f"seed must be a non-negative integer, got {seed!r}")
     digits = _load_digits()
     keep = (digits.target == 0) | (digits.target == 1)
     images = np.asarray(digits.data[keep], dtype=float)
     labels = np.where(digits.target[keep] == 1, 1.0, -1.0)
     total = images.shape[0]
     if not 1 <= train_size < total:
-        raise ValueError(f"train_size must lie in [1, {total - 1}] ({total} images of 0 and 1), got {train_size}")
+        raise InvalidInput(f"train_size must lie in [1, {total - 1}] ({total} images of 0 and 1), got {train_size}")
     d = images.shape[1]
     X_all = images / 16.0
     norms = np.linalg.norm(X_all, axis=1, keepdims=True)

@@ -9,39 +9,50 @@ initial state (spectral constants by ``numpy.linalg.eigvalsh``).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
-
 import sympy as sp
 
-from ..engine import PhaseCriteria, Trajectory, classify, rose
 from ..engine import (
+    PhaseCriteria,
     QuadraticModel,
     QuadraticParams,
     QuadraticSpec,
+    Trajectory,
+    classify,
     features,
     meta_features,
     ntk,
     quadratic_init,
     quadratic_model,
     quadratic_output,
+    rose,
     spectral_state,
     train_quadratic,
     train_spectral,
 )
-from ..symbolic import QUANTITIES, bound_catalog as bound_specs
+from ..errors import InvalidInput, check_initial_state, check_int, check_positive
+from ..symbolic import QUANTITIES
+from ..symbolic import bound_catalog as bound_specs
 from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import phi2, zeta
 from ._bound_eval import Providers, evaluate_bounds
-from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
+from ._boundaries import BoundaryMap, final_values, grid_boundaries
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
-__all__ = ["QuadraticSetup", "quadratic_setup", "quadratic_bounds", "run_quadratic", "sweep_quadratic",
-           "QUADRATIC_CONSTANTS"]
+__all__ = [
+    "QUADRATIC_CONSTANTS",
+    "QuadraticSetup",
+    "quadratic_bounds",
+    "quadratic_setup",
+    "run_quadratic",
+    "sweep_quadratic",
+]
 
 _Q = {s.name: s for s in QUANTITIES}
 Lpsi2, LOmega, Leff2, B, Q, p_phi = (_Q[n] for n in ("Lpsi2", "LOmega", "Leff2", "B", "Q", "p_phi"))
@@ -80,23 +91,38 @@ def quadratic_setup(
     test_size: int = 512,
     mask_psi: int = 0,
     mask_phi: int = 0,
+    inputs: str = "normal:0:1",
+    labels: str = "teacher",
 ) -> QuadraticSetup:
-    """Build model (``name`` = ``pure-quadratic`` or ``quadratic-bias``), data and init."""
+    """Build model (``name`` = ``pure-quadratic`` or ``quadratic-bias``), data and init.
+
+    ``inputs`` (the distribution of every input coordinate) and ``labels`` (``"teacher"``
+    or a distribution of i.i.d. labels) apply to ``random:B:D`` data (:func:`.quadratic_data`).
+    """
     if name not in _FAMILY:
-        raise ValueError(f"unknown quadratic model {name!r}; use {', '.join(_FAMILY)}")
+        raise InvalidInput(f"unknown quadratic model {name!r}; use {', '.join(_FAMILY)}")
+    rank, features_, seed = check_int("rank", rank, 1), check_int("features", features_, 0), check_int("seed", seed, 0)
+    test_size = check_int("test_size", test_size, 0)
+    mask_psi, mask_phi = check_int("mask_psi", mask_psi, 0), check_int("mask_phi", mask_phi, 0)
     d = data_dimension(data)
     spec = QuadraticSpec(rank=rank, d=d, family=_FAMILY[name], features=features_, mu=mu,
                          activation=activation, seed=seed)
-    model = quadratic_model(spec)
-    ds = quadratic_data(data, model, test_size=test_size, mask_psi=mask_psi, mask_phi=mask_phi, seed=seed)
-    if ds.d != model.d:
-        raise ValueError(f"data dimension {ds.d} does not match the model's {model.d}")
-    init = quadratic_init(model, seed)
-    f0 = quadratic_output(model, init, ds.X)
-    lam0 = float(ntk(model, init, ds.X).lam)
+    with np.errstate(all="ignore"):  # an overflow is refused just below, never a warning
+        model = quadratic_model(spec)
+        ds = quadratic_data(data, model, test_size=test_size, mask_psi=mask_psi, mask_phi=mask_phi, seed=seed,
+                            inputs=inputs, labels=labels)
+        if ds.d != model.d:
+            raise InvalidInput(f"data dimension {ds.d} does not match the model's {model.d}")
+        init = quadratic_init(model, seed)
+        f0 = quadratic_output(model, init, ds.X)
+        lam0 = float(ntk(model, init, ds.X).lam)
+        loss0 = 0.5 * np.mean((f0 - ds.y) ** 2)
+    check_initial_state({"f0": f0, "lam0": lam0, "the initial loss": loss0, "w2_0": init.w2},
+                        "make the --mu-dist values (or the data) smaller")
     settings = {"model": name, "rank": rank, "features": features_, "mu": mu, "activation": activation,
                 "data": data, "seed": seed, "B": ds.B, "d": ds.d,
-                "test_size": 0 if ds.X_test is None else len(ds.X_test), "mask_psi": mask_psi, "mask_phi": mask_phi}
+                "test_size": 0 if ds.X_test is None else len(ds.X_test), "mask_psi": mask_psi, "mask_phi": mask_phi,
+                "inputs": inputs, "labels": labels, "data_description": ds.description}
     return QuadraticSetup(name, model, ds, init, f0, lam0, float(init.w2), settings)
 
 
@@ -148,11 +174,18 @@ def quadratic_bounds(setup: QuadraticSetup) -> dict[str, float]:
     data (pure): ``omega`` and ``effective`` (heuristic). The constants come
     from :data:`QUADRATIC_CONSTANTS`.
     """
-    if setup.name == "pure-quadratic":
-        names = ["single"] if setup.single_datum else ["omega", "effective"]
-    else:
-        names = (["feature"] if setup.single_datum else []) + ["naive"]
-    return evaluate_bounds(setup.name, names, setup, QUADRATIC_CONSTANTS)
+    cached = _PER_SETUP.setdefault(setup, {})
+    if "bounds" not in cached:  # eigen-solves of m x m matrices: once per setup
+        if setup.name == "pure-quadratic":
+            names = ["single"] if setup.single_datum else ["omega", "effective"]
+        else:
+            names = (["feature"] if setup.single_datum else []) + ["naive"]
+        cached["bounds"] = evaluate_bounds(setup.name, names, setup, QUADRATIC_CONSTANTS)
+    return dict(cached["bounds"])
+
+
+#: per setup (weakly held): its bounds and its spectral state, each computed once
+_PER_SETUP: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def rigorous(model: str) -> dict[str, bool]:
@@ -165,23 +198,32 @@ def quadratic_bound_status(setup: QuadraticSetup, names) -> dict[str, dict]:
     return bound_status(setup.name, names, setup.data.y, setup.data.B)
 
 
-def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1):
+def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1,
+        with_test: bool = True, finals_only: bool = False):
+    """Full-parameter GD; ``finals_only`` (a sweep): ``lam`` only where a run leaves and at the
+    end, and runs whose loss settled below float64 resolution leave early."""
     d = setup.data
-    test = d.test
-    return train_quadratic(setup.model, setup.init, d.X, d.y, eta, steps, test=test, test_every=test_every,
-                           criteria=criteria)
+    return train_quadratic(setup.model, setup.init, d.X, d.y, eta, steps, test=d.test if with_test else None,
+                           test_every=test_every, criteria=criteria, settle=finals_only,
+                           lam_every=max(steps, 1) if finals_only else 1)
 
 
 def _reduced(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria) -> Trajectory:
-    st = spectral_state(setup.model, setup.init, setup.data.X[0])
+    cached = _PER_SETUP.setdefault(setup, {})
+    if "spectral" not in cached:  # one eigendecomposition of psi(x) per setup
+        cached["spectral"] = spectral_state(setup.model, setup.init, setup.data.X[0])
+    st = cached["spectral"]
     return train_spectral(st, eta, steps, y=float(setup.data.y[0]), criteria=criteria)
 
 
 def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
-                  criteria: PhaseCriteria = PhaseCriteria()) -> RunResult:
-    """Full-parameter GD at ``η = k / lam0`` and, for one datum, the exact spectral engine."""
+                  criteria: PhaseCriteria = PhaseCriteria(), test_every: int = 1) -> RunResult:
+    """Full-parameter GD at ``η = k / lam0`` and, for one datum, the exact spectral engine
+    (``test_every``: the cadence of the test loss, when the data have a test set)."""
+    k, steps = check_positive("k", k), check_int("steps", steps, 1)
+    test_every = check_int("test_every", test_every, 1)
     eta = k / setup.lam0
-    gd = _gd(setup, np.asarray(eta), steps, criteria)
+    gd = _gd(setup, np.asarray(eta), steps, criteria, test_every=test_every)
     b = quadratic_bounds(setup)
     ref = _reduced(setup, np.asarray(eta), steps, criteria) if setup.single_datum else None
     series = ("loss", "lam", "w2") + (("test_loss",) if "test_loss" in gd.extra else ())
@@ -211,8 +253,10 @@ def sweep_quadratic(
     criteria: PhaseCriteria = PhaseCriteria(),
     tol: float = 1e-4,
     engine: str = "auto",
+    refine: tuple[str, ...] = ("catapult_onset", "divergence"),
 ) -> PhaseSweep:
-    """Phases on a grid of ``k``; boundaries refined by multisection on the same engine.
+    """Phases on a grid of ``k``; the boundaries named in ``refine`` refined by multisection
+    on the same engine, the others reported at grid resolution (status ``grid``).
 
     ``engine``: ``"reduced"`` (one datum only), ``"gd"`` or ``"auto"`` (reduced
     for one datum, GD otherwise).
@@ -221,23 +265,30 @@ def sweep_quadratic(
     if engine == "auto":
         engine = "reduced" if setup.single_datum else "gd"
     if engine == "reduced" and not setup.single_datum:
-        raise ValueError("the reduced (spectral) engine is exact for one datum only")
+        raise InvalidInput("the reduced (spectral) engine is exact for one datum only")
 
-    def run(ks: np.ndarray, test_every: int) -> Trajectory:
+    def run(ks: np.ndarray, test: bool) -> Trajectory:
         eta = ks / setup.lam0
         if engine == "reduced":
             return _reduced(setup, eta, steps, criteria)
-        return _gd(setup, eta, steps, criteria, test_every=test_every)
+        # the refinement runs decide a phase only: no test set
+        return _gd(setup, eta, steps, criteria, test_every=max(steps, 1), with_test=test, finals_only=True)
 
-    traj = run(k, test_every=steps)
+    traj = run(k, test=True)
     phase = classify(traj, criteria)
-    boundaries = grid_boundaries(
-        k,
-        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0},
-        {"catapult_onset": lambda ks: rose(run(ks, steps), criteria),
-         "divergence": lambda ks: run(ks, steps).diverged_at >= 0},
-        tol,
-    )
+    flags = {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0}
+    predicates = {"catapult_onset": lambda ks: rose(run(ks, False), criteria),
+                  "divergence": lambda ks: run(ks, False).diverged_at >= 0}
+    unknown = set(refine) - set(flags)
+    if unknown:
+        raise InvalidInput(f"unknown boundaries to refine: {', '.join(sorted(unknown))}; known: {', '.join(flags)}")
+    boundaries = grid_boundaries(k, {n: f for n, f in flags.items() if n in refine},
+                                 {n: p for n, p in predicates.items() if n in refine}, tol)
+    if set(refine) != set(flags):  # the others at grid resolution, in the same map
+        coarse = grid_boundaries(k, {n: f for n, f in flags.items() if n not in refine}, None, tol)
+        merged = {n: (boundaries if n in refine else coarse)[n] for n in flags}
+        details = {n: (boundaries if n in refine else coarse).details[n] for n in flags}
+        boundaries = BoundaryMap(merged, details, [*boundaries.warnings, *coarse.warnings])
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     b = quadratic_bounds(setup)
     status = quadratic_bound_status(setup, b)
@@ -248,6 +299,7 @@ def sweep_quadratic(
         boundaries=boundaries,
         final=final,
         settings={**setup.settings, "steps": steps, "engine": engine, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "refined": list(refine),
                   "rigorous": {n: status[n]["rigorous"] for n in b}},
         bounds=b,
         bound_status=status,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InvalidInput
 from ._dataset import Dataset
 from ..engine import (
     QuadraticModel,
@@ -47,7 +48,7 @@ def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask
     ``θ_ψ`` (``θ_φ``) set to zero."""
     for name, v, top in (("mask_psi", mask_psi, model.m), ("mask_phi", mask_phi, model.p)):
         if isinstance(v, bool) or int(v) != v or not 0 <= v <= top:
-            raise ValueError(f"{name} must be an integer in [0, {top}], got {v!r}")
+            raise InvalidInput(f"{name} must be an integer in [0, {top}], got {v!r}")
     rng = rng_stream(seed, "teacher")
     theta_psi = rng.standard_normal(model.m)
     theta_phi = rng.standard_normal(model.p)
@@ -63,7 +64,7 @@ def data_dimension(spec: str) -> int:
 
 
 def _parse(spec: str) -> tuple[str, tuple[float, ...]]:
-    bad = ValueError(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+    bad = InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
     if not isinstance(spec, str):
         raise bad
     parts = spec.strip().split(":")
@@ -131,7 +132,7 @@ def quadratic_data(
         )
     B, D = int(args[0]), int(args[1])
     if isinstance(test_size, bool) or int(test_size) != test_size or test_size < 0:
-        raise ValueError(f"test_size must be a non-negative integer, got {test_size!r}")
+        raise InvalidInput(f"test_size must be a non-negative integer, got {test_size!r}")
     test_size = int(test_size)
     in_dist = parse_distribution(inputs, what="inputs")
     rng_in = rng_stream(seed, "inputs")
@@ -139,9 +140,9 @@ def quadratic_data(
     X_test = in_dist.sample(rng_in, (test_size, D)) if test_size else None
     if labels == "teacher":
         if teacher is None:
-            raise ValueError("labels='teacher' needs a teacher model")
+            raise InvalidInput("labels='teacher' needs a teacher model")
         if teacher.d != D:
-            raise ValueError(f"the teacher takes inputs of dimension {teacher.d}, the spec asks for D = {D}")
+            raise InvalidInput(f"the teacher takes inputs of dimension {teacher.d}, the spec asks for D = {D}")
         theta = teacher_params(teacher, seed, mask_psi, mask_phi)
         y = quadratic_output(teacher, theta, X)
         y_test = quadratic_output(teacher, theta, X_test) if X_test is not None else None
@@ -159,7 +160,7 @@ def quadratic_data(
         )
     else:
         if mask_psi or mask_phi:
-            raise ValueError("masking applies to teacher labels only")
+            raise InvalidInput("masking applies to teacher labels only")
         lab_dist = parse_distribution(labels, what="labels")
         rng_lab = rng_stream(seed, "labels")
         y = lab_dist.sample(rng_lab, B)

@@ -131,6 +131,8 @@ class PhaseSweep:
             "k": self.k,
             "phase": [str(p) for p in self.phase],
             "boundaries": dict(self.boundaries),
+            "boundary_details": dict(getattr(self.boundaries, "details", {})),
+            "warnings": list(getattr(self.boundaries, "warnings", [])),
             "final": {k: v for k, v in self.final.items()},
             "settings": dict(self.settings),
         }

@@ -12,28 +12,51 @@ proven value ``4``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-from ..engine import PhaseCriteria, Trajectory, rose
-from ..engine import TwoLayerState, train_two_layer, two_layer_init, two_layer_observables
+from ..engine import (
+    PhaseCriteria,
+    Trajectory,
+    TwoLayerState,
+    rose,
+    train_two_layer,
+    two_layer_init,
+    two_layer_observables,
+    two_layer_output,
+)
+from ..errors import InvalidInput, check_float, check_int, check_positive
 from ..symbolic import QUANTITIES
 from ..symbolic import symbols as S
 from ..symbolic.models.two_layer import a as SLOPE
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers, evaluate_bounds
-from ._boundaries import final_values, grid_boundaries
 from ._bound_status import bound_status
+from ._boundaries import final_values, grid_boundaries
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
-__all__ = ["TwoLayerSetup", "two_layer_setup", "two_layer_bounds", "run_two_layer", "sweep_two_layer",
-           "DATA_FORMS", "TWO_LAYER_CONSTANTS"]
+__all__ = [
+    "DATA_FORMS",
+    "TEACHER_WIDTH",
+    "TWO_LAYER_CONSTANTS",
+    "TwoLayerSetup",
+    "random_teacher_data",
+    "run_two_layer",
+    "sweep_two_layer",
+    "two_layer_bounds",
+    "two_layer_data",
+    "two_layer_setup",
+]
 
 _Q = {q.name: q for q in QUANTITIES}
 
-DATA_FORMS = "'toy' (x = 1, y = 0) or 'digits01' (8x8 digits 0 vs 1, 128 training images)"
+DATA_FORMS = ("'toy' (x = 1, y = 0), 'toy:X:Y' (one datum x = X, y = Y), 'random:B:D[:T]' (B points in R^D "
+              "with teacher labels, T test points) or 'digits01' (8x8 digits 0 vs 1, 128 training images)")
+
+#: width of the teacher net that labels ``random:B:D[:T]`` data
+TEACHER_WIDTH = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,18 +74,70 @@ class TwoLayerSetup:
     settings: dict
 
 
-def two_layer_data(spec: str, seed: int = 0, train_size: int = 128) -> Dataset:
-    """The named data set: ``toy`` or ``digits01``."""
+def _spec_numbers(spec: str, head: str, count: tuple[int, ...]) -> list[str] | None:
+    parts = spec.strip().split(":")
+    if parts[0].strip().lower() != head:
+        return None
+    if len(parts) - 1 not in count:
+        raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+    return parts[1:]
+
+
+def random_teacher_data(B: int, D: int, test_size: int = 0, slope: float = 0.0, seed: int = 0) -> Dataset:
+    """``B`` training and ``test_size`` test inputs in ``R^D``, coordinates i.i.d. N(0, 1)
+    (so ``E|x|² = D``, the scale of the ``1/√(n d)`` parametrisation), labelled by a teacher:
+    a two-layer net of the same slope ``a`` and width :data:`TEACHER_WIDTH` with N(0, 1)
+    weights. Inputs (train, then test) and teacher come from ``default_rng([seed, 1])``,
+    a stream apart from the student's initialisation (``default_rng(seed)``)."""
+    B, D = check_int("B", B, 1), check_int("D", D, 1)
+    test_size, seed = check_int("test_size", test_size, 0), check_int("seed", seed, 0)
+    rng = np.random.default_rng([seed, 1])
+    X = rng.standard_normal((B, D))
+    X_test = rng.standard_normal((test_size, D)) if test_size else None
+    teacher = TwoLayerState(rng.standard_normal((TEACHER_WIDTH, D)), rng.standard_normal(TEACHER_WIDTH))
+    y = two_layer_output(teacher, X, slope)
+    y_test = two_layer_output(teacher, X_test, slope) if X_test is not None else None
+    return Dataset(
+        name=f"random:{B}:{D}:{test_size}",
+        description=(f"{B} inputs in R^{D}, coordinates i.i.d. N(0, 1), labels from a two-layer teacher "
+                     f"(slope {slope:g}, width {TEACHER_WIDTH}, N(0, 1) weights); "
+                     + (f"{test_size} test points drawn the same way" if test_size else "no test set")),
+        X=X, y=y, X_test=X_test, y_test=y_test)
+
+
+def two_layer_data(spec: str, seed: int = 0, train_size: int = 128, slope: float = 0.0) -> Dataset:
+    """The named data set (:data:`DATA_FORMS`): ``toy``, ``toy:X:Y``, ``random:B:D[:T]``
+    (:func:`random_teacher_data`, teacher of slope ``slope``) or ``digits01``."""
     if spec == "toy":
         return toy_data()
     if spec == "digits01":
         return digits01(train_size=train_size, seed=seed)
-    raise ValueError(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+    try:
+        toy = _spec_numbers(spec, "toy", (2,))
+        if toy is not None:
+            x, yv = float(toy[0]), float(toy[1])
+            if not (np.isfinite(x) and np.isfinite(yv)) or x == 0:
+                raise ValueError
+            return Dataset(name=spec.strip(), description=f"one datum x = [{x:g}] (d = 1), y = [{yv:g}]",
+                           X=np.array([[x]]), y=np.array([yv]))
+        rnd = _spec_numbers(spec, "random", (2, 3))
+        if rnd is not None:
+            B, D, T = (int(v) for v in (*rnd, "0")[:3])
+            if B < 1 or D < 1 or T < 0:
+                raise ValueError
+            return random_teacher_data(B, D, T, slope=slope, seed=seed)
+    except ValueError:
+        raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}") from None
+    raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
 
 
 def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128) -> TwoLayerSetup:
     """Seeded N(0,1) net of ``width`` units with slope ``a`` on a named data set."""
-    ds = two_layer_data(data, seed=seed, train_size=train_size)
+    width, seed, slope = check_int("width", width, 1), check_int("seed", seed, 0), check_float("slope", slope)
+    train_size = check_int("train_size", train_size, 1)
+    if not isinstance(data, str):
+        raise InvalidInput(f"data must be a spec string such as 'toy', got {data!r}")
+    ds = two_layer_data(data, seed=seed, train_size=train_size, slope=slope)
     init = two_layer_init(width, ds.X.shape[1], seed)
     obs = two_layer_observables(init, ds.X, ds.y, slope)
     settings = {"model": "two-layer", "width": width, "slope": slope, "data": data, "seed": seed,
@@ -100,7 +175,7 @@ def two_layer_bound_status(setup: TwoLayerSetup, names) -> dict[str, dict]:
     return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _relu_uv_k() -> float:
     """``k`` at the uv divergence threshold, ``lam · eta_max`` (derived; = 4): each
     active ReLU unit on one datum follows the uv law."""
@@ -125,6 +200,7 @@ def _train(setup: TwoLayerSetup, k: np.ndarray, steps: int, tol: float | None, c
 def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None = None,
                   criteria: PhaseCriteria = PhaseCriteria()) -> RunResult:
     """Full-batch GD at ``η = k / lam0`` (``tol``: stop when the loss changes by less)."""
+    k, steps = check_positive("k", k), check_int("steps", steps, 1)
     run = _train(setup, np.array([k]), steps, tol, criteria)
     traj = run.traj.run(0)
     series = ("loss", "lam", "w2", "sparsity") + (("test_loss",) if "test_loss" in traj.extra else ())

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..errors import InvalidInput, check_float, check_initial_state, check_int, check_positive
 from ..compiled import compile_expr, update_map
 from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, train_uv, uv_init, uv_observables
 from ..symbolic import symbols as S
@@ -23,7 +24,7 @@ __all__ = ["UVSetup", "uv_datum", "uv_setup", "uv_state", "w2_at_bound", "run_uv
 def uv_datum(d: int = 1, x_norm: float = 1.0) -> np.ndarray:
     """The default datum: the first basis vector of ``R^d`` scaled to ``|x| = x_norm``."""
     if d < 1:
-        raise ValueError(f"d must be positive, got {d}")
+        raise InvalidInput(f"d must be positive, got {d}")
     x = np.zeros(d)
     x[0] = x_norm
     return x
@@ -49,9 +50,15 @@ class UVSetup:
 
 def uv_setup(width: int, seed: int = 0, y: float = 0.0, d: int = 1, x_norm: float = 1.0) -> UVSetup:
     """Seeded N(0,1) initialisation and its ``(f0, lam0, w2_0)``."""
+    width, seed, d = check_int("width", width, 1), check_int("seed", seed, 0), check_int("d", d, 1)
+    y, x_norm = check_float("y", y), check_positive("x_norm", x_norm)
     x = uv_datum(d, x_norm)
     init = uv_init(width, d, seed)
-    f0, lam0, w2_0 = uv_observables(init, x)
+    with np.errstate(all="ignore"):
+        f0, lam0, w2_0 = uv_observables(init, x)
+        x2, loss0 = x @ x, 0.5 * (f0 - y) ** 2
+    check_initial_state({"|x|^2": x2, "f0": f0, "lam0": lam0, "loss0 = (f0 - y)^2 / 2": loss0},
+                        "make --x-norm or --y smaller")
     return UVSetup(width, x, float(y), float(f0), float(lam0), float(w2_0), seed)
 
 
@@ -89,11 +96,16 @@ def uv_state(
 ) -> UVSetup:
     """A given initial state ``(f0, lam0)``; ``w2_0`` defaults to ``lam0 / K``
     (``K`` the derived constant of ``lam <= K w2``, an equality for ``d = 1``)."""
-    if lam0 <= 0:
-        raise ValueError(f"lam0 must be positive, got {lam0}")
+    width, f0, y = check_int("width", width, 1), check_float("f0", f0), check_float("y", y)
+    lam0, x_norm = check_positive("lam0", lam0), check_positive("x_norm", x_norm)
+    w2_0 = None if w2_0 is None else check_positive("w2_0", w2_0)
     x = uv_datum(1, x_norm)
-    if w2_0 is None:
-        w2_0 = float(w2_at_bound(lam0, width, float(x @ x)))
+    with np.errstate(all="ignore"):
+        x2, loss0 = x @ x, 0.5 * (np.float64(f0) - y) ** 2
+        if w2_0 is None:
+            w2_0 = float(w2_at_bound(lam0, width, x2))
+    check_initial_state({"|x|^2": x2, "loss0 = (f0 - y)^2 / 2": loss0, "w2_0": w2_0},
+                        "make --f0, --y or --x-norm smaller")
     return UVSetup(width, x, float(y), float(f0), float(lam0), float(w2_0), None)
 
 
@@ -108,14 +120,17 @@ def run_uv(
     criteria: PhaseCriteria = PhaseCriteria(),
 ) -> RunResult:
     """Train the width-``width`` uv model with ``η = k / lam0`` and iterate the
-    exact map from the same initial state."""
+    exact map from the same initial state; both stop once the loss has settled
+    (``settings["steps_run"]``: the steps taken)."""
+    k, steps = check_positive("k", k), check_int("steps", steps, 1)
     setup = uv_setup(width, seed, y, d, x_norm)
     init = uv_init(width, d, seed)
     eta = k / setup.lam0
-    gd = train_uv(init, setup.x, eta, steps, y=y, criteria=criteria)
+    # both stop once settled: a long budget costs only the steps the run needs
+    gd = train_uv(init, setup.x, eta, steps, y=y, criteria=criteria, settle=True)
     ref = iterate_map(
         update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=eta, y=y,
-        steps=steps, criteria=criteria, n=width, x2=setup.x2,
+        steps=steps, criteria=criteria, settle=True, n=width, x2=setup.x2,
     )
     return RunResult(
         model="uv",
@@ -129,6 +144,7 @@ def run_uv(
         reference_name="map",
         max_rel_dev=max_rel_dev(gd, ref),
         settings={"width": width, "seed": seed, "y": y, "d": d, "x_norm": x_norm, "steps": steps,
+                  "steps_run": int(gd.length - 1),
                   "f0": setup.f0, "map_phase": str(classify(ref, criteria))},
         bounds={"lemma": uv_window(setup)},
         bound_status=bound_status("uv", ["lemma"], setup.y, 1),
@@ -143,6 +159,7 @@ def sweep_map(
     stop_early: bool = True,
 ) -> Trajectory:
     """The exact map from one initial state for every ``k`` at once."""
+    steps = check_int("steps", steps, 1)
     k = np.asarray(k, dtype=float)
     return iterate_map(
         update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=k / setup.lam0, y=setup.y,

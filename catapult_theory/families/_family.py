@@ -3,13 +3,54 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import sympy as sp
 
+from ..errors import InvalidInput
 from ..symbolic import MODELS, BoundSpec, SymbolicModel, bound_catalog
 
-__all__ = ["ModelFamily", "BUILTIN", "families", "get_family"]
+__all__ = ["ModelFamily", "BUILTIN", "families", "get_family", "Lazy", "lazy_function"]
+
+
+class Lazy(Mapping[Any, Any]):
+    """A mapping imported on first use (``module`` relative to the package, ``attr`` in it):
+    a family record names its numeric constants without importing the numeric layers, so
+    ``catapult derive`` starts without them."""
+
+    def __init__(self, module: str, attr: str) -> None:
+        self._where = (module, attr)
+        self._value: Mapping[Any, Any] | None = None
+
+    def _load(self) -> Mapping[Any, Any]:
+        if self._value is None:
+            import importlib
+
+            module, attr = self._where
+            self._value = getattr(importlib.import_module(module, "catapult_theory"), attr)
+        return self._value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def lazy_function(module: str, attr: str) -> Callable[..., Any]:
+    """``module.attr`` (a function), imported when first called."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module, "catapult_theory"), attr)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    call.__doc__ = f"``catapult_theory{module}.{attr}``, imported on first call."
+    return call
 
 
 @dataclass(frozen=True)
@@ -69,10 +110,11 @@ class ModelFamily:
 
 def _builtin() -> list[ModelFamily]:
     from .quadratic import PURE_QUADRATIC, QUADRATIC_BIAS
+    from .three_layer import THREE_LAYER
     from .two_layer import TWO_LAYER
     from .uv import UV
 
-    return [UV, PURE_QUADRATIC, QUADRATIC_BIAS, TWO_LAYER]
+    return [UV, PURE_QUADRATIC, QUADRATIC_BIAS, TWO_LAYER, THREE_LAYER]
 
 
 class _Builtin:
@@ -110,4 +152,4 @@ def get_family(name: str) -> ModelFamily:
     for fam in families():
         if fam.name == name:
             return fam
-    raise ValueError(f"unknown model family {name!r}; known: {', '.join(f.name for f in families())}")
+    raise InvalidInput(f"unknown model family {name!r}; known: {', '.join(f.name for f in families())}")

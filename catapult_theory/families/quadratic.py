@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ..experiments import QUADRATIC_CONSTANTS
 from ..symbolic.models.quadratic import pure_quadratic_model, quadratic_bias_model
-from ..testing import quadratic_problems
-from ._family import ModelFamily
+from ._family import Lazy, ModelFamily, lazy_function
 
 __all__ = ["PURE_QUADRATIC", "QUADRATIC_BIAS"]
 
@@ -33,10 +31,10 @@ PURE_QUADRATIC = ModelFamily(
     help="pure quadratic model f = (zeta/2) theta^T psi(x) theta",
     model=pure_quadratic_model,
     cli=_pure_cli,
-    constants=QUADRATIC_CONSTANTS,
+    constants=Lazy(".experiments", "QUADRATIC_CONSTANTS"),
     data_specs=_DATA,
     report_section="quadratic",
-    strategies={"problems": quadratic_problems},
+    strategies={"problems": lazy_function(".testing", "quadratic_problems")},
 )
 
 QUADRATIC_BIAS = ModelFamily(
@@ -44,7 +42,7 @@ QUADRATIC_BIAS = ModelFamily(
     help="quadratic model with bias f = theta_phi.phi(x) + (zeta/2) theta_psi^T psi(x) theta_psi",
     model=quadratic_bias_model,
     cli=_bias_cli,
-    constants=QUADRATIC_CONSTANTS,
+    constants=Lazy(".experiments", "QUADRATIC_CONSTANTS"),
     data_specs=_DATA,
     report_section="quadratic",
 )

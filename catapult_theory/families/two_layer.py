@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ..experiments import TWO_LAYER_CONSTANTS
 from ..symbolic.models.two_layer import two_layer_model
-from ..testing import two_layer_problems
-from ._family import ModelFamily
+from ._family import Lazy, ModelFamily, lazy_function
 
 __all__ = ["TWO_LAYER"]
 
@@ -21,9 +19,9 @@ TWO_LAYER = ModelFamily(
     help="two-layer net f = sum_i v_i sigma(u_i.x)/sqrt(n d), leaky slope a in [0, 1]",
     model=two_layer_model,
     cli=_cli,
-    constants=TWO_LAYER_CONSTANTS,
+    constants=Lazy(".experiments", "TWO_LAYER_CONSTANTS"),
     data_specs={"toy": "one datum x = 1, y = 0",
                 "digits01": "scikit-learn's 8x8 digits, 0 vs 1, 128 training images, labels +-1"},
     report_section="two-layer",
-    strategies={"problems": two_layer_problems},
+    strategies={"problems": lazy_function(".testing", "two_layer_problems")},
 )

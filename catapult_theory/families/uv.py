@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ..experiments import UV_CONSTANTS
 from ..symbolic.models import uv_model
-from ..testing import uv_problems
-from ._family import ModelFamily
+from ._family import Lazy, ModelFamily, lazy_function
 
 __all__ = ["UV"]
 
@@ -21,8 +19,8 @@ UV = ModelFamily(
     help="uv model f(x) = v^T U x / sqrt(n)",
     model=uv_model,
     cli=_cli,
-    constants=UV_CONSTANTS,
+    constants=Lazy(".experiments", "UV_CONSTANTS"),
     data_specs={"x = |x| e_1, target y": "one datum: the first basis vector of R^d scaled by --x-norm, label --y"},
     report_section="uv",
-    strategies={"problems": uv_problems},
+    strategies={"problems": lazy_function(".testing", "uv_problems")},
 )

@@ -99,6 +99,10 @@ class UVDivergenceLaw:
     _root: Callable[..., np.ndarray]
     _shift: Callable[..., np.ndarray]
 
+    def __reduce__(self) -> tuple[Callable[[], "UVDivergenceLaw"], tuple[()]]:
+        """Pickled as its derivation (the compiled roots are rebuilt, never stored)."""
+        return uv_divergence_law, ()
+
     def invariant_text(self) -> str:
         """``D`` written in the residual ``r = f - y``: ``eta*lam - k_max - (finite-width term)``."""
         lead = S.eta * S.lam - self.k_max

@@ -10,21 +10,35 @@ section's ``render`` links).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import linear_stability_edge
 from ..experiments import PhaseSweep, RunResult
+from ..files import save_figure
+from ._derived import exact
 
 if TYPE_CHECKING:
     from ._section_quadratic import QuadraticResult
     from ._section_two_layer import TwoLayerResult
     from ._section_uv import PeakScaling, UVResult
 
-__all__ = ["plot_phase_diagram", "plot_trajectories", "plot_final_lam", "plot_peak_scaling", "PHASE_COLORS",
-           "uv_figures", "quadratic_figures", "two_layer_figures"]
+__all__ = [
+    "CONVERGED_FLOOR",
+    "PHASE_COLORS",
+    "ROUNDOFF_FLOOR",
+    "panel_points",
+    "plot_final_lam",
+    "plot_peak_scaling",
+    "plot_phase_diagram",
+    "plot_trajectories",
+    "quadratic_figures",
+    "two_layer_figures",
+    "uv_figures",
+]
 
 PHASE_COLORS = {
     "lazy": "#d8e8f5",
@@ -43,6 +57,13 @@ _LABELS = {
     "sparsity": "final activation sparsity",
 }
 _LOG = {"peak_loss", "train_loss", "test_loss"}
+
+
+def _wrap(title: str, width: int = 80) -> str:
+    """A long figure title on several lines."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) if title else title
 
 
 def _pyplot() -> Any:
@@ -65,6 +86,40 @@ def _phase_bands(ax: Any, k: np.ndarray, phase: Sequence[str]) -> None:
             start = i
 
 
+#: along a trajectory, losses below this fraction of the initial loss are float64 round-off:
+#: not drawn (a dotted floor line says where the axis stops)
+ROUNDOFF_FLOOR = 1e-20
+#: a final loss below this fraction of the initial loss means "converged": its value there is
+#: set by the stopping rule and float64 round-off, not by the dynamics, so a phase diagram draws
+#: it as a triangle on this floor, never on a log axis running down to 1e-30
+CONVERGED_FLOOR = 1e-14
+
+
+def _loss_scale(sweep: PhaseSweep) -> float | None:
+    """The initial loss of a sweep: the smallest finite peak loss (a lazy run's peak is its start)."""
+    peak = np.asarray(sweep.final.get("peak_loss", []), dtype=float)
+    peak = peak[np.isfinite(peak) & (peak > 0)]
+    return float(peak.min()) if peak.size else None
+
+
+def panel_points(sweep: PhaseSweep, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which final values of panel ``name`` are drawn as values (``ok``) and which are
+    round-off drawn on the floor (``floored``), per grid point: a divergent run has no
+    final value (neither), nor has a non-positive value on a log (loss) panel; a loss
+    below :data:`CONVERGED_FLOOR` times the initial loss is ``floored``."""
+    vals = np.asarray(sweep.final[name], dtype=float)
+    divergent = np.asarray([str(p) for p in sweep.phase]) == "divergent"
+    ok = np.isfinite(vals) & ~divergent
+    floored = np.zeros_like(ok)
+    if name in _LOG:
+        scale = _loss_scale(sweep)
+        if name != "peak_loss" and scale is not None:
+            floored = ok & (vals < CONVERGED_FLOOR * scale)  # an exact 0 included
+            ok &= ~floored
+        ok &= vals > 0
+    return ok, floored
+
+
 def plot_phase_diagram(
     sweep: PhaseSweep,
     path: str | Path,
@@ -75,22 +130,53 @@ def plot_phase_diagram(
     """Final quantities against ``k`` with phase bands, boundaries and bounds marked.
 
     ``marks`` are further labelled vertical lines (dotted), e.g. a proven value
-    or a measured ``k_max``.
+    or a measured ``k_max``. Divergent runs have no final state: they are shaded and
+    marked by an ``x`` on the top edge of each panel, never plotted as values;
+    unresolved runs (not converged within the budget) are drawn hollow. On the loss
+    panels (log scale) values below :data:`CONVERGED_FLOOR` times the initial loss mean
+    "converged" (their value is set by the stopping rule and round-off): they are drawn as
+    triangles on that floor (a dotted line).
     """
     plt = _pyplot()
+    from matplotlib.transforms import blended_transform_factory
+
     panels = [p for p in panels if p in sweep.final]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.3 * len(panels) + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.3 * len(panels) + 1.0), sharex=True, squeeze=False)
     k = np.asarray(sweep.k, dtype=float)
-    phase = [str(p) for p in sweep.phase]
+    phase = np.asarray([str(p) for p in sweep.phase])
+    divergent = phase == "divergent"
+    unresolved = phase == "unresolved"
+    scale = _loss_scale(sweep)
+    floored_any = False
     for ax, name in zip(axes[:, 0], panels):
         vals = np.asarray(sweep.final[name], dtype=float)
-        ok = np.isfinite(vals)
-        if name in _LOG:
-            ok &= vals > 0
-        _phase_bands(ax, k, phase)
-        ax.plot(k[ok], vals[ok], ".", ms=3, color="k")
-        if name in _LOG and ok.any():
+        ok, floored = panel_points(sweep, name)
+        log = name in _LOG
+        _phase_bands(ax, k, list(phase))
+        ax.plot(k[ok & ~unresolved], vals[ok & ~unresolved], ".", ms=3, color="k")
+        if np.any(ok & unresolved):
+            ax.plot(k[ok & unresolved], vals[ok & unresolved], "o", ms=3, mfc="none", color="k", mew=0.6)
+        shown = vals[ok]
+        if log and shown.size and not floored.any() and shown.max() < 10 * shown.min():
+            # less than a decade: a log axis would show no tick label; a linear one with a margin
+            mid, half = 0.5 * (shown.max() + shown.min()), 0.5 * (shown.max() - shown.min())
+            ax.set_ylim(mid - max(1.2 * half, 0.05 * mid), mid + max(1.2 * half, 0.05 * mid))
+            ax.ticklabel_format(axis="y", useOffset=False)
+        elif log and (ok.any() or floored.any()):
             ax.set_yscale("log")
+        if np.any(floored):
+            floored_any = True
+            floor = CONVERGED_FLOOR * (scale or 1.0)
+            ax.axhline(floor, color="0.5", lw=0.6, ls=":")
+            ax.plot(k[floored], np.full(int(floored.sum()), floor), "v", ms=3, color="0.35")
+            if not np.any(ok):  # nothing above round-off: say so rather than show an empty decade
+                ax.set_ylim(floor / 10, floor * 1e4)
+                ax.text(0.5, 0.55, f"every run that converged did so below {CONVERGED_FLOOR:.0e} x initial loss",
+                        transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.3")
+        if np.any(divergent):
+            tr = blended_transform_factory(ax.transData, ax.transAxes)
+            ax.plot(k[divergent], np.full(int(divergent.sum()), 0.97), "x", ms=3.5, color="#b22222", mew=0.8,
+                    transform=tr, clip_on=False)
         if name == "lam_eta":
             ax.plot(k, k, ":", color="0.5", lw=0.8, label=r"$\eta\lambda_0 = k$")
             ax.axhline(linear_stability_edge(), color="0.3", lw=0.8, ls="--")
@@ -108,20 +194,28 @@ def plot_phase_diagram(
         if b is not None:
             axes[0, 0].annotate(f"{bname}\n{b:.4g}", (b, 1.0), xycoords=("data", "axes fraction"),
                                 fontsize=7, ha="center", va="bottom")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles, _ = axes[0, 0].get_legend_handles_labels()
     if handles:
-        axes[0, 0].legend(fontsize=7, loc="upper left")
+        axes[0, 0].legend(fontsize=7, loc="upper left", framealpha=0.85)
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     present = [p for p in PHASE_COLORS if p in set(phase)]
-    axes[-1, 0].legend(handles=[Patch(color=PHASE_COLORS[p], label=p) for p in present], fontsize=7,
-                       loc="upper right", ncol=len(present))
+    keys: list[Any] = [Patch(color=PHASE_COLORS[p], label=p) for p in present]
+    if np.any(divergent):
+        keys.append(Line2D([], [], ls="none", marker="x", color="#b22222", label="diverged: no final value"))
+    if np.any(unresolved):
+        keys.append(Line2D([], [], ls="none", marker="o", mfc="none", color="k", label="unresolved"))
+    if floored_any:
+        keys.append(Line2D([], [], ls="none", marker="v", color="0.35",
+                           label=f"converged: loss < {CONVERGED_FLOOR:.0e} x initial"))
     axes[-1, 0].set_xlabel(r"$k = \eta \lambda_0$")
-    fig.suptitle(title or f"{sweep.model}: phases against k", y=0.995)
-    fig.tight_layout()
+    fig.suptitle(_wrap(title or f"{sweep.model}: phases against k"), y=0.995, fontsize=10)
+    fig.tight_layout(rect=(0, 0.045, 1, 1))
+    fig.legend(handles=keys, fontsize=7, loc="lower center", ncol=min(len(keys), 4), frameon=False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     plt.close(fig)
     return path
 
@@ -136,6 +230,24 @@ _STEP_LABELS = {
 }
 
 
+def _draw_series(ax: Any, series: np.ndarray, log: bool, log_steps: bool, floors: list[float], end_mark: bool,
+                 **kw: Any) -> None:
+    """One series of :func:`plot_trajectories` (round-off below the floor and non-positive
+    values left out on a log axis; the floor used is appended to ``floors``)."""
+    s = np.asarray(series, dtype=float)
+    t = np.arange(len(s)) + (1 if log_steps else 0)
+    ok = np.isfinite(s) & ((s > 0) if log else True)
+    if log and len(s) and np.isfinite(s[0]) and s[0] > 0:
+        floor = ROUNDOFF_FLOOR * s[0]
+        if np.any(ok & (s < floor)):
+            floors.append(floor)
+        ok &= s >= floor
+    ax.plot(t[ok], s[ok], **kw)
+    if end_mark and ok.any():
+        i = int(np.flatnonzero(ok)[-1])
+        ax.plot(t[i], s[i], "x", color=kw.get("color", "k"), ms=6, mew=1.2)
+
+
 def plot_trajectories(
     runs: Mapping[str, Mapping[str, np.ndarray]],
     path: str | Path,
@@ -144,32 +256,37 @@ def plot_trajectories(
     references: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     reference_label: str = "exact map",
     log_steps: bool = False,
+    diverged: Sequence[str] = (),
 ) -> Path:
     """Series against step for a few runs (label -> quantity -> series).
 
     ``references`` (same layout) are drawn dashed on top, e.g. the exact map
-    beside GD. On logarithmic axes non-positive values (a loss that reached
-    exactly 0) are not drawn. ``log_steps`` plots against ``step + 1`` on a
-    logarithmic axis (for long runs whose catapult happens in the first steps).
+    beside GD. On the logarithmic loss axes values below :data:`ROUNDOFF_FLOOR`
+    times the run's initial loss are round-off, not drawn (the floor is a dotted
+    line), and so are non-positive values. ``diverged``: labels of runs that blew
+    up; their series stop at the blow-up, marked by an ``x``. ``log_steps`` plots
+    against ``step + 1`` on a logarithmic axis (for long runs whose catapult happens
+    in the first steps).
     """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
     for j, q in enumerate(quantities):
         ax = axes[0, j]
         log = q in ("loss", "train_loss", "test_loss")
-
-        def draw(series: np.ndarray, **kw: Any) -> None:
-            s = np.asarray(series, dtype=float)
-            t = np.arange(len(s)) + (1 if log_steps else 0)
-            ok = np.isfinite(s) & ((s > 0) if log else True)
-            ax.plot(t[ok], s[ok], **kw)
-
+        floors: list[float] = []
         for i, (label, series) in enumerate(runs.items()):
-            draw(series[q], color=f"C{i}", lw=1.2, label=label)
+            _draw_series(ax, series[q], log, log_steps, floors, label in diverged, color=f"C{i}", lw=1.2,
+                         label=label)
             if references and label in references:
-                draw(references[label][q], color="k", lw=0.8, ls="--")
+                _draw_series(ax, references[label][q], log, log_steps, floors, False, color="k", lw=0.8, ls="--")
         if log:
             ax.set_yscale("log")
+        elif diverged:
+            _clip_blowups(ax, runs, q, diverged, log_steps)
+        if floors:
+            ax.axhline(min(floors), color="0.5", lw=0.6, ls=":")
+            ax.text(0.99, 0.01, f"round-off floor ({ROUNDOFF_FLOOR:.0e} x initial loss)", fontsize=6,
+                    ha="right", va="bottom", transform=ax.transAxes, color="0.35")
         if q == "lam_eta":
             ax.axhline(linear_stability_edge(), color="0.4", lw=0.8, ls=":")
         if log_steps:
@@ -180,19 +297,45 @@ def plot_trajectories(
     if references:
         axes[0, -1].plot([], [], color="k", ls="--", lw=0.8, label=reference_label)
         axes[0, -1].legend(fontsize=7)
-    fig.suptitle(title)
+    if diverged:
+        axes[0, -1].plot([], [], "x", color="k", ls="none", label="blow-up (run stops)")
+        axes[0, -1].plot([], [], "^", color="k", ls="none", label="leaves the plotted range")
+        axes[0, -1].legend(fontsize=7)
+    fig.suptitle(_wrap(title, 140), fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     plt.close(fig)
     return path
+
+
+def _clip_blowups(ax: Any, runs: Mapping[str, Mapping[str, np.ndarray]], q: str, diverged: Sequence[str],
+                  log_steps: bool) -> None:
+    """On a linear panel, keep the y-range of the runs that did not blow up (a blow-up
+    would flatten them): the blown-up series leave through the top edge, marked there."""
+    kept = [np.asarray(s[q], dtype=float) for label, s in runs.items() if label not in diverged]
+    kept = [s[np.isfinite(s)] for s in kept if np.isfinite(s).any()]
+    if not kept:
+        return
+    lo = min(float(s.min()) for s in kept)
+    hi = max(float(s.max()) for s in kept)
+    if q == "lam_eta":
+        hi = max(hi, linear_stability_edge())
+    top = hi + 0.15 * max(hi - lo, abs(hi), 1e-12)
+    bottom = min(lo, 0.0) - 0.05 * max(hi - lo, 1e-12)
+    for i, (label, s) in enumerate(runs.items()):
+        v = np.asarray(s[q], dtype=float)
+        if label in diverged and np.any(v > top):
+            j = int(np.argmax(v > top))
+            ax.plot(j + (1 if log_steps else 0), top, "^", color=f"C{i}", ms=6, clip_on=False)
+    ax.set_ylim(bottom, top)
 
 
 def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     _pyplot().close(fig)
     return path
 
@@ -200,11 +343,19 @@ def _save(fig: Any, path: str | Path) -> Path:
 def plot_final_lam(k: np.ndarray, finals: Mapping[int, np.ndarray], path: str | Path,
                    edge: float | None = None) -> Path:
     """Final ``eta lam`` against ``k``, one series per width (``finals``: width ->
-    values), with the linear stability edge dotted."""
+    values, NaN for a run that diverged: an ``x`` on the top edge), with the linear
+    stability edge dotted."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    for n, vals in finals.items():
-        ax.plot(k, vals, ".", ms=2.5, label=f"n = {n}")
+    from matplotlib.transforms import blended_transform_factory
+
+    for i, (n, vals) in enumerate(finals.items()):
+        vals = np.asarray(vals, dtype=float)
+        ax.plot(k, vals, ".", ms=2.5, color=f"C{i}", label=f"n = {n}")
+        gone = ~np.isfinite(vals)  # diverged: no final value, an x on the top edge
+        if gone.any():
+            ax.plot(k[gone], np.full(int(gone.sum()), 0.98), "x", ms=3, color=f"C{i}",
+                    transform=blended_transform_factory(ax.transData, ax.transAxes), clip_on=False)
     ax.axhline(linear_stability_edge() if edge is None else edge, color="0.4", ls=":", lw=0.8)
     ax.set_xlabel(r"$k = \eta\lambda_0$")
     ax.set_ylabel(r"final $\eta\lambda_\infty$")
@@ -267,49 +418,119 @@ def uv_figures(res: UVResult, path: Callable[[str], Path]) -> dict[str, Path]:
     }
 
 
+def _diverged(runs: Sequence[RunResult]) -> list[str]:
+    """Labels (as :func:`_run_series` writes them) of the runs that blew up."""
+    return [f"k = {r.k:g} ({r.phase})" for r in runs if r.diverged_at is not None]
+
+
+def _run_figure(runs: Sequence[RunResult], path: Path, title: str, **kw: Any) -> Path:
+    gd, ref = _run_series(runs)
+    return plot_trajectories(gd, path, references=ref or None, title=title, diverged=_diverged(runs), **kw)
+
+
+def _mu_text(mu: str) -> str:
+    kind, *args = mu.split(":")
+    if kind == "uniform" and len(args) == 2 and args[0] == args[1]:
+        return f"= {args[0]}"
+    return f"~ U[{', '.join(args)}]" if kind == "uniform" else f"~ {mu}"
+
+
 def quadratic_figures(res: QuadraticResult, path: Callable[[str], Path]) -> dict[str, Path]:
-    """The quadratic section's figures: toy_trajectories, toy_phases, teacher_student, bias_phases."""
+    """The quadratic section's figures: trajectories and phases of each row (toy, random labels,
+    teacher-student, bias on one datum, bias on teacher-student data)."""
     s = res.settings
-    gd, ref = _run_series(res.toy_runs)
-    mu = s.toy_mu.split(":")
-    mu_text = f"U[{','.join(mu[1:])}]" if mu[0] == "uniform" else s.toy_mu
+    ts, rl, bt = res.ts, res.rl, res.bt
     return {
-        "toy_trajectories": plot_trajectories(
-            gd, path("pq_toy_trajectories.png"), references=ref, reference_label="exact spectral engine",
+        "toy_trajectories": _run_figure(
+            res.toy_runs, path("pq_toy_trajectories.png"), reference_label="exact spectral engine",
             title=f"pure quadratic, toy datum, rank {s.toy_rank}: GD (solid) and exact spectral engine (dashed)"),
         "toy_phases": plot_phase_diagram(
             res.toy_sweep, path("pq_toy_phases.png"), panels=("lam_eta", "w2_ratio", "peak_loss", "train_loss"),
-            title=f"pure quadratic, toy datum, rank {s.toy_rank}, mu ~ {mu_text} (exact spectral engine)"),
+            title=f"pure quadratic, toy datum, rank {s.toy_rank}, mu {_mu_text(s.toy_mu)} (exact spectral engine)"),
+        "random_labels_trajectories": _run_figure(
+            res.rl_runs, path("pq_random_labels_trajectories.png"), log_steps=True,
+            title=f"pure quadratic, {rl.data.B} random points (d = {rl.data.d}), i.i.d. labels, rank {s.rl_rank}: GD"),
+        "random_labels_phases": plot_phase_diagram(
+            res.rl_sweep, path("pq_random_labels_phases.png"), panels=("lam_eta", "w2_ratio", "train_loss"),
+            title=f"pure quadratic, {rl.data.B} random points (d = {rl.data.d}), labels ~ N(0,1), rank {s.rl_rank}"),
+        "teacher_student_trajectories": _run_figure(
+            res.ts_runs, path("pq_teacher_student_trajectories.png"), log_steps=True,
+            title=f"pure quadratic, {ts.data.B} teacher-student points, rank {s.ts_rank}, g = {s.ts_activation}: GD"),
         "teacher_student": plot_phase_diagram(
-            res.ts_sweep, path("pq_teacher_student_phases.png"), panels=("lam_eta", "train_loss", "test_loss"),
-            title=f"pure quadratic, {res.ts.data.B} teacher-student points (d = {res.ts.data.d}), rank {s.ts_rank}, "
-                  f"g = {s.ts_activation}"),
+            res.ts_sweep, path("pq_teacher_student_phases.png"),
+            panels=("lam_eta", "w2_ratio", "train_loss", "test_loss"),
+            title=f"pure quadratic, {ts.data.B} teacher-student points (d = {ts.data.d}), {ts.data.B_test} test, "
+                  f"rank {s.ts_rank}, g = {s.ts_activation}"),
+        "bias_trajectories": _run_figure(
+            res.bias_runs, path("bias_toy_trajectories.png"), reference_label="exact spectral engine",
+            title=f"quadratic model with bias, toy datum, {s.bias_features} features, rank {s.bias_rank}: "
+                  "GD (solid) and exact spectral engine (dashed)"),
         "bias_phases": plot_phase_diagram(
             res.bias_sweep, path("bias_toy_phases.png"), panels=("lam_eta", "w2_ratio", "train_loss"),
             title=f"quadratic model with bias, toy datum, {s.bias_features} features, rank {s.bias_rank}, mu = 1"),
+        "bias_teacher_student_trajectories": _run_figure(
+            res.bt_runs, path("bias_teacher_student_trajectories.png"), log_steps=True,
+            title=f"bias model, {bt.data.B} teacher-student points, {s.bt_features} features, rank {s.bt_rank}, "
+                  f"g = {s.bt_activation}: GD"),
+        "bias_teacher_student_phases": plot_phase_diagram(
+            res.bt_sweep, path("bias_teacher_student_phases.png"),
+            panels=("lam_eta", "w2_ratio", "train_loss", "test_loss"),
+            title=f"bias model, {bt.data.B} teacher-student points (d = {bt.data.d}), {bt.data.B_test} test, "
+                  f"{s.bt_features} features, rank {s.bt_rank}, g = {s.bt_activation}"),
     }
 
 
 def two_layer_figures(res: TwoLayerResult, path: Callable[[str], Path]) -> dict[str, Path]:
-    """The two-layer section's figures: leaky_phases, relu_phases and, with the
-    digits, digits_phases and digits_trajectories."""
+    """The two-layer section's figures: trajectories and phases of each row (leaky a and a2
+    on one datum, ReLU on one datum, leaky on random 1-d points, ReLU with y != 0) and, with
+    the digits, digits_phases and digits_trajectories."""
     s = res.settings
+    rnd, ry = res.rnd, res.ry
+    x_ry, y_ry = float(ry.setup.data.X[0, 0]), float(ry.setup.data.y[0])
     figs = {
+        "leaky_trajectories": _run_figure(
+            res.leaky_runs, path("tl_toy_leaky_trajectories.png"), log_steps=True,
+            title=f"two-layer leaky ReLU (a = {res.slope_text}), one datum x = 1, y = 0, width {s.width}: GD"),
         "leaky_phases": plot_phase_diagram(
             res.leaky_sweep, path("tl_toy_leaky_phases.png"), panels=("lam_eta", "w2_ratio", "peak_loss", "sparsity"),
             title=f"two-layer leaky ReLU (a = {res.slope_text}), one datum x = 1, y = 0, width {s.width}"),
+        "leaky2_trajectories": _run_figure(
+            res.leaky2.runs, path("tl_toy_leaky2_trajectories.png"), log_steps=True,
+            title=f"two-layer leaky ReLU (a = {res.slope2_text}), one datum x = 1, y = 0, width {s.width}: GD"),
+        "leaky2_phases": plot_phase_diagram(
+            res.leaky2.sweep, path("tl_toy_leaky2_phases.png"),
+            panels=("lam_eta", "w2_ratio", "peak_loss", "sparsity"),
+            title=f"two-layer leaky ReLU (a = {res.slope2_text}), one datum x = 1, y = 0, width {s.width}"),
         "relu_phases": plot_phase_diagram(
             res.relu_sweep, path("tl_toy_relu_phases.png"), panels=("lam_eta", "w2_ratio", "sparsity"),
             title=f"two-layer ReLU, one datum x = 1, y = 0, width {s.width}"),
+        "random_trajectories": _run_figure(
+            rnd.runs, path("tl_random_1d_trajectories.png"), log_steps=True,
+            title=f"two-layer leaky ReLU (a = {exact(rnd.setup.slope)}), {rnd.setup.data.B} random 1-d points, "
+                  f"width {s.width}: GD"),
+        "random_phases": plot_phase_diagram(
+            rnd.sweep, path("tl_random_1d_phases.png"),
+            panels=("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"),
+            title=f"two-layer leaky ReLU (a = {exact(rnd.setup.slope)}), {rnd.setup.data.B} random 1-d points, "
+                  f"{rnd.setup.data.B_test} test, width {s.width}"),
+        "relu_y_trajectories": _run_figure(
+            ry.runs, path("tl_toy_relu_y_trajectories.png"), log_steps=True,
+            title=f"two-layer ReLU, one datum x = {x_ry:g}, y = {y_ry:g}, width {s.width}: GD"),
+        "relu_y_phases": plot_phase_diagram(
+            ry.sweep, path("tl_toy_relu_y_phases.png"), panels=("lam_eta", "w2_ratio", "train_loss", "sparsity"),
+            title=f"two-layer ReLU, one datum x = {x_ry:g}, y = {y_ry:g}, width {s.width}",
+            marks={"uv law, y != 0 (derived)": res.ry_uv_law}),
     }
     dg = res.digits
     if dg is not None:
         figs["digits_phases"] = plot_phase_diagram(
-            dg.sweep, path("tl_digits_relu_phases.png"), panels=("lam_eta", "train_loss", "test_loss", "sparsity"),
-            title=f"two-layer ReLU, width {s.width}, {dg.setup.data.B} digits (0 vs 1)",
+            dg.sweep, path("tl_digits_relu_phases.png"),
+            panels=("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"),
+            title=f"two-layer ReLU, width {dg.setup.width}, {dg.setup.data.B} digits (0 vs 1)",
             marks={"proven (uv/one-datum argument) k": res.k_uv, "measured k_max (largest converging)": dg.largest})
         figs["digits_trajectories"] = plot_trajectories(
             {f"k = {t.k:g} ({t.phase})": t.series for t in dg.trajectories}, path("tl_digits_trajectories.png"),
-            quantities=("loss", "test_loss", "lam_eta", "sparsity"),
-            title="two-layer ReLU on the digits: trajectories", log_steps=True)
+            quantities=("loss", "test_loss", "lam_eta", "w2_ratio", "sparsity"),
+            title=f"two-layer ReLU on the digits, width {dg.setup.width}: trajectories", log_steps=True,
+            diverged=[f"k = {t.k:g} ({t.phase})" for t in dg.trajectories if t.phase == "divergent"])
     return figs

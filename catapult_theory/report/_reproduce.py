@@ -1,49 +1,38 @@
 """`catapult reproduce`: every experiment of the study, into one report folder.
 
-The folder holds ``report.md`` (the findings, tables and figure links),
-``certificate.md`` (the proof certificate of every theorem, from the ``proofs``
-section), ``figures/*.png`` and ``data/<section>.json`` (the numbers behind each
-figure). Sections run in order; after each one the report is rewritten, so an
-interrupt or a failing section loses nothing that was already computed. Files
+The folder holds ``report.md`` (the findings, tables and figure links), ``report.html``
+(the same, one self-contained page with the figures embedded), ``results.json`` (every
+number behind the report, with version, git revision and settings), ``certificate.md``
+(the proof certificate of every theorem, from the ``proofs`` section), ``figures/*.png``,
+``data/<section>.json`` and ``cache/`` (finished experiments, :mod:`._cache`: a rerun skips
+them, ``--force`` recomputes). Sections run in order; after each one the report is
+rewritten, so an interrupt or a failing section loses nothing already computed. Files
 are written through a temporary file in the same folder and ``os.replace``, so
-a reader never sees half a file.
+a reader never sees half a file; the folder is checked before any work and locked
+while a run writes to it (a second concurrent run on it is refused).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import secrets
+import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
+from ..errors import InvalidInput
 from ..experiments import jsonable
+from ..files import FolderLock, check_output_dir, write_atomic
+from ._cache import ExperimentCache
+
+T = TypeVar("T")
 
 __all__ = ["Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce",
            "reproduce_cli", "write_atomic"]
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and
-    ``os.replace``: the file is either the old one or the complete new one."""
-    path = Path(path)
-    # a unique name, created with mode 0o666 so the umask applies as for any new file
-    # (tempfile.mkstemp would leave the report readable by its owner only)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 class Reporter(Protocol):
@@ -54,6 +43,9 @@ class Reporter(Protocol):
 
     def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
         """A ``progress(step, active)`` callback for long engine runs."""
+
+    def cached(self, name: str, config: Mapping[str, Any], compute: Callable[[], T]) -> T:
+        """The result of experiment ``name`` with ``config``: stored, or ``compute()`` (and stored)."""
 
 
 class _Silent:
@@ -66,6 +58,10 @@ class _Silent:
         """A callback that ignores its calls."""
         return lambda step, active: None
 
+    def cached(self, name: str, config: Mapping[str, Any], compute: Callable[[], T]) -> T:
+        """No cache: ``compute()``."""
+        return compute()
+
 
 #: the reporter of a compute step run outside ``catapult reproduce``
 SILENT: Reporter = _Silent()
@@ -73,11 +69,27 @@ SILENT: Reporter = _Silent()
 
 @dataclass
 class Context:
-    """What a section gets: where to write, how big to go, how to report progress."""
+    """What a section gets: where to write, how big to go, how to report progress, and the
+    report folder's experiment cache (:meth:`cached`; ``force`` recomputes everything)."""
 
     out: Path
     quick: bool = False
     verbose: bool = True
+    force: bool = False
+    cache: ExperimentCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = ExperimentCache(self.out / "cache", force=self.force)
+
+    def cached(self, name: str, config: Mapping[str, Any], compute: Callable[[], T]) -> T:
+        """The stored result of experiment ``name`` with ``config`` (and the package version
+        and code), or ``compute()``, stored atomically for the next run."""
+        found, value = self.cache.load(name, config)
+        if found:
+            self.progress(f"{name}: finished in an earlier run (cached)")
+            self.cache.hits.append(name)
+            return value  # type: ignore[no-any-return]
+        return self.cache.cached(name, config, compute)
 
     def figure(self, name: str) -> Path:
         """The path of figure ``name`` under ``figures/`` (the folder is created)."""
@@ -92,12 +104,25 @@ class Context:
     def progress(self, message: str) -> None:
         """One indented line on stderr (when verbose)."""
         if self.verbose:
-            sys.stderr.write(f"  {message}\n")
-            sys.stderr.flush()
+            from tqdm import tqdm
+
+            tqdm.write(f"  {message}", file=sys.stderr)
 
     def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
-        """A ``progress(step, active)`` callback for long engine runs, printing at
-        most every ``every`` seconds."""
+        """A ``progress(step, active)`` callback for long engine runs: a progress bar (tqdm)
+        when stderr is a terminal, else a line at most every ``every`` seconds."""
+        if self.verbose and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=total_steps, desc=f"  {label}", unit="step", leave=False, file=sys.stderr)
+
+            def tick_bar(step: int, active: int) -> None:
+                bar.update(max(step - bar.n, 0))
+                bar.set_postfix_str(f"{active} runs active", refresh=False)
+                if step >= total_steps or active == 0:
+                    bar.close()
+
+            return tick_bar
         last = [time.perf_counter()]
 
         def tick(step: int, active: int) -> None:
@@ -142,7 +167,7 @@ def register_section(section: Section) -> None:
 
 
 #: the built-in sections, in the report's order (sections registered from outside follow)
-BUILTIN_SECTIONS = ("proofs", "uv", "quadratic", "two-layer")
+BUILTIN_SECTIONS = ("proofs", "uv", "quadratic", "two-layer", "sparsity")
 
 
 def _load_sections() -> None:
@@ -150,6 +175,7 @@ def _load_sections() -> None:
     put them first: a section registered from outside never hides them."""
     from . import _section_proofs  # noqa: F401
     from . import _section_quadratic  # noqa: F401
+    from . import _section_sparsity  # noqa: F401
     from . import _section_two_layer  # noqa: F401
     from . import _section_uv  # noqa: F401
 
@@ -191,38 +217,110 @@ def _header(ctx: Context, sections: list[Section], alerts: Sequence[str] = ()) -
 
 
 def _write_report(ctx: Context, sections: list[Section], done: list[_Done], note: str = "") -> Path:
+    """report.md and report.html (the same content, figures embedded) from what is done."""
     parts = [_header(ctx, sections, [a for d in done for a in d.alerts])]
     for d in done:
         parts.append(f'<a id="{d.section.name}"></a>\n\n## {d.section.title}\n\n'
                      f"*{d.status}, {d.seconds:.1f} s*\n\n{d.markdown}\n")
     if note:
         parts.append(f"\n> {note}\n")
-    return write_atomic(ctx.out / "report.md", "\n".join(parts))
+    text = "\n".join(parts)
+    from ._html import markdown_to_html
+
+    write_atomic(ctx.out / "report.html", markdown_to_html(text, ctx.out))
+    return write_atomic(ctx.out / "report.md", text)
 
 
-def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True) -> int:
+def _git_revision() -> str | None:
+    """The git revision of the package's checkout (``None`` outside one, or without git)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return proc.stdout.strip() + ("+modified" if dirty else "")
+
+
+def _write_results(ctx: Context, done: list[_Done], results: dict[str, dict[str, Any]]) -> Path:
+    """results.json: every number behind the report, with the run's configuration."""
+    from .. import __version__
+    import numpy
+    import scipy
+    import sympy
+
+    payload = {
+        "package": "catapult_theory", "version": __version__, "git_revision": _git_revision(),
+        "python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+        "sympy": sympy.__version__, "quick": ctx.quick,
+        "seeds": "every experiment states its seed in its section's settings (default 0)",
+        "sections": {d.section.name: {"title": d.section.title, "status": d.status, "seconds": round(d.seconds, 3),
+                                      "alerts": list(d.alerts), **results.get(d.section.name, {})}
+                     for d in done},
+        "experiments": {"cached": list(ctx.cache.hits), "computed": list(ctx.cache.misses)},
+    }
+    return write_atomic(ctx.out / "results.json", json.dumps(jsonable(payload), allow_nan=False, indent=1))
+
+
+def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True,
+              force: bool = False) -> int:
     """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 if a
-    section raised or reported an alert (e.g. a theorem not proved)."""
+    section raised or reported an alert (e.g. a theorem not proved).
+
+    Finished experiments (and whole sections) are cached in ``out/cache``: a rerun with the
+    same configuration, package version and code skips them (``force`` recomputes)."""
     _load_sections()
     names = [s.name for s in SECTIONS]
     if only:
         unknown = [o for o in only if o not in names]
         if unknown:
-            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(names)}")
+            raise InvalidInput(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(names)}")
     selected = [s for s in SECTIONS if not only or s.name in only]
-    ctx = Context(Path(out), quick=quick, verbose=verbose)
-    ctx.out.mkdir(parents=True, exist_ok=True)
+    ctx = Context(check_output_dir(out, "--out"), quick=quick, verbose=verbose, force=force)
+    with FolderLock(ctx.out, "report folder"):
+        return _run_sections(ctx, selected, verbose)
+
+
+#: a figure in a section's Markdown; any relative link (figures, certificate.md) must exist for a cached section
+_FIGURE_LINK = re.compile(r"\]\((figures/[^)\s]+)\)")
+_FILE_LINK = re.compile(r"\]\(([^)\s#:]+)\)")
+
+
+def _run_section(ctx: Context, sec: Section) -> tuple[SectionOutput, bool]:
+    """The section's output, from the cache when its figures are all still there; and
+    whether it came from the cache."""
+    config = {"section": sec.name, "quick": ctx.quick}
+    found, res = ctx.cache.load(f"section-{sec.name}", config)
+    if found and isinstance(res, SectionOutput) and all(
+            (ctx.out / link).is_file() for link in _FILE_LINK.findall(res.markdown)):
+        ctx.cache.hits.append(f"section-{sec.name}")
+        return res, True
+    res = sec.run(ctx)
+    ctx.cache.store(f"section-{sec.name}", config, res)
+    return res, False
+
+
+def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
     (ctx.out / "data").mkdir(exist_ok=True)
     done: list[_Done] = []
+    results: dict[str, dict[str, Any]] = {}
     failed = False
     for i, sec in enumerate(selected, 1):
         if verbose:
             sys.stderr.write(f"[{i}/{len(selected)}] {sec.title}\n")
         t0 = time.perf_counter()
         try:
-            res = sec.run(ctx)
+            res, from_cache = _run_section(ctx, sec)
         except KeyboardInterrupt:
-            _write_report(ctx, selected, done, note=f"Interrupted during '{sec.title}'; the sections above are complete.")
+            _write_report(ctx, selected, done, note=f"Interrupted during '{sec.title}'; the sections above are "
+                                                    "complete, and finished experiments are kept for the next run.")
+            _write_results(ctx, done, results)
             raise
         except Exception:  # a failing section is reported, the others still run
             failed = True
@@ -231,19 +329,27 @@ def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = Fals
             sys.stderr.write(tb)
         else:
             write_atomic(ctx.out / "data" / f"{sec.name}.json", json.dumps(jsonable(res.data), allow_nan=False))
+            results[sec.name] = {"data": res.data, "figures": _FIGURE_LINK.findall(res.markdown)}
             if res.alerts:
                 failed = True
                 for a in res.alerts:
                     sys.stderr.write(f"FAILED: {a}\n")
-            done.append(_Done(sec, "done, with failures (see the top of the report)" if res.alerts else "done",
-                              time.perf_counter() - t0, res.markdown, tuple(res.alerts)))
+            status = "done, with failures (see the top of the report)" if res.alerts else "done"
+            seconds = time.perf_counter() - t0
+            if from_cache:
+                status += " (finished in an earlier run; cached)"
+            if verbose:
+                sys.stderr.write(f"  {sec.title}: {status}, {seconds:.1f} s\n")
+            done.append(_Done(sec, status, seconds, res.markdown, tuple(res.alerts)))
         _write_report(ctx, selected, done)
+        _write_results(ctx, done, results)
     path = _write_report(ctx, selected, done)
+    _write_results(ctx, done, results)
     if verbose:
-        sys.stderr.write(f"report written to {path}\n")
+        sys.stderr.write(f"report written to {path} (and report.html, results.json)\n")
     return 1 if failed else 0
 
 
 def reproduce_cli(args: Any) -> int:
     """``catapult reproduce``: :func:`reproduce` with the parsed command-line arguments."""
-    return reproduce(args.out, only=args.only, quick=args.quick)
+    return reproduce(args.out, only=args.only, quick=args.quick, force=getattr(args, "force", False))

@@ -10,27 +10,56 @@ its figures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import sympy as sp  # type: ignore[import-untyped]
 
-from ..engine import train_two_layer
-from ..experiments import PhaseSweep, RunResult, TwoLayerSetup, run_two_layer, sweep_two_layer, two_layer_setup
+from ..engine import train_two_layer, two_layer_output
+from ..experiments import (
+    PhaseSweep,
+    RunResult,
+    TwoLayerSetup,
+    run_two_layer,
+    sweep_two_layer,
+    two_layer_setup,
+)
 from ..symbolic import bound_catalog, export_text, theory
-from ._derived import exact, stability_edge, uv_k_max
+from ._derived import exact, stability_edge, uv_divergence_law, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import SILENT, Context, Reporter, Section, SectionOutput, register_section
+from ._reproduce import (
+    SILENT,
+    Context,
+    Reporter,
+    Section,
+    SectionOutput,
+    register_section,
+)
 
-__all__ = ["TwoLayerSettings", "TwoLayerResult", "DigitsResult", "DigitsTrajectory", "compute_two_layer",
-           "render_two_layer", "two_layer_data", "two_layer_section"]
+__all__ = [
+    "DigitsResult",
+    "DigitsTrajectory",
+    "Row",
+    "TwoLayerResult",
+    "TwoLayerSettings",
+    "compute_two_layer",
+    "render_two_layer",
+    "two_layer_data",
+    "two_layer_section",
+]
 
 
 @dataclass(frozen=True)
 class TwoLayerSettings:
-    """Sizes of the two-layer experiments (:meth:`quick` and :meth:`full` are the report's)."""
+    """Sizes of the two-layer experiments (:meth:`quick` and :meth:`full` are the report's).
+
+    Rows of THEORY §7: 2 (leaky ``slope`` on one datum), 3 (``digits_*``), 8 (``slope2``
+    on one datum), 9 (``rnd_*``: leaky ``rnd_slope`` on random 1-d points with a test set)
+    and 10 (``ry_*``: ReLU on the datum ``ry_data``); ``relu_*`` is ReLU on x = 1, y = 0.
+    """
 
     width: int = 1024
     slope: float = 0.5
@@ -39,12 +68,28 @@ class TwoLayerSettings:
     toy_steps: int = 3000
     #: one run beyond the leaky bound (THEORY §6: converges at k = 3.64)
     probe_k: float = 3.64
+    #: trajectories of the one-datum rows (the probe is added to row 2's)
+    toy_traj_ks: tuple[float, ...] = (1.5, 3.0, 4.4)
+    slope2: float = 0.75
     relu_k: tuple[float, float] = (0.1, 10.0)
     relu_num: int = 199
+    rnd_data: str = "random:32:1:50"
+    rnd_slope: float = 0.5
+    rnd_k: tuple[float, float] = (0.1, 6.0)
+    rnd_num: int = 60
+    rnd_steps: int = 3000
+    rnd_traj_ks: tuple[float, ...] = (1.0, 3.0, 4.5)
+    ry_data: str = "toy:4:2"
+    ry_k: tuple[float, float] = (0.1, 4.5)
+    ry_num: int = 90
+    ry_traj_ks: tuple[float, ...] = (1.0, 3.0, 4.2)
+    #: boundaries of the one-datum and random-point sweeps are refined to this
+    refine_tol: float = 1e-3
     digits: bool = True
-    digits_k: tuple[float, float] = (0.5, 20.0)
-    digits_dk: float = 0.5
-    digits_cap: int = 20000
+    digits_width: int = 1024
+    digits_k: tuple[float, float] = (0.5, 12.0)
+    digits_dk: float = 1.0
+    digits_cap: int = 3000
     digits_tol: float = 1e-8
     digits_lam_every: int = 10
     #: "well beyond the proven range": catapults at k >= this are listed
@@ -58,8 +103,9 @@ class TwoLayerSettings:
 
     @classmethod
     def quick(cls) -> TwoLayerSettings:
-        """The ``--quick`` (smoke) sizes."""
-        return cls(leaky_num=40, relu_num=50, digits_dk=1.0, digits_cap=4000)
+        """The ``--quick`` (smoke) sizes: the same experiments, small grids, widths and budgets."""
+        return cls(width=256, leaky_num=30, toy_steps=1000, relu_num=30, rnd_num=20, rnd_steps=800, ry_num=24,
+                   refine_tol=1e-2, digits_width=128, digits_dk=2.0, digits_cap=600)
 
     @classmethod
     def full(cls) -> TwoLayerSettings:
@@ -70,6 +116,15 @@ class TwoLayerSettings:
     def probe_key(self) -> str:
         """The data key of the probe run (``toy_leaky_k364``)."""
         return f"toy_leaky_k{self.probe_k:g}".replace(".", "")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of THEORY §7 on a small data set: its setup, a few trajectories and the sweep."""
+
+    setup: TwoLayerSetup
+    runs: tuple[RunResult, ...]
+    sweep: PhaseSweep
 
 
 @dataclass(frozen=True)
@@ -114,12 +169,20 @@ class TwoLayerResult:
     settings: TwoLayerSettings
     slope_text: str
     derived_text: str
+    slope2_text: str
+    derived2_text: str
     edge: float
     k_uv: float
     toy: TwoLayerSetup
     leaky_sweep: PhaseSweep
     probe: RunResult
+    leaky_runs: tuple[RunResult, ...]
+    leaky2: Row
     relu_sweep: PhaseSweep
+    rnd: Row
+    ry: Row
+    #: the derived uv divergence threshold with y != 0 at row 10's initial state
+    ry_uv_law: float
     digits: DigitsResult | None
     digits_skipped: str | None
     rests_on: Mapping[str, str]
@@ -132,13 +195,47 @@ class TwoLayerResult:
         return int((ph[below] == "divergent").sum()), int(below.sum())
 
 
+def _map_only(text: str) -> str:
+    """The heading and the one-step map of an exported theory (up to its closure line)."""
+    lines = text.splitlines()
+    end = next((i for i, line in enumerate(lines) if line.startswith("closed in")), len(lines))
+    return "\n".join(lines[:end]).rstrip()
+
+
 def _slope_symbol() -> sp.Symbol:
     """The slope symbol ``a`` of the two-layer family (one of its declared scalars)."""
     return next(s for s in theory("two-layer").model.scalars if s.name == "a")
 
 
+def _runs(setup: TwoLayerSetup, ks: Sequence[float], steps: int) -> tuple[RunResult, ...]:
+    """GD at each ``k``, all rates in one batched run (a run that settles or blows up stops)."""
+    k = np.asarray(ks, dtype=float)
+    run = train_two_layer(setup.init, setup.data, setup.slope, k / setup.lam0, steps)
+    return tuple(RunResult(model="two-layer", phase=str(run.phase[i]), eta=float(k[i] / setup.lam0), k=float(k[i]),
+                           lam0=setup.lam0, w2_0=setup.w2_0, gd=run.traj.run(i),
+                           settings={**setup.settings, "steps": steps, "stopped_at": int(run.stopped_at[i])})
+                 for i in range(k.size))
+
+
+#: a sweep's run stops once its loss changes by less than this fraction of the initial loss in a
+#: step: it has reached float64 round-off (with labels the loss stalls there, above the settled floor)
+ROUNDOFF_TOL = 1e-20
+
+
+def _sweep(setup: TwoLayerSetup, k: tuple[float, float], num: int, steps: int, refine_tol: float) -> PhaseSweep:
+    """A phase sweep reporting final values: ``lam`` (one eigen-solve of the B x B Gram matrices)
+    only where a run leaves and at the end, not at every step; runs stop at round-off."""
+    return sweep_two_layer(setup, np.linspace(*k, num), max_steps=steps, tol=ROUNDOFF_TOL * setup.loss0,
+                           refine_tol=refine_tol, lam_every=max(steps, 1))
+
+
+def _row(setup: TwoLayerSetup, k: tuple[float, float], num: int, traj_ks: Sequence[float], steps: int,
+         refine_tol: float) -> Row:
+    return Row(setup, _runs(setup, traj_ks, steps), _sweep(setup, k, num, steps, refine_tol))
+
+
 def _digits(s: TwoLayerSettings, reporter: Reporter) -> DigitsResult:
-    dig = two_layer_setup(s.width, 0.0, "digits01")
+    dig = two_layer_setup(s.digits_width, 0.0, "digits01")
     ks = np.arange(s.digits_k[0], s.digits_k[1] + 1e-4, s.digits_dk)
     cap = s.digits_cap
     sweep = sweep_two_layer(dig, ks, max_steps=cap, tol=s.digits_tol, refine=False, lam_every=s.digits_lam_every,
@@ -147,44 +244,70 @@ def _digits(s: TwoLayerSettings, reporter: Reporter) -> DigitsResult:
     ks_t = np.array([*s.traj_ks, float(largest) if largest else s.traj_fallback_k])
     reporter.progress(f"digits trajectories at k = {', '.join(f'{k:g}' for k in ks_t)}")
     tr = train_two_layer(dig.init, dig.data, dig.slope, ks_t / dig.lam0, cap, tol=s.digits_tol,
-                         test_every=s.traj_test_every, progress=reporter.ticker("digits trajectories", cap))
+                         lam_every=s.digits_lam_every, test_every=s.traj_test_every,
+                         progress=reporter.ticker("digits trajectories", cap))
     trajs = []
     for i, k in enumerate(ks_t):
         one = tr.traj.run(i)
         end = int(tr.stopped_at[i]) + 1
         trajs.append(DigitsTrajectory(float(k), str(tr.phase[i]), {
             "loss": one.series("loss")[:end], "lam_eta": (k / dig.lam0) * one.series("lam")[:end],
+            "w2_ratio": one.series("w2")[:end] / dig.w2_0,
             "sparsity": one.series("sparsity")[:end], "test_loss": one.series("test_loss")[:end]}))
     return DigitsResult(dig, sweep, cap, largest, tuple(trajs))
 
 
 def compute_two_layer(settings: TwoLayerSettings, reporter: Reporter = SILENT) -> TwoLayerResult:
-    """Run every two-layer experiment: leaky ReLU and ReLU on one datum, ReLU on
-    the 0-vs-1 digits (skipped, with the reason, without scikit-learn)."""
+    """Run every two-layer experiment (THEORY §7 rows 2, 3, 8, 9, 10): leaky ReLU and ReLU on
+    one datum, leaky ReLU on random 1-d points, ReLU on a datum with y != 0, and ReLU on the
+    0-vs-1 digits (skipped, with the reason, without scikit-learn)."""
     s = settings
-    slope = exact(s.slope)
-    reporter.progress(f"(a) toy datum, width {s.width}, a = {s.slope:g}")
+    slope, slope2 = exact(s.slope), exact(s.slope2)
+    reporter.progress(f"(a) toy datum, width {s.width}, a = {slope}")
     toy = two_layer_setup(s.width, s.slope, "toy")
-    sweep_a = sweep_two_layer(toy, np.linspace(*s.leaky_k, s.leaky_num), max_steps=s.toy_steps, tol=None)
+    sweep_a = _sweep(toy, s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)
+    leaky_runs = _runs(toy, sorted({*s.toy_traj_ks, s.probe_k}), s.toy_steps)
     probe = run_two_layer(toy, s.probe_k, s.toy_steps)
+
+    reporter.progress(f"(b) toy datum, width {s.width}, a = {slope2}")
+    leaky2 = _row(two_layer_setup(s.width, s.slope2, "toy"), s.leaky_k, s.leaky_num, s.toy_traj_ks, s.toy_steps,
+                  s.refine_tol)
 
     reporter.progress("ReLU, toy datum: divergence and collapse")
     relu = two_layer_setup(s.width, 0.0, "toy")
-    sweep_r = sweep_two_layer(relu, np.linspace(*s.relu_k, s.relu_num), max_steps=s.toy_steps, tol=None)
+    sweep_r = _sweep(relu, s.relu_k, s.relu_num, s.toy_steps, s.refine_tol)
+
+    reporter.progress(f"(c) {s.rnd_data}, width {s.width}, a = {exact(s.rnd_slope)}")
+    rnd = _row(two_layer_setup(s.width, s.rnd_slope, s.rnd_data), s.rnd_k, s.rnd_num, s.rnd_traj_ks, s.rnd_steps,
+               s.refine_tol)
+
+    reporter.progress(f"(d) ReLU, datum {s.ry_data}, width {s.width}")
+    ry_setup = two_layer_setup(s.width, 0.0, s.ry_data)
+    ry = _row(ry_setup, s.ry_k, s.ry_num, s.ry_traj_ks, s.toy_steps, s.refine_tol)
+    X, y = ry_setup.data.X, ry_setup.data.y
+    f0 = float(two_layer_output(ry_setup.init, X, 0.0)[0])
+    ry_law = float(uv_divergence_law().k_div(f0, ry_setup.lam0, float(y[0]), s.width, float(X[0] @ X[0])))
 
     digits, skipped = None, None
     if s.digits:
-        reporter.progress(f"(b) digits01, width {s.width}, ReLU, k = {s.digits_k[0]:g} .. {s.digits_k[1]:g} "
-                          f"(GD until the loss changes by < {fmt_tol(s.digits_tol)})")
+        reporter.progress(f"(e) digits01, width {s.digits_width}, ReLU, k = {s.digits_k[0]:g} .. {s.digits_k[1]:g} "
+                          f"(GD until the loss changes by < {fmt_tol(s.digits_tol)}, at most {s.digits_cap} steps)")
         try:
             digits = _digits(s, reporter)
         except ImportError as exc:
             skipped = str(exc)
+    a_sym = _slope_symbol()
     return TwoLayerResult(
-        settings=s, slope_text=str(slope), derived_text=export_text(theory("two-layer"), {_slope_symbol(): slope}),
-        edge=stability_edge(), k_uv=uv_k_max(), toy=toy, leaky_sweep=sweep_a, probe=probe, relu_sweep=sweep_r,
-        digits=digits, digits_skipped=skipped,
+        settings=s, slope_text=str(slope), derived_text=export_text(theory("two-layer"), {a_sym: slope}),
+        slope2_text=str(slope2), derived2_text=_map_only(export_text(theory("two-layer"), {a_sym: slope2})),
+        edge=stability_edge(), k_uv=uv_k_max(), toy=toy, leaky_sweep=sweep_a, probe=probe, leaky_runs=leaky_runs,
+        leaky2=leaky2, relu_sweep=sweep_r, rnd=rnd, ry=ry, ry_uv_law=ry_law, digits=digits, digits_skipped=skipped,
         rests_on={name: "; ".join(spec.rests_on) for name, spec in bound_catalog("two-layer").items()})
+
+
+def _runs_data(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
+    return [{"k": r.k, "phase": r.phase, "loss": r.gd.series("loss"), "lam_eta": r.eta * r.gd.series("lam"),
+             "w2_ratio": r.gd.series("w2") / r.w2_0} for r in runs]
 
 
 def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
@@ -193,6 +316,13 @@ def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
         "toy_leaky": res.leaky_sweep.to_dict(),
         res.settings.probe_key: {"phase": res.probe.phase, "bound": res.leaky_sweep.bounds["single"]},
         "toy_relu": res.relu_sweep.to_dict(),
+        "toy_leaky_runs": _runs_data(res.leaky_runs),
+        "toy_leaky_a34": res.leaky2.sweep.to_dict(),
+        "toy_leaky_a34_runs": _runs_data(res.leaky2.runs),
+        "random_1d": res.rnd.sweep.to_dict(),
+        "random_1d_runs": _runs_data(res.rnd.runs),
+        "toy_relu_y": {**res.ry.sweep.to_dict(), "uv_law_k_div": res.ry_uv_law},
+        "toy_relu_y_runs": _runs_data(res.ry.runs),
     }
     if res.digits is not None:
         data["digits_relu"] = res.digits.sweep.to_dict()
@@ -208,22 +338,34 @@ def _render_digits(res: TwoLayerResult, dg: DigitsResult, figs: Mapping[str, str
     high = dg.catapults_from(s.high_k)
     low_sparsity = dg.sparsity_at(s.sparsity_k)
     return [
-        "### (b) ReLU on real images: the 0-vs-1 digits", "",
-        f"{dg.setup.settings['data_description']}. MNIST/FMNIST/CIFAR-10 cannot be downloaded here; these 8x8 "
-        f"digits stand in for them. Full-batch GD until the loss changes by less than {fmt_tol(s.digits_tol)} per step "
-        f"(cap {dg.cap} steps). lam0 = {dg.setup.lam0:.5g}; the `data` bound predicts k_max = "
-        f"{_g(sw.bounds.get('data'), 4)}.", "",
-        f"Catapult (loss rises, then converges) at k >= {s.high_k:g}: "
+        "### (e) ReLU on real images: the 0-vs-1 digits (row 3)", "",
+        (f"{dg.setup.settings['data_description']}. MNIST/FMNIST/CIFAR-10 cannot be downloaded here; these 8x8 "
+        f"digits stand in for them. Width {dg.setup.width}, ReLU; k = {s.digits_k[0]:g}, "
+        f"{s.digits_k[0] + s.digits_dk:g}, ..., {sw.k[-1]:g} ({len(sw.k)} values). Full-batch GD until the loss "
+        f"changes by less than {fmt_tol(s.digits_tol)} per step or {dg.cap} steps (the step budget of the full run; "
+        "the column `steps` says where each run stopped, and final values are those at that step). "
+        f"lam0 = {dg.setup.lam0:.5g}; the `data` bound predicts k_max = "
+        f"{_g(sw.bounds.get('data'), 4)}."), "",
+        (f"Catapult (loss rises, then converges) at k >= {s.high_k:g}: "
         f"**{', '.join(f'{k:g}' for k in high) or 'none'}**. Largest converging k: **{_g(dg.largest, 4)}**; first "
         f"divergent k: {_g(sw.boundaries['divergence'], 4)} (grid resolution). Activation sparsity at the end: "
         f"**{_g(low_sparsity, 4) if low_sparsity is None else f'{low_sparsity:.4f}'}** at k = {s.sparsity_k:g} "
-        f"against **{_g(dg.sparsity_at(dg.largest), 4)}** at the largest converging k.", "",
+        f"against **{_g(dg.sparsity_at(dg.largest), 4)}** at the largest converging k."), "",
         *image("digits", figs.get("digits_phases")),
         md_table(["k", "phase", "final eta*lam", "train loss", "test loss", "sparsity", "steps"], rows), "",
         *image("trajectories", figs.get("digits_trajectories")),
         "What the bounds rest on:", "",
         *[f"- `{name}`: {why}" for name, why in res.rests_on.items()], "",
     ]
+
+
+def _bounds_text(sweep: PhaseSweep) -> str:
+    return ", ".join(f"`{n}` = {_g(v, 4)}{'' if sweep.bound_status[n]['hypotheses_hold'] else ' (hypotheses fail here)'}"
+                     for n, v in sweep.bounds.items())
+
+
+def _grid(k: tuple[float, float], num: int, steps: int, tol: float) -> str:
+    return f"{num} values of k in [{k[0]:g}, {k[1]:g}], at most {steps} GD steps, boundaries refined to {fmt_tol(tol)}"
 
 
 def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = None) -> str:
@@ -235,27 +377,59 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
     div_a = sa.boundaries["divergence"]
     relu_k = sr.bounds["relu_uv"]
     n_div, n_below = res.relu_divergent_below
+    l2, rnd, ry = res.leaky2.sweep, res.rnd.sweep, res.ry.sweep
+    b2 = l2.bounds["single"]
+    d2 = l2.boundaries["divergence"]
     md = [f"### Derived map (within an activation region, a = {res.slope_text})", "", "```", res.derived_text,
           "```", "",
-          f"### (a) Leaky ReLU, a = {res.slope_text}, one datum", "",
+          f"### (a) Leaky ReLU, a = {res.slope_text}, one datum x = 1, y = 0 (row 2)", "",
+          (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. "
           f"lam0 = {res.toy.lam0:.5g}, |theta_0|^2 = {res.toy.w2_0:.5g}. The `single` bound (K = max(1, a^2) "
           f"x2/(n d), derived per unit) predicts k_max = **{bound_a:.4g}**; at k = {s.probe_k:g}, well beyond it, "
           f"GD is **{res.probe.phase}**. GD first diverges at k = **{_g(div_a, 5)}** (bisection): the bound is "
-          f"{'below' if bound_a < (div_a or np.inf) else 'NOT below'} the measured boundary, and not tight.", "",
-          *image("leaky", figs.get("leaky_phases")),
+          f"{'below' if bound_a < (div_a or np.inf) else 'NOT below'} the measured boundary, and not tight."), "",
+          *image("trajectories", figs.get("leaky_trajectories")), *image("leaky", figs.get("leaky_phases")),
+          f"### (b) Leaky ReLU, a = {res.slope2_text}, one datum x = 1, y = 0 (row 8)", "",
+          ("The one-step map with this slope entered exactly (the rest as for a = "
+          f"{res.slope_text} above):"), "", "```", res.derived2_text, "```", "",
+          (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. lam0 = "
+          f"{res.leaky2.setup.lam0:.5g}. The `single` bound predicts k_max = **{b2:.4g}**; the loss first rises at "
+          f"k = {_g(l2.boundaries['catapult_onset'], 5)} and GD first diverges at k = **{_g(d2, 5)}** "
+          f"(a = {res.slope_text}: {_g(div_a, 5)}): with a closer to 1 the net is closer to the uv model, whose "
+          f"threshold is {_g(res.k_uv)}."), "",
+          *image("trajectories", figs.get("leaky2_trajectories")), *image("leaky2", figs.get("leaky2_phases")),
           f"### ReLU on one datum: no divergence below {_g(relu_k)}, collapse beyond", "",
-          f"Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence at "
+          (f"Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence at "
           f"k = {_g(sr.boundaries['divergence'], 5)} (none means none up to {sr.k[-1]:g}). Nets start to collapse "
           "(every unit inactive, f = 0: labelled `collapsed`, never catapult, although with y = 0 the dead net "
           f"fits the datum) at k = **{_g(sr.boundaries['collapse'], 5)}**. The `single` bound is "
           f"{_g(sr.bounds['single'], 4)} (below {_g(res.edge)}: the lemma proves no window here, since half the "
           "units start inactive); the argument of THEORY §6 (active units follow the uv law, dying units lower "
-          f"lam) gives {_g(relu_k)} (the derived uv lam eta_max).", "",
-          *image("relu", figs.get("relu_phases"))]
+          f"lam) gives {_g(relu_k)} (the derived uv lam eta_max)."), "",
+          *image("relu", figs.get("relu_phases")),
+          f"### (c) Leaky ReLU, a = {exact(s.rnd_slope)}, random 1-d points with a test set (row 9)", "",
+          (f"{res.rnd.setup.data.description}. Width {s.width}; {_grid(s.rnd_k, s.rnd_num, s.rnd_steps, s.refine_tol)}; "
+          f"lam0 = lam_max(H_0) = {res.rnd.setup.lam0:.5g}. Bounds: {_bounds_text(rnd)}. The loss first rises at "
+          f"k = **{_g(rnd.boundaries['catapult_onset'], 5)}**, GD first diverges at "
+          f"k = **{_g(rnd.boundaries['divergence'], 5)}**; largest converging grid value "
+          f"{_g(rnd.settings['largest_converging_k'], 4)}. In one dimension a bias-free homogeneous net is "
+          "the two-slope function x -> c+ x (x > 0), c- x (x < 0), and so is the teacher: a run that converges "
+          "fits it exactly, and its test loss falls with its train loss."), "",
+          *image("trajectories", figs.get("random_trajectories")), *image("random", figs.get("random_phases")),
+          f"### (d) ReLU, one datum with y != 0: {s.ry_data.replace('toy:', 'x = ').replace(':', ', y = ')} (row 10)",
+          "", (f"Width {s.width}; {_grid(s.ry_k, s.ry_num, s.toy_steps, s.refine_tol)}; lam0 = {res.ry.setup.lam0:.5g}, "
+          f"initial loss {res.ry.setup.loss0:.4g}. Bounds: {_bounds_text(ry)} (both are y = 0 statements). The "
+          f"derived uv divergence threshold for y != 0 (the invariant line of the uv section, for the active units, "
+          f"if none switched off) at this initial state is k = {res.ry_uv_law:.5g}. Measured: the loss first rises "
+          f"at k = **{_g(ry.boundaries['catapult_onset'], 5)}**, GD first diverges at "
+          f"k = **{_g(ry.boundaries['divergence'], 5)}**, nets collapse from k = "
+          f"**{_g(ry.boundaries.get('collapse'), 5)}** (none means not on the grid; a collapsed net is stuck at "
+          f"loss y^2/2 = {0.5 * float(res.ry.setup.data.y[0]) ** 2:g})."), "",
+          *image("trajectories", figs.get("relu_y_trajectories")), *image("relu-y", figs.get("relu_y_phases"))]
     if res.digits is not None:
         md += _render_digits(res, res.digits, figs)
     elif res.digits_skipped is not None:
-        md += ["### (b) ReLU on the 0-vs-1 digits", "", f"Skipped: {res.digits_skipped}", ""]
+        md += ["### (e) ReLU on the 0-vs-1 digits (row 3)", "", f"Skipped: {res.digits_skipped}", ""]
     return "\n".join(md)
 
 

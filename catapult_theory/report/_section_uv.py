@@ -8,8 +8,10 @@ and :func:`catapult_theory.report._plots.uv_figures` its figures.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -27,13 +29,38 @@ from ..experiments import (
     w2_at_bound,
 )
 from ..symbolic import export_text, theory
-from ._derived import UVDivergenceLaw, residual_multiplier, stability_edge, uv_divergence_law, uv_k_max
+from ._derived import (
+    UVDivergenceLaw,
+    residual_multiplier,
+    stability_edge,
+    uv_divergence_law,
+    uv_k_max,
+)
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import SILENT, Context, Reporter, Section, SectionOutput, register_section
+from ._reproduce import (
+    SILENT,
+    Context,
+    Reporter,
+    Section,
+    SectionOutput,
+    register_section,
+)
 
-__all__ = ["UVSettings", "UVResult", "PeakScaling", "StateShift", "SeededShift", "DivergenceY",
-           "compute_uv", "render_uv", "uv_data", "uv_section", "sweep_map_batch", "divergence_brackets"]
+__all__ = [
+    "DivergenceY",
+    "PeakScaling",
+    "SeededShift",
+    "StateShift",
+    "UVResult",
+    "UVSettings",
+    "compute_uv",
+    "divergence_brackets",
+    "render_uv",
+    "sweep_map_batch",
+    "uv_data",
+    "uv_section",
+]
 
 
 @dataclass(frozen=True)
@@ -225,7 +252,8 @@ def _final_lam(s: UVSettings, edge: float, k_max: float,
     for n in s.final_widths:
         st = uv_setup(n, seed=0)
         t = sweep_map(st, ks, s.final_steps)
-        finals[n] = (ks / st.lam0) * t.final("lam")
+        # a run that blew up has no final state: NaN, never its last value before the blow-up
+        finals[n] = np.where(t.diverged_at >= 0, np.nan, (ks / st.lam0) * t.final("lam"))
     return ks, finals
 
 
@@ -301,14 +329,18 @@ def compute_uv(settings: UVSettings, reporter: Reporter = SILENT) -> UVResult:
     """
     s = settings
     edge, k_max = stability_edge(), uv_k_max()
-    runs = _trajectory_runs(s, reporter)
+    # each experiment is cached by its settings (a rerun of `reproduce` skips finished ones)
+    config = dataclasses.asdict(s)
+    runs = reporter.cached("uv-trajectories", config, lambda: _trajectory_runs(s, reporter))
     reporter.progress(f"phase diagram, width {s.width}, {s.phase_num} values of k")
     setup = uv_setup(s.width, seed=0)
-    sweep = sweep_uv(setup, np.linspace(*s.phase_k, s.phase_num), steps=s.phase_steps)
+    sweep = reporter.cached("uv-phases", config, lambda: sweep_uv(
+        setup, np.linspace(*s.phase_k, s.phase_num), steps=s.phase_steps))
     onset = sweep.boundaries.get("catapult_onset")
-    final_k, finals = _final_lam(s, edge, k_max, reporter)
-    peak = _peak_scaling(s, reporter)
-    divergence = _divergence_y(s, k_max, onset if onset is not None else edge, reporter)
+    final_k, finals = reporter.cached("uv-final-lam", config, lambda: _final_lam(s, edge, k_max, reporter))
+    peak = reporter.cached("uv-peak-scaling", config, lambda: _peak_scaling(s, reporter))
+    divergence = reporter.cached("uv-divergence-y", config, lambda: _divergence_y(
+        s, k_max, onset if onset is not None else edge, reporter))
     return UVResult(settings=s, derived_text=export_text(theory("uv")), edge=edge, k_max=k_max, runs=runs,
                     setup=setup, sweep=sweep, final_k=final_k, final_lam_eta=finals, peak=peak,
                     divergence=divergence)
@@ -355,7 +387,7 @@ def _render_divergence(dv: DivergenceY) -> list[str]:
                _g((dv.k_max - r.k_div) * r.n, 4)] for r in dv.seeded]
     return [
         f"### y != 0: the divergence threshold moves away from {km}", "",
-        f"**Derived.** At y = 0 the sign of eta lam - {km} decides divergence (eta_max = {law.eta_max}, the sign "
+        (f"**Derived.** At y = 0 the sign of eta lam - {km} decides divergence (eta_max = {law.eta_max}, the sign "
         "change of the weight-norm increment). For y != 0 the symbolic layer's uv map has the invariant line "
         f"D = 0 with `D = {law.invariant_text()}` (r = f - y): one GD step gives `D' = ({law.multiplier_text()}) D`, "
         "so D keeps its sign while that factor is positive (found by requiring the derived map to send D = 0 "
@@ -363,20 +395,20 @@ def _render_divergence(dv: DivergenceY) -> list[str]:
         f"{km} + (eta^2 x2 / n) (c1 y f + c2 y^2 + c3 f^2) and the c's solved for). Started from (f0, lam0) "
         f"with eta = k / lam0, the threshold is the root of `{law.threshold_text()}` (r0 = f0 - y) near {km}; "
         f"from f0 = 0 it gives {km} - k_div = c y^2 / n + O(1/n^2) with c = `{law.shift}` = "
-        f"`{law.scale}` (checked symbolically).", "",
-        f"**Measured.** Bisection on the exact map (tolerance {fmt_tol(dv.tol)} in k), bracketed by the measured "
+        f"`{law.scale}` (checked symbolically)."), "",
+        (f"**Measured.** Bisection on the exact map (tolerance {fmt_tol(dv.tol)} in k), bracketed by the measured "
         f"catapult onset k = {_g(dv.bracket_lo, 6)} (nothing diverges below it) and the derived y = 0 threshold "
         f"k = {km} (widened upward by the bracket's width where that does not diverge). The largest distance between a "
         f"measured threshold and the derived root over every state below is **{dv.max_deviation:.1e}**. From "
         f"f0 = 0 (initial residual -y), c fitted by least squares over n >= {dv.fit_min_n}, for "
-        f"{len(dv.states)} initial states:", "",
+        f"{len(dv.states)} initial states:"), "",
         md_table(["lam0", "x2", "fitted c (measured)", "derived c = eta_max^2 x2", "fitted / derived"], fits), "",
         *([f"Convergence of n ({km} - k_div) / y^2 for lam0 = {_g(first.lam0)}, x2 = {_g(first.x2)}:", "",
            md_table(["n", "y", "k_div (bisection)", "k_div (derived)", f"n ({km} - k_div) / y^2"], rows), ""]
           if first is not None else []),
-        f"From seeded N(0,1) initialisations (y = {dv.seeded_y:g}, f0 != 0; bisection tolerance "
+        (f"From seeded N(0,1) initialisations (y = {dv.seeded_y:g}, f0 != 0; bisection tolerance "
         f"{fmt_tol(dv.seeded_tol)}) the shift is still O(1/n), and k_div - {km} has the sign of y (f0 - y), as the "
-        "derived threshold says:", "",
+        "derived threshold says:"), "",
         md_table(["n", "seed", "f0", "lam0", "k_div (bisection)", "k_div (derived)", f"n ({km} - k_div)"], seeded),
         "",
     ]
@@ -391,24 +423,24 @@ def render_uv(res: UVResult, figures: Mapping[str, str] | None = None) -> str:
     md = ["### Derived map", "", "```", res.derived_text, "```", "",
           "### GD against the exact map", "", _runs_table(res), "", *image("trajectories", figs.get("trajectories")),
           "### Phase diagram", "",
-          f"Exact map from a seeded N(0,1) init (f0 = {res.setup.f0:.4g}, lam0 = {res.setup.lam0:.4g}), "
+          (f"Exact map from a seeded N(0,1) init (f0 = {res.setup.f0:.4g}, lam0 = {res.setup.lam0:.4g}), "
           f"{len(res.sweep.k)} values of k in [{s.phase_k[0]:g}, {s.phase_k[1]:g}]. Boundaries refined by bisection: "
           f"catapult onset **{_g(b['catapult_onset'], 6)}** (derived eta_crit*lam0 = {edge}), divergence "
           f"**{_g(b['divergence'], 6)}** (derived eta_max*lam0 = {km}; proven window up to "
           f"{_g(res.sweep.bounds.get('lemma'), 6)}). The onset sits above {edge} by the finite-width term "
-          "(eta^2 x2 f0^2 / n in the first-step multiplier).", "",
+          "(eta^2 x2 f0^2 / n in the first-step multiplier)."), "",
           *image("phases", figs.get("phases")),
           "### Where the NTK eigenvalue lands", "",
-          "Final eta*lam after the catapult is not a constant: it is a jagged function of k and of the width "
-          f"(exact map, {s.final_steps} steps; values just below {edge} converge only polynomially).", "",
+          ("Final eta*lam after the catapult is not a constant: it is a jagged function of k and of the width "
+          f"(exact map, {s.final_steps} steps; values just below {edge} converge only polynomially)."), "",
           *image("final", figs.get("final_lam")),
           "### Time to the peak and height of the peak", "",
-          f"At k = {p.k:g} the residual grows by |1 - k| = {abs(p.multiplier):g} per step (the derived linear "
+          (f"At k = {p.k:g} the residual grows by |1 - k| = {abs(p.multiplier):g} per step (the derived linear "
           "multiplier) until the O(1/n) terms bite, at loss of order n: the peak step should grow like "
           f"log(n) / (2 log|k - 1|). Measured slope of peak step against log n: **{p.slope_step:.3f}** (reasoning: "
           f"{p.predicted_slope:.3f}); log-log slope of the peak loss against n: **{p.slope_logpeak:.3f}** (order n "
           "from the same reasoning; n / log n, the Lewkowycz-type scaling at fixed k, has local slope "
-          f"{p.slope_n_over_logn:.3f} on this range).", "",
+          f"{p.slope_n_over_logn:.3f} on this range)."), "",
           *image("peak", figs.get("peak_scaling")),
           *_render_divergence(res.divergence)]
     return "\n".join(md)

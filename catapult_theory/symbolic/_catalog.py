@@ -37,6 +37,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 from sympy.matrices.expressions import MatrixSymbol
 
+from ..errors import InvalidInput
 from . import _symbols as S
 from ._bounds import operator_relation
 from ._derive import LEMMA_CONSTANT, Derivation, SymbolicModel, lemma_increment
@@ -488,12 +489,24 @@ _FAMILIES: dict[str, Callable[[], dict[str, BoundSpec]]] = {
 
 @lru_cache(maxsize=None)
 def bounds(model: str) -> dict[str, BoundSpec]:
-    """The bounds of a model family, derived once."""
+    """The bounds of a model family: derived once per installation (stored in the
+    on-disk cache of :mod:`._cache` beside the model's theory) and kept for the process."""
     try:
         build = _FAMILIES[model]
     except KeyError:
-        raise ValueError(f"no bounds for model {model!r}") from None
-    return build()
+        raise InvalidInput(f"no bounds for model {model!r}") from None
+    builder = MODELS.get(model)
+    if builder is None:  # the family's model was removed from the registry: nothing to key an entry on
+        return build()
+    from . import _cache
+
+    declared = builder()
+
+    def valid(v: Any) -> bool:
+        return isinstance(v, dict) and all(isinstance(b, BoundSpec) and b.model == model for b in v.values())
+
+    return _cache.cached("bounds", model, declared, build, check=valid,
+                         portable=lambda specs: _cache.portable_bounds(model, specs))
 
 
 _ = MODELS

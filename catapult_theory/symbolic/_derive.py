@@ -30,6 +30,7 @@ from typing import Mapping, Sequence
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 
+from ..errors import InvalidInput
 from . import _symbols as S
 from ._words import Algebra, MatPoly, Word
 
@@ -97,9 +98,9 @@ class SymbolicModel:
 
     def __post_init__(self) -> None:
         if not self.params:
-            raise ValueError("a model needs at least one parameter block")
+            raise InvalidInput("a model needs at least one parameter block")
         if getattr(self.output, "shape", None) != (1, 1):
-            raise ValueError(f"model output must be a 1x1 matrix expression, got shape {getattr(self.output, 'shape', None)}")
+            raise InvalidInput(f"model output must be a 1x1 matrix expression, got shape {getattr(self.output, 'shape', None)}")
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class Derivation:
         for expr, sym in model.aliases:
             atom_expr = A.scalarize(expr)
             if not (isinstance(atom_expr, sp.Symbol) and A.is_atom(atom_expr)):
-                raise ValueError(f"alias {expr} -> {sym} is not a single invariant (got {atom_expr})")
+                raise InvalidInput(f"alias {expr} -> {sym} is not a single invariant (got {atom_expr})")
             self.alias[atom_expr] = sym
         self._param_names = {p.name for p in model.params}
         self.f = A.scalarize(model.output)

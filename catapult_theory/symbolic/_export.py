@@ -1,15 +1,23 @@
-"""Export of a model's derived theory: text, LaTeX, Python source, JSON.
+"""Export of a model's derived theory: text, LaTeX, Markdown, Python source, JSON.
 
 The JSON form is a contract: ``model``, ``update`` (``f``, ``lam``, ``w2``: each a
 SymPy-parsable expression string in the contract symbols ``f, lam, w2, eta, y,
 n, x2`` plus the model's own scalars), ``thresholds`` (``eta_crit``,
-``eta_max``), and further keys (``closed``, ``leftover``, ``lemma``, ``bounds``).
+``eta_max``), and further keys (``closed``, ``leftover``, ``lemma`` with the
+homogeneity degree and the form of the weight-norm lemma that applies,
+``K`` and ``window`` when an operator relation ``Ψ³ = KΨ`` exists, ``bounds``).
+
+The LaTeX (amsmath ``align*`` blocks) and the Markdown (tables with inline
+LaTeX) write products with ``\\cdot`` and every symbol as one unambiguous
+token, so that SymPy's LaTeX parser reads each formula back to the same
+expression. The Python form is a standalone module that needs only NumPy.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -20,11 +28,44 @@ from ._theory import ModelTheory
 if TYPE_CHECKING:
     from ._catalog import BoundSpec
 
-__all__ = ["to_json", "to_text", "to_latex", "to_python", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "homogeneity_degree",
+    "lemma_form",
+    "to_json",
+    "to_latex",
+    "to_markdown",
+    "to_python",
+    "to_text",
+]
 
-FORMATS = ("text", "latex", "python", "json")
+FORMATS = ("text", "latex", "python", "json", "markdown")
 
-_LATEX_NAMES = {S.lam: r"\lambda", S.w2: r"w_2", S.eta: r"\eta", S.x2: r"x_2"}
+_LATEX_NAMES = {S.lam: r"\lambda", S.w2: r"w_{2}", S.eta: r"\eta", S.x2: r"x_{2}"}
+#: single letters that SymPy's LaTeX parser would read as something else (``d`` starts a differential)
+_LATEX_AMBIGUOUS = {"d": r"\mathit{d}"}
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+          "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+
+
+def _symbol_latex(s: sp.Symbol) -> str:
+    """One unambiguous LaTeX token for a symbol (``\\lambda``, ``w_{2}``, ``L_{\\psi 2}``)."""
+    if s in _LATEX_NAMES:
+        return _LATEX_NAMES[s]
+    name = s.name
+    if name in _LATEX_AMBIGUOUS:
+        return _LATEX_AMBIGUOUS[name]
+    m = re.fullmatch(r"([A-Za-z]+?)(\d*)", name)
+    if m is None:
+        return sp.latex(s)
+    base, digits = m.groups()
+    if len(base) == 1 or base.lower() in _GREEK:
+        return sp.latex(s)
+    # a multi-letter name: its first letter with the rest as subscript (fphi -> f_{\phi})
+    first, rest = base[0], base[1:]
+    greek = next((g for g in _GREEK if rest.lower().startswith(g) and len(g) == len(rest)), None)
+    rest_tex = ("\\" + (rest if rest[0].isupper() else rest.lower())) if greek else rest
+    return f"{first}_{{{rest_tex}{' ' + digits if digits else ''}}}"
 
 
 def _leftover_names(th: ModelTheory) -> dict[sp.Symbol, sp.Symbol]:
@@ -69,7 +110,12 @@ def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dic
             "euler_residual": sp.sstr(th.euler_residual),
             "weight_norm_identity": "w2' - w2 = eta*r*(eta*lam*r - 4*f), r = f - y",
             "weight_norm_identity_residual": sp.sstr(th.weight_norm_residual),
+            "homogeneity_degree": homogeneity_degree(th),
+            "form": lemma_form(th)["form"],
+            "applies": lemma_form(th)["applies"],
         },
+        "K": sp.sstr(_sub(th.K, subs)) if th.K is not None else None,
+        "window": sp.sstr(_sub(th.window, subs)) if th.window is not None else None,
     }
     specs = _bound_specs(th)
     if specs:
@@ -110,13 +156,22 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
             lines.append(f"  {e} = {um.extra[e]}")
         for a, q in names.items():
             lines.append(f"  {q} = {um.leftover_words[a]}")
+    deg = homogeneity_degree(th)
+    lemma = lemma_form(th)
     lines += [
         "",
-        f"degree-2 homogeneous: {'yes' if th.homogeneous else 'no'}"
-        f" (theta.grad f - 2f = {sp.sstr(th.euler_residual)})",
+        (f"degree-2 homogeneous: {'yes' if th.homogeneous else 'no'}"
+         f" (theta.grad f - 2f = {sp.sstr(th.euler_residual)})"),
+        f"homogeneity degree: {deg if deg is not None else 'not homogeneous'}",
         "weight-norm identity w2' - w2 = eta r (eta lam r - 4 f): "
         + ("holds" if th.weight_norm_residual == 0 else f"fails by {sp.sstr(th.weight_norm_residual)}"),
+        f"weight-norm lemma: {lemma['form']}  [{lemma['why']}]",
     ]
+    if th.K is not None:
+        lines.append(f"operator relation Psi^3 = K Psi: K = {sp.sstr(_sub(th.K, subs))}, so lam <= K w2")
+        if th.window is not None:
+            lines.append(f"catapult window: 2 < k = eta lam0 < {sp.sstr(_sub(th.window, subs))}"
+                         " (state symbols at initialisation)")
     if th.thresholds:
         lines.append("")
         lines.append("thresholds:")
@@ -136,35 +191,199 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
     return "\n".join(lines)
 
 
-def _latex(e: sp.Expr) -> str:
-    return sp.latex(e, symbol_names=_LATEX_NAMES)
+def _latex(e: sp.Expr, atoms: Mapping[sp.Symbol, str] | None = None) -> str:
+    """LaTeX of ``e``: products with ``\\cdot``, symbols as :func:`_symbol_latex` tokens,
+    word-algebra atoms (``atoms``) as their words."""
+    e = sp.sympify(e)
+    names = {sym: (atoms[sym] if atoms and sym in atoms else _symbol_latex(sym)) for sym in e.free_symbols}
+    return sp.latex(e, symbol_names=names, mul_symbol="dot")
+
+
+def _atom_latex(th: ModelTheory) -> dict[sp.Symbol, str]:
+    """Every atom of the model's word algebra as the LaTeX of its word, in brackets."""
+    A = th.derivation.algebra
+    return {a: rf"\left[{A.atom_latex(a)}\right]" for a in list(A._atom_words)}
+
+
+def homogeneity_degree(th: ModelTheory) -> int | None:
+    """The degree ``p`` with ``f(cθ) = c^p f(θ)``, or ``None`` when ``f`` is not homogeneous."""
+    der = th.derivation
+    f = sp.expand(der.f)
+    if f == 0:
+        return None
+    c = sp.Symbol("c", positive=True)
+    scaled = der.algebra.scale_symbols(f, {p: c for p in der.model.params})
+    poly = sp.Poly(scaled, c)
+    terms = poly.terms()
+    if len(terms) != 1:
+        return None
+    (deg,), coeff = terms[0]
+    return int(deg) if sp.expand(coeff - f) == 0 else None
+
+
+def lemma_form(th: ModelTheory) -> dict[str, Any]:
+    """Which form of the weight-norm lemma the derivation proves for this model.
+
+    ``applies`` is true when the degree-2 lemma ``Δw2 = η r (η lam r − 4 f)`` holds
+    (degree-2 homogeneous: Euler ``θ·∇f = 2f``); a degree-``p`` model has
+    ``Δw2 = η r (η lam r − 2p f)`` (checked); otherwise the lemma does not apply and
+    the Euler residual ``θ·∇f − 2f`` enters ``Δw2``.
+    """
+    from ._derive import lemma_increment
+
+    der = th.derivation
+    deg = homogeneity_degree(th)
+    if th.weight_norm_residual == 0:
+        return {"applies": True, "degree": deg, "constant": 4,
+                "form": "w2' - w2 = eta*r*(eta*lam*r - 4*f)",
+                "why": "degree-2 homogeneous: Euler theta.grad f = 2 f"}
+    if deg is not None:
+        residual = sp.simplify(der.named(sp.expand(der.weight_norm_change() - lemma_increment(der.lam, der.f, 2 * deg))))
+        if residual == 0:
+            return {"applies": False, "degree": deg, "constant": 2 * deg,
+                    "form": f"w2' - w2 = eta*r*(eta*lam*r - {2 * deg}*f)",
+                    "why": f"degree-{deg} homogeneous: Euler theta.grad f = {deg} f (the degree-2 lemma does not apply)"}
+    words = th.derivation.algebra.words_with_expr(th.euler_residual)
+    return {"applies": False, "degree": deg, "constant": None,
+            "form": f"w2' - w2 = eta*r*(eta*lam*r - 4*f) - 2*eta*r*E, E = theta.grad f - 2 f = {words}",
+            "why": "not homogeneous: Euler's identity fails, the lemma does not apply"}
+
+
+def _plus(tex: str) -> str:
+    """`` + tex``, or `` - rest`` when ``tex`` is a negative term."""
+    return " - " + tex[2:] if tex.startswith("- ") else " + " + tex
+
+
+def _rows(rows: list[str]) -> list[str]:
+    return [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+
+
+def _threshold_tex(name: str) -> str:
+    return rf"\eta_{{\mathrm{{{name.split('_')[1]}}}}}"
 
 
 def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
-    """The update map, leftover atoms, thresholds and bounds as LaTeX ``align*`` blocks.
+    """The update map, leftover atoms, lemma, thresholds, ``K``/window and bounds as
+    amsmath ``align*`` blocks (balanced; every formula readable by SymPy's LaTeX parser).
 
     ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
     """
     subs = dict(subs or {})
     names = _leftover_names(th)
+    atoms = _atom_latex(th)
     rows = []
     for s, inc in th.update.increments().items():
-        rows.append(rf"{_latex(s)}' &= {_latex(s)} + {_latex(_sub(inc.xreplace(names), subs))}")
-    out = [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
-    if names:
-        out.append(r"\begin{align*}")
-        out.append(" \\\\\n".join(rf"{q} &= {th.update.leftover_words[a]}" for a, q in names.items()))
-        out.append(r"\end{align*}")
+        rows.append(rf"{_latex(s)}' &= {_latex(s)}{_plus(_latex(_sub(inc.xreplace(names), subs)))}")
+    out = [rf"% {th.model.name}: {th.model.description}".rstrip(), *_rows(rows)]
+    extra = [rf"{_latex(e)} &= {_latex(sp.sympify(expr), atoms)}" for e, expr in _extra_exprs(th).items()]
+    leftover = [rf"{_latex(q)} &= {th.derivation.algebra.atom_latex(a)}" for a, q in names.items()]
+    if extra or leftover:
+        out.append("% the map also needs" if not th.update.closed else "% named invariants")
+        out += _rows(extra + leftover)
+    lemma = lemma_form(th)
+    deg = homogeneity_degree(th)
+    out.append(f"% homogeneity degree: {deg if deg is not None else 'not homogeneous'}; "
+               f"weight-norm lemma: {lemma['why']}")
+    wn = [rf"w_{{2}}' - w_{{2}} &= {_latex(_lemma_tex(th, lemma))}"]
+    if lemma["constant"] is None:
+        wn.append(rf"E &= {_latex(th.euler_residual, atoms)}")
+    out += _rows(wn)
     if th.thresholds:
-        out.append(r"\begin{align*}")
-        out.append(" \\\\\n".join(rf"\eta_{{\mathrm{{{n.split('_')[1]}}}}} &= {_latex(_sub(t.eta, subs))}"
-                                  for n, t in th.thresholds.items()))
-        out.append(r"\end{align*}")
+        out += _rows([rf"{_threshold_tex(n)} &= {_latex(_sub(t.eta, subs))}" for n, t in th.thresholds.items()])
+    if th.K is not None:
+        rel = [rf"K &= {_latex(_sub(th.K, subs))}"]
+        if th.window is not None:
+            rel.append(rf"k_{{\max}} &= {_latex(_sub(th.window, subs))}")
+        out.append(r"% operator relation \Psi^3 = K \Psi, so \lambda \le K w_2; catapult window 2 < k < k_max")
+        out += _rows(rel)
     for name, spec in _bound_specs(th).items():
         out.append(rf"% {name} bound ({'rigorous' if spec.rigorous else 'heuristic'})")
-        out.append(rf"$\lambda \le K\,{spec.norm},\quad K = {_latex(_sub(spec.K, subs))},\quad "
+        out.append(rf"$\lambda \le K\,{_norm_tex(spec.norm)},\quad K = {_latex(_sub(spec.K, subs))},\quad "
                    rf"k_{{\max}}^{{\mathrm{{{name}}}}} = {_latex(_sub(spec.k_max, subs))}$")
-    return "\n".join(out)
+    return "\n".join(out) + "\n"
+
+
+def _norm_tex(norm: str) -> str:
+    return {"w2": "w_{2}"}.get(norm, norm)
+
+
+def _lemma_tex(th: ModelTheory, lemma: Mapping[str, Any]) -> sp.Expr:
+    """``Δw2`` in the form the lemma states (in ``r``), as an expression."""
+    const = lemma["constant"]
+    if const is not None:
+        return S.eta * S.r * (S.eta * S.lam * S.r - const * S.f)
+    E = sp.Symbol("E")
+    return S.eta * S.r * (S.eta * S.lam * S.r - 4 * S.f) - 2 * S.eta * S.r * E
+
+
+def _extra_exprs(th: ModelTheory) -> dict[sp.Symbol, sp.Expr]:
+    """The named invariants outside the state that the map uses, in atoms."""
+    inv = th.derivation.invariants()
+    return {s: inv[s] for s in th.update.uses_extra if s in inv}
+
+
+_W2_INC = "w_{2}' - w_{2} = "
+_PSI3 = r"\Psi^{3} = K \Psi"
+_EULER = r"E = \theta \cdot \nabla f - 2 f = "
+_NTK_BOUND = r"\lambda \le K "
+
+
+def _cell(tex: str) -> str:
+    """Inline LaTeX for a Markdown table cell (a ``|`` would end the cell)."""
+    return "$" + tex.replace("|", r"\vert ") + "$"
+
+
+def to_markdown(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    """A Markdown summary: tables of the one-step map, leftover terms, lemma, thresholds,
+    ``K``/window and bounds, every formula as inline LaTeX (as in :func:`to_latex`).
+
+    ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
+    """
+    subs = dict(subs or {})
+    names = _leftover_names(th)
+    atoms = _atom_latex(th)
+    um = th.update
+    fixed = ", ".join(f"{k} = {v}" for k, v in subs.items())
+    out = [f"## {th.model.name}", "", th.model.description + (f" [{fixed}]" if fixed else ""), "",
+           r"One gradient-descent step on $\tfrac{1}{2} r^{2}$, $r = f - y$:", "",
+           "| quantity | after one step |", "|---|---|"]
+    for s, inc in um.increments().items():
+        row = _latex(s) + "' = " + _latex(s) + _plus(_latex(_sub(inc.xreplace(names), subs)))
+        out.append(f"| {_cell(_latex(s))} | {_cell(row)} |")
+    state = ", ".join(_latex(s) for s in um.state)
+    out += ["", f"Closed in $({state})$: " + ("yes." if um.closed else "no; it also needs:")]
+    extra = _extra_exprs(th)
+    if extra or names:
+        out += ["", "| term | meaning |", "|---|---|"]
+        out += [f"| {_cell(_latex(e))} | {_cell(_latex(sp.sympify(expr), atoms))} |" for e, expr in extra.items()]
+        out += [f"| {_cell(_latex(q))} | {_cell(th.derivation.algebra.atom_latex(a))} |" for a, q in names.items()]
+    lemma = lemma_form(th)
+    deg = homogeneity_degree(th)
+    out += ["", "| property | value |", "|---|---|",
+            f"| homogeneity degree | {deg if deg is not None else 'not homogeneous'} |",
+            f"| weight-norm lemma | {_cell(_W2_INC + _latex(_lemma_tex(th, lemma)))} ({lemma['why']}) |"]
+    if lemma["constant"] is None:
+        out.append(f"| Euler residual | {_cell(_EULER + _latex(th.euler_residual, atoms))} |")
+    if th.K is not None:
+        out.append(f"| operator relation | {_cell(_PSI3)}, {_cell('K = ' + _latex(_sub(th.K, subs)))}, "
+                   f"so {_cell(_NTK_BOUND + 'w_{2}')} |")
+        if th.window is not None:
+            out.append(f"| catapult window | {_cell('2 < k < ' + _latex(_sub(th.window, subs)))} "
+                       "(state symbols at initialisation) |")
+    if th.thresholds:
+        out += ["", "| threshold | value | derived from |", "|---|---|---|"]
+        for n, t in th.thresholds.items():
+            out.append(f"| {_cell(_threshold_tex(n))} | {_cell(_latex(_sub(t.eta, subs)))} | "
+                       f"{t.reason}: {_cell(_latex(t.solved_from))} |")
+    specs = _bound_specs(th)
+    if specs:
+        out += ["", r"Bounds on the catapult window ($k = \eta \lambda_0 < k_{\max}$):", "",
+                "| bound | rigorous | NTK bound | K | k_max |", "|---|---|---|---|---|"]
+        for name, spec in specs.items():
+            out.append(f"| {name} | {'yes' if spec.rigorous else 'no'} | "
+                       f"{_cell(_NTK_BOUND + _norm_tex(spec.norm))} | {_cell(_latex(_sub(spec.K, subs)))} | "
+                       f"{_cell(_latex(_sub(spec.k_max, subs)))} |")
+    return "\n".join(out) + "\n"
 
 
 def _identifier(name: str) -> str:

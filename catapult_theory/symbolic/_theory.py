@@ -1,13 +1,15 @@
-"""Everything the package derives about one model, derived once and cached."""
+"""Everything the package derives about one model, derived once per installation
+(stored in the on-disk cache of :mod:`._cache`) and kept for the process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Callable
 
 import sympy as sp
 
+from ..errors import InvalidInput
 from . import _symbols as S
 from ._bounds import operator_relation, window_k
 from ._derive import Derivation, SymbolicModel, UpdateMap
@@ -16,7 +18,7 @@ from .models import uv_model
 from .models.quadratic import pure_quadratic_model, quadratic_bias_model
 from .models.two_layer import two_layer_model
 
-__all__ = ["ModelTheory", "theory", "MODELS", "register"]
+__all__ = ["BUILTIN_MODELS", "MODELS", "FactoredUpdateMap", "ModelTheory", "derive_theory", "register", "theory"]
 
 #: model name -> builder of its SymbolicModel
 MODELS: dict[str, Callable[[], SymbolicModel]] = {
@@ -25,6 +27,13 @@ MODELS: dict[str, Callable[[], SymbolicModel]] = {
     "quadratic-bias": quadratic_bias_model,
     "two-layer": two_layer_model,
 }
+
+
+#: the package's own builders: a miss of one of these in the on-disk cache pre-builds them all
+BUILTIN_MODELS: dict[str, Callable[[], SymbolicModel]] = dict(MODELS)
+
+#: pre-build every built-in theory and bound catalogue on the first miss of a built-in
+PREBUILD_BUILTINS = True
 
 
 def register(name: str, builder: Callable[[], SymbolicModel]) -> None:
@@ -57,14 +66,85 @@ class ModelTheory:
 
 @lru_cache(maxsize=None)
 def theory(name: str) -> ModelTheory:
-    """Derive (once per process) the update map, thresholds and lemma of a model."""
+    """The update map, thresholds and lemma of a registered model: derived once per
+    installation (:func:`derive_theory`, stored in the on-disk cache of
+    :mod:`._cache`) and once loaded, kept for the process."""
     try:
         builder = MODELS[name]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
+        raise InvalidInput(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
     model = builder()
+    from . import _cache
+
+    th = _cache.load("theory", name, model, check=lambda v: isinstance(v, ModelTheory) and v.model == model)
+    if th is None:
+        th = derive_theory(model)
+        stored = _cache.store("theory", name, model, th)
+        # only where entries can be stored: else every process would derive every built-in
+        if stored is not None and PREBUILD_BUILTINS and BUILTIN_MODELS.get(name) is builder:
+            _prebuild_builtins()
+    return th
+
+
+_prebuilding = False
+
+
+def _prebuild_builtins() -> None:
+    """First use of a built-in: derive (or load) every built-in theory and bound
+    catalogue now, so that every later process only loads them."""
+    global _prebuilding
+    if _prebuilding:
+        return
+    _prebuilding = True
+    try:
+        from . import _cache
+
+        _cache.prebuild(tuple(n for n, b in BUILTIN_MODELS.items() if MODELS.get(n) is b))
+    finally:
+        _prebuilding = False
+
+
+class FactoredUpdateMap(UpdateMap):
+    """An :class:`UpdateMap` whose factored :meth:`increments` and :meth:`contract`
+    form are computed once and kept with it (so a cached theory exports without
+    factoring again). Equal to a plain :class:`UpdateMap` with the same fields."""
+
+    def increments(self) -> dict[sp.Symbol, sp.Expr]:
+        """``s' − s`` for each invariant, factored (computed once)."""
+        memo = self.__dict__.get("_increments")
+        if memo is None:
+            memo = UpdateMap.increments(self)
+            object.__setattr__(self, "_increments", memo)
+        return dict(memo)
+
+    def contract(self) -> dict[sp.Symbol, sp.Expr]:
+        """The update with ``r`` replaced by ``f − y`` (computed once)."""
+        memo = self.__dict__.get("_contract")
+        if memo is None:
+            memo = UpdateMap.contract(self)
+            object.__setattr__(self, "_contract", memo)
+        return dict(memo)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UpdateMap):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(UpdateMap))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _memo_update_map(umap: UpdateMap) -> FactoredUpdateMap:
+    """``umap`` as a :class:`FactoredUpdateMap`, its factored forms computed now."""
+    out = FactoredUpdateMap(**{f.name: getattr(umap, f.name) for f in fields(UpdateMap)})
+    out.increments()
+    out.contract()
+    return out
+
+
+def derive_theory(model: SymbolicModel) -> ModelTheory:
+    """Derive the update map, thresholds and lemma checks of ``model`` afresh (no cache)."""
     der = Derivation(model)
-    umap = der.update_map()
+    umap = _memo_update_map(der.update_map())
     thresholds = {"eta_crit": onset_threshold(umap)}
     if not umap.leftover.get(S.w2) and not (umap.update[S.w2].free_symbols & set(umap.uses_extra)):
         thresholds["eta_max"] = divergence_threshold(umap)

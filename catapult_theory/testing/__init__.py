@@ -17,30 +17,110 @@ search budget finds none (which is evidence, not proof). The search runs under
 the caller's active Hypothesis settings profile (its ``max_examples``,
 ``derandomize``, phases and database), so a test suite's ``ci`` or ``dev``
 profile governs it like any ``@given`` test.
+
+Claims written as text, about realisable states of any model
+-------------------------------------------------------------
+
+:func:`parse_claim` reads a claim in a small safe language (a whitelist over
+Python's ``ast``: numbers, the model's names, ``+ - * / **``, comparisons,
+``and``/``or``/``not``, ``abs``, ``sqrt``, ``log``, ``exp``, ``min``, ``max``;
+never ``eval``) and :func:`model_states` draws states a gradient-descent run can
+be in: real parameters of the model (a built-in family, any
+:class:`~catapult_theory.symbolic.SymbolicModel`, or a ``.py`` model file, whose
+code then runs like a ``conftest.py``), drawn as exact rationals, with one real
+GD step. A :class:`StateClaim` is checked in floats and re-checked exactly where
+floats say false, so a counterexample is never a rounding artefact:
+
+>>> from catapult_theory.testing import falsify, model_states, parse_claim
+>>> claim = parse_claim("w2_next < w2", "uv")
+>>> falsify(claim, model_states("uv", ["y == 0", "eta*lam < 4.5", "f != 0"]))  # doctest: +SKIP
+Counterexample(claim='w2_next < w2', example=ModelState(uv: d=2, n=1, k=4.0, ...))
+
+Strategies for users' own ``@given`` tests: :func:`model_states` and the
+family ones (:func:`uv_states`, :func:`two_layer_states`,
+:func:`pure_quadratic_states`, :func:`quadratic_bias_states`), :func:`k_windows`,
+:func:`symmetric_matrices` (chosen spectra), :func:`datasets`, and the finite
+problems :func:`uv_problems`, :func:`quadratic_problems`,
+:func:`two_layer_problems` with their plain GD steps. :func:`search` is the
+``catapult falsify`` search with explicit settings (``max_examples``, ``seed``).
 """
 
 from __future__ import annotations
 
-from ._claims import Claim, Counterexample, falsify, assert_holds
-from ._quadratic import QuadraticProblem, QuadraticStep, quadratic_gd_step, quadratic_problems
-from ._two_layer import TwoLayerProblem, TwoLayerStep, two_layer_gd_step, two_layer_problems
+from ._claims import Claim, Counterexample, assert_holds, falsify
+from ._expr import Undefined
+from ._quadratic import (
+    QuadraticProblem,
+    QuadraticStep,
+    quadratic_gd_step,
+    quadratic_problems,
+)
+from ._search import (
+    PHASES,
+    SearchResult,
+    Side,
+    StateClaim,
+    StatePlan,
+    model_states,
+    parse_claim,
+    plan_states,
+    search,
+)
+from ._states import ModelSpec, ModelState, model_spec
+from ._strategies import (
+    Dataset,
+    datasets,
+    k_windows,
+    pure_quadratic_states,
+    quadratic_bias_states,
+    symmetric_matrices,
+    two_layer_states,
+    uv_states,
+)
+from ._two_layer import (
+    TwoLayerProblem,
+    TwoLayerStep,
+    two_layer_gd_step,
+    two_layer_problems,
+)
 from ._uv import UVProblem, UVStep, uv_gd_step, uv_problems
 
 __all__ = [
+    "PHASES",
     "Claim",
     "Counterexample",
+    "Dataset",
+    "ModelSpec",
+    "ModelState",
     "QuadraticProblem",
     "QuadraticStep",
+    "SearchResult",
+    "Side",
+    "StateClaim",
+    "StatePlan",
     "TwoLayerProblem",
     "TwoLayerStep",
-    "quadratic_gd_step",
-    "quadratic_problems",
-    "two_layer_gd_step",
-    "two_layer_problems",
     "UVProblem",
     "UVStep",
+    "Undefined",
     "assert_holds",
+    "datasets",
     "falsify",
+    "k_windows",
+    "model_spec",
+    "model_states",
+    "parse_claim",
+    "plan_states",
+    "pure_quadratic_states",
+    "quadratic_bias_states",
+    "quadratic_gd_step",
+    "quadratic_problems",
+    "search",
+    "symmetric_matrices",
+    "two_layer_gd_step",
+    "two_layer_problems",
+    "two_layer_states",
     "uv_gd_step",
     "uv_problems",
+    "uv_states",
 ]

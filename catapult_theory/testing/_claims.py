@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hypothesis import find, settings
 from hypothesis import strategies as st
@@ -11,7 +12,7 @@ from hypothesis.errors import NoSuchExample
 
 T = TypeVar("T")
 
-__all__ = ["Claim", "Counterexample", "falsify", "assert_holds"]
+__all__ = ["Claim", "Counterexample", "assert_holds", "falsify"]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["QuadraticProblem", "QuadraticStep", "quadratic_problems", "quadratic_gd_step"]
+__all__ = ["QuadraticProblem", "QuadraticStep", "quadratic_gd_step", "quadratic_problems"]
 
 
 @dataclass(frozen=True)

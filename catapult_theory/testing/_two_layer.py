@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["TwoLayerProblem", "TwoLayerStep", "two_layer_problems", "two_layer_gd_step"]
+__all__ = ["TwoLayerProblem", "TwoLayerStep", "two_layer_gd_step", "two_layer_problems"]
 
 
 @dataclass(frozen=True)

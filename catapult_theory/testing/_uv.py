@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ..engine import UVState, uv_observables
 
-__all__ = ["UVProblem", "UVStep", "uv_problems", "uv_gd_step"]
+__all__ = ["UVProblem", "UVStep", "uv_gd_step", "uv_problems"]
 
 
 @dataclass(frozen=True)

@@ -56,15 +56,19 @@ def _closed_loss(k, steps):
 
 
 def test_stop_reasons_and_steps_follow_the_closed_form():
-    k = np.array([0.5, 1.0, 2.5, 0.01])  # tol, tol after an exact step, diverged, budget
+    k = np.array([0.5, 1.0, 2.5, 0.01])  # tol, settled after an exact step (loss 0), diverged, budget
     tol, steps = 1e-6, 80
     res = run_gd(Toy(np.zeros(4), compact=True), k, GDConfig(steps, tol=tol, trim=True))
-    assert list(res.stop_reason) == [StopReason.TOL, StopReason.TOL, StopReason.DIVERGED, StopReason.MAX_STEPS]
+    assert list(res.stop_reason) == [StopReason.TOL, StopReason.SETTLED, StopReason.DIVERGED, StopReason.MAX_STEPS]
+    # without the settled stop, the exact step is a tol stop one step later
+    unsettled = run_gd(Toy(np.zeros(4), compact=True), k, GDConfig(steps, tol=tol, settle=False))
+    assert list(unsettled.stop_reason)[:2] == [StopReason.TOL, StopReason.TOL]
+    assert list(unsettled.stopped_at)[:2] == [int(np.argmax(np.abs(np.diff(_closed_loss(0.5, steps))) < tol)) + 1, 2]
     assert str(StopReason.DIVERGED) == "diverged" and StopReason("tol") is StopReason.TOL
     loss = {j: _closed_loss(k[j], steps) for j in range(4)}
     expected_tol = int(np.argmax(np.abs(np.diff(loss[0])) < tol)) + 1
     expected_div = int(np.argmax(loss[2] > PhaseCriteria().blowup * loss[2][0]))
-    assert list(res.stopped_at) == [expected_tol, 2, expected_div, steps]
+    assert list(res.stopped_at) == [expected_tol, 1, expected_div, steps]
     assert list(res.traj.diverged_at) == [-1, -1, expected_div, -1]
     assert res.traj.steps == steps  # trimmed at the last step a run was in the batch
     for j in range(4):
@@ -72,7 +76,7 @@ def test_stop_reasons_and_steps_follow_the_closed_form():
         assert_close(res.traj.series("loss", j)[:n], loss[j][:n], rtol=1e-12, atol=1e-300)
     # a run stopped by tol repeats its last values; a diverged run has none after the blow-up
     assert np.all(res.traj.loss[expected_tol:, 0] == res.traj.loss[expected_tol, 0])
-    assert np.all(res.traj.extra["f"][2:, 1] == 1.0)
+    assert np.all(res.traj.extra["f"][1:, 1] == 1.0)
     assert np.all(np.isnan(res.traj.loss[expected_div:, 2]))
     assert res.lam_evaluated[res.stopped_at[:2], [0, 1]].all()
 
@@ -94,7 +98,7 @@ def test_frozen_compacted_and_threaded_slots_give_identical_runs():
 
     (frozen, _), (packed, toy) = run(False, 1, 3), run(True, 1, 3)
     _same(frozen, packed)
-    assert frozen.threads == 1 and set(frozen.stop_reason) == {"tol", "diverged", "max_steps"}
+    assert frozen.threads == 1 and set(frozen.stop_reason) == {"tol", "settled", "diverged", "max_steps"}
     # a compacting family keeps the state of every run as it left (f = w here)
     left = frozen.stop_reason != "diverged"
     np.testing.assert_array_equal(toy.final[left], frozen.traj.extra["f"][frozen.stopped_at, np.arange(7)][left])

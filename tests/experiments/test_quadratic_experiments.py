@@ -51,3 +51,33 @@ def test_bias_feature_bound_below_divergence_and_naive_bound_is_false():
     sweep = sweep_quadratic(setup, np.linspace(2, 4.5, 51), steps=3000)
     assert b["feature"] < sweep.boundaries["divergence"]
     assert sweep.boundaries["divergence"] < b["naive"] == 4
+
+
+def test_setup_inputs_and_labels_reach_the_data():
+    """Row 4: inputs U[-1/2, 1/2], i.i.d. N(0, 1) labels; masking needs teacher labels."""
+    st = quadratic_setup("pure-quadratic", 20, mu="uniform:0.9:1.1", data="random:16:2", test_size=0,
+                         inputs="uniform:-0.5:0.5", labels="normal:0:1")
+    assert np.all(np.abs(st.data.X) <= 0.5) and st.data.X_test is None
+    assert st.settings["labels"] == "normal:0:1" and "labels i.i.d." in st.settings["data_description"]
+    with pytest.raises(ValueError, match="masking"):
+        quadratic_setup("pure-quadratic", 20, data="random:16:2", labels="normal:0:1", mask_psi=2)
+
+
+def test_sweep_on_many_data_matches_a_plain_gd_run():
+    """The sweep's economies (lam only where runs leave, settled runs leaving, no test set in the
+    refinement) change no final value: the finals equal those of plain GD."""
+    from catapult_theory.engine import classify, train_quadratic
+
+    st = quadratic_setup("pure-quadratic", 20, mu="uniform:0.9:1.1", activation="tanh", data="random:8:2",
+                         test_size=10, mask_psi=4)
+    ks = np.array([0.5, 1.5, 2.5, 3.5, 6.0])
+    sweep = sweep_quadratic(st, ks, steps=300, tol=5e-2)
+    d = st.data
+    gd = train_quadratic(st.model, st.init, d.X, d.y, ks / st.lam0, 300, test=d.test)
+    assert list(sweep.phase) == list(classify(gd))
+    div = gd.diverged_at >= 0
+    for name, want in (("train_loss", gd.final("loss")), ("lam_eta", ks / st.lam0 * gd.final("lam")),
+                       ("test_loss", gd.final("test_loss"))):
+        got = np.asarray(sweep.final[name])
+        assert np.allclose(got[~div], want[~div], rtol=1e-9, atol=0), name
+        assert np.all(np.isnan(got[div]))

@@ -56,3 +56,16 @@ def test_digits_relu_catapults_beyond_8_with_sparser_activations():
     conv = np.isin(ph, ["lazy", "catapult"])
     sp = np.asarray(sweep.final["sparsity"])
     assert sp[conv][-1] > sp[0] + 0.2
+
+
+def test_new_data_specs_and_their_errors():
+    """Rows 9 and 10: random 1-d points with teacher labels and a test set; one datum x = 4, y = 2."""
+    from catapult_theory.errors import InvalidInput
+
+    st = two_layer_setup(32, 0.5, "random:32:1:50")
+    assert st.data.X.shape == (32, 1) and st.data.X_test.shape == (50, 1)
+    assert st.settings["test_size"] == 50
+    st = two_layer_setup(32, 0.0, "toy:4:2")
+    assert st.loss0 > 0 and st.data.y[0] == 2.0
+    with pytest.raises(InvalidInput, match="random:B:D"):
+        two_layer_setup(8, 0.0, "random:-1:1")

@@ -10,7 +10,9 @@ from catapult_theory.cli import main
 from catapult_theory.families import BUILTIN, families, get_family
 from catapult_theory.symbolic import MODELS, SymbolicModel, register, symbols as S, theory
 
-BUILTIN_NAMES = ["uv", "pure-quadratic", "quadratic-bias", "two-layer"]
+BUILTIN_NAMES = ["uv", "pure-quadratic", "quadratic-bias", "two-layer", "three-layer"]
+#: the families with bounds in the symbolic catalogue (three-layer's degree-3 window is its own)
+CATALOGUE_NAMES = BUILTIN_NAMES[:4]
 
 
 def _uvw():
@@ -39,7 +41,7 @@ def test_builtin_families_in_order_with_all_their_parts():
         assert set(f.cli_face().commands()) == {"derive", "run", "phases"}
 
 
-@pytest.mark.parametrize("name", BUILTIN_NAMES)
+@pytest.mark.parametrize("name", CATALOGUE_NAMES)
 def test_every_bound_constant_has_a_numeric_provider(name):
     fam = get_family(name)
     bounds = fam.bounds()

@@ -88,4 +88,8 @@ def test_cli_out_file(capsys, tmp_path):
     text = target.read_text()
     assert "ntk-bound-omega" in text and not list(tmp_path.glob(".*.tmp"))
     assert main(["prove", "uv-map", "--out", str(tmp_path)]) == 2  # a directory
-    assert main(["prove", "uv-map", "--out", str(tmp_path / "no" / "such" / "c.md")]) == 2
+    (tmp_path / "plain").write_text("")
+    assert main(["prove", "uv-map", "--out", str(tmp_path / "plain" / "c.md")]) == 2  # a file in the way
+    # a missing folder is made (checked before the proofs run)
+    assert main(["prove", "uv-map", "--out", str(tmp_path / "new" / "sub" / "c.md")]) == 0
+    assert (tmp_path / "new" / "sub" / "c.md").is_file()

@@ -100,7 +100,9 @@ def test_uv_divergence_law_is_an_invariant_of_the_derived_map():
 def quadratic():
     s = QuadraticSettings(toy_rank=40, traj_steps=50, toy_num=12, toy_steps=300, unit_num=9, ts_rank=30,
                           ts_test_size=16, ts_mask_psi=5, ts_num=6, ts_steps=100, ts_data="random:8:2",
-                          bias_rank=20, bias_features=4, bias_num=10, bias_steps=300)
+                          bias_rank=20, bias_features=4, bias_num=10, bias_steps=300, rl_rank=30, rl_num=6,
+                          rl_steps=100, rl_data="random:8:2", bt_rank=20, bt_features=6, bt_mask_psi=4,
+                          bt_mask_phi=2, bt_test_size=20, bt_num=6, bt_steps=100, bt_data="random:8:2")
     return compute_quadratic(s)
 
 
@@ -118,13 +120,28 @@ def test_quadratic_compute_render(quadratic):
     assert f"exactly {fmt_num(k_max('pure-quadratic'))} symbolically" in md
     data = _json(quadratic_data(res))
     assert data["table"] == [row.cells() for row in res.table]
-    assert set(data) == {"toy_u12", "toy_u12_runs", "toy_u11", "teacher_student", "bias_toy", "table"}
+    assert set(data) == {"toy_u12", "toy_u12_runs", "toy_u11", "random_labels", "random_labels_runs",
+                         "teacher_student", "teacher_student_runs", "bias_toy", "bias_toy_runs",
+                         "bias_teacher_student", "bias_teacher_student_runs", "table"}
+    # every row of THEORY §7 handled here is named, with its measured divergence
+    for row in (1, 4, 5, 6, 7):
+        assert f"(row {row})" in md
+    for sweep in (res.rl_sweep, res.ts_sweep, res.bt_sweep):
+        assert f"GD first diverges at k = **{fmt_num(sweep.boundaries['divergence'], 5)}**" in md
+    # row 7: the bias model on teacher-student data, inputs U[-1, 1], masked teacher, its test set
+    assert res.bt.data.B_test == 20 and np.all(np.abs(res.bt.data.X) <= 1)
+    assert res.bt.settings["mask_phi"] == 2 and res.bt.settings["mask_psi"] == 4
+    assert "test_loss" in res.bt_sweep.final and set(res.bt_sweep.bounds) == {"naive"}
+    # row 4: i.i.d. labels on inputs in U[-1/2, 1/2]
+    assert np.all(np.abs(res.rl.data.X) <= 0.5) and res.rl.settings["labels"] == "normal:0:1"
+    assert len(res.ts_runs) == len(res.settings.ts_traj_ks)
 
 
 @pytest.fixture(scope="module")
 def two_layer():
     s = TwoLayerSettings(width=64, leaky_num=8, toy_steps=300, relu_num=8, digits_k=(0.5, 3.0), digits_dk=1.0,
-                         digits_cap=100, traj_ks=(1.0,))
+                         digits_cap=100, traj_ks=(1.0,), rnd_num=6, rnd_steps=300, ry_num=6, digits_width=64,
+                         refine_tol=1e-2)
     return compute_two_layer(s)
 
 
@@ -147,15 +164,42 @@ def test_two_layer_compute_render(two_layer):
     for k in res.digits.sweep.k:
         assert re.search(rf"^\| {k:g} \| ", md, re.M)
     data = _json(two_layer_data(res))
-    assert set(data) == {"toy_leaky", "toy_leaky_k364", "toy_relu", "digits_relu"}
+    assert set(data) == {"toy_leaky", "toy_leaky_k364", "toy_relu", "digits_relu", "toy_leaky_runs",
+                         "toy_leaky_a34", "toy_leaky_a34_runs", "random_1d", "random_1d_runs", "toy_relu_y",
+                         "toy_relu_y_runs"}
+    # row 8: the slope 3/4 enters exactly (derived map shown with rationals, no decimals)
+    assert res.slope2_text == "3/4" and "[a = 3/4]" in res.derived2_text
+    assert not re.search(r"\d\.\d", res.derived2_text)
+    for row in (2, 3, 8, 9, 10):
+        assert f"(row {row})" in md
+    assert f"k = **{fmt_num(res.leaky2.sweep.boundaries['divergence'], 5)}**" in md
+    assert f"k = {res.ry_uv_law:.5g}" in md and data["toy_relu_y"]["uv_law_k_div"] == res.ry_uv_law
+    # row 9: 32 random 1-d points with 50 test points
+    assert (res.rnd.setup.data.B, res.rnd.setup.data.d, res.rnd.setup.data.B_test) == (32, 1, 50)
+    assert "test_loss" in res.rnd.sweep.final
 
 
 def test_figures_are_drawn_by_plots(tmp_path, uv, two_layer):
     figs = _plots.uv_figures(uv, lambda name: tmp_path / name)
     assert set(figs) == {"trajectories", "phases", "final_lam", "peak_scaling"}
-    figs.update(_plots.two_layer_figures(two_layer, lambda name: tmp_path / name))
-    assert {"digits_phases", "digits_trajectories"} <= set(figs)
+    tl = _plots.two_layer_figures(two_layer, lambda name: tmp_path / name)
+    assert {"digits_phases", "digits_trajectories", "leaky2_phases", "leaky2_trajectories", "random_phases",
+            "random_trajectories", "relu_y_phases", "relu_y_trajectories", "leaky_trajectories"} <= set(tl)
+    # every figure the section draws is linked from its Markdown
+    md = render_two_layer(two_layer, {n: str(p) for n, p in tl.items()})
+    assert all(f"]({p})" in md for p in tl.values())
+    figs.update(tl)
     assert all(p.stat().st_size > 5_000 for p in figs.values())
+
+
+@pytest.mark.slow
+def test_quadratic_figures_are_drawn_and_linked(tmp_path, quadratic):
+    q = _plots.quadratic_figures(quadratic, lambda name: tmp_path / name)
+    assert {"bias_teacher_student_phases", "bias_teacher_student_trajectories", "teacher_student_trajectories",
+            "random_labels_phases", "random_labels_trajectories", "bias_trajectories"} <= set(q)
+    md = render_quadratic(quadratic, {n: str(p) for n, p in q.items()})
+    assert all(f"]({p})" in md for p in q.values())
+    assert all(p.stat().st_size > 5_000 for p in q.values())
 
 
 def test_proofs_compute_render():

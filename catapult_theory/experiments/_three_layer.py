@@ -1,0 +1,248 @@
+"""Three-layer ReLU MLPs: setups, the degree-3 bound, runs and phase sweeps.
+
+The net is degree-3 homogeneous (:mod:`catapult_theory.symbolic.models.three_layer`):
+the two-layer weight-norm lemma does not apply as it stands. What the symbolic
+layer derives instead, for any number ``B`` of data and labels ``y = 0``: one GD step
+changes the squared weight norm by ``(η/B)[η rᵀHr − 6 r·f]`` (Euler ``θ·∇f = 3f``
+per datum), which is at most ``(η/B)|r|²(η λ_max(H) − 6)``, and
+``λ_max(H) <= tr(Θ)/B <= K |θ|⁴`` with ``K = mean|x|²/(3 n² d)``. The induction of
+the two-layer proof then runs with ``η K |θ_t|⁴ <= η K |θ_0|⁴ < 6``: the window
+``k < 6 lam_0/(K |θ_0|⁴)`` (the ``degree3`` bound), rigorous and of order
+``d/n²``: empty for any wide net. The measured boundaries (catapult onset,
+divergence, collapse) are what the sweep reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..compiled import compile_expr
+from ..engine import (
+    PhaseCriteria,
+    ThreeLayerRun,
+    ThreeLayerState,
+    Trajectory,
+    rose,
+    small_step_blas,
+    three_layer_init,
+    three_layer_observables,
+    train_three_layer,
+    train_two_layer,
+)
+from ..errors import InvalidInput, check_float, check_int, check_positive
+from ..symbolic import symbols as S
+from ..symbolic.models.three_layer import three_layer_facts
+from ..symbolic.models.uv import d as D_IN
+from ._bound_eval import Providers
+from ._boundaries import final_values, grid_boundaries
+from ._dataset import Dataset
+from ._images import named_data
+from ._results import PhaseSweep, RunResult
+
+__all__ = [
+    "THREE_LAYER_CONSTANTS",
+    "ThreeLayerSetup",
+    "run_three_layer",
+    "sweep_three_layer",
+    "sweep_two_layer_run",
+    "three_layer_bound_status",
+    "three_layer_bounds",
+    "three_layer_setup",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class ThreeLayerSetup:
+    """A three-layer net, its data and its initial state (``lam0``, ``w2_0``, loss, sparsity)."""
+
+    width: int
+    slope: float
+    data: Dataset
+    init: ThreeLayerState
+    lam0: float
+    w2_0: float
+    loss0: float
+    sparsity0: tuple[float, float]
+    settings: dict
+
+
+def three_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128,
+                      data_dir: str | None = None) -> ThreeLayerSetup:
+    """Seeded N(0, 1) net of ``width`` units per hidden layer with slope ``a`` on a named
+    data set (``toy``, ``digits01`` or an image spec, :mod:`._images`)."""
+    width, seed = check_int("width", width, 1), check_int("seed", seed, 0)
+    slope = check_float("slope", slope)
+    if not 0.0 <= slope <= 1.0:
+        raise InvalidInput(f"slope must lie in [0, 1], got {slope}")
+    ds = named_data(data, seed=seed, train_size=train_size, data_dir=data_dir)
+    init = three_layer_init(width, ds.d, seed)
+    obs = three_layer_observables(init, ds.X, ds.y, slope)
+    settings = {"model": "three-layer", "width": width, "slope": slope, "data": data, "seed": seed, "B": ds.B,
+                "d": ds.d, "test_size": ds.B_test, "data_description": ds.description}
+    return ThreeLayerSetup(width, slope, ds, init, float(obs.lam), float(obs.w2), float(obs.loss),
+                           (float(obs.sparsity1), float(obs.sparsity2)), settings)
+
+
+#: the constants of the degree-3 window, keyed by symbol (``x2``: the mean of ``|x_a|²``)
+THREE_LAYER_CONSTANTS: Providers = {
+    S.lam: lambda s: s.lam0,
+    S.w2: lambda s: s.w2_0,
+    S.n: lambda s: float(s.width),
+    D_IN: lambda s: float(s.data.d),
+    S.x2: lambda s: float(np.mean(np.sum(s.data.X**2, axis=1))),
+}
+
+
+@cache
+def _window() -> tuple[Callable[..., Any], tuple[sp.Symbol, ...]]:
+    expr = three_layer_facts().window
+    args = tuple(sorted(expr.free_symbols, key=str))
+    return compile_expr(expr, args), args
+
+
+def three_layer_bounds(setup: ThreeLayerSetup) -> dict[str, float]:
+    """``degree3``: the upper end ``6 lam_0/(K |θ_0|⁴)`` of the window the degree-3
+    weight-norm identity proves (module docstring)."""
+    fn, args = _window()
+    return {"degree3": float(fn(*(THREE_LAYER_CONSTANTS[a](setup) for a in args)))}
+
+
+def three_layer_bound_status(setup: ThreeLayerSetup, names: Any) -> dict[str, dict[str, Any]]:
+    """``name -> {"rigorous", "hypotheses_hold", "why"}`` (the one bound is proven for
+    ``y = 0`` and any number of data)."""
+    out = {}
+    for name in names:
+        if name != "degree3":
+            raise InvalidInput(f"no three-layer bound {name!r}")
+        y = setup.data.y
+        hold = bool(np.all(y == 0))
+        why = ("proven for y = 0 (any B; degree-3 weight-norm identity with lam <= K |theta|^4), "
+               + ("which holds here" if hold else
+                  f"this data has labels y != 0 (max |y| = {float(np.max(np.abs(y))):.4g})"))
+        out[name] = {"rigorous": True, "hypotheses_hold": hold, "why": why}
+    return out
+
+
+#: the default phase criteria (immutable)
+_CRITERIA = PhaseCriteria()
+
+
+def _train(setup: ThreeLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
+           lam_every: int = 1, test_every: int = 1, progress: Callable[[int, int], None] | None = None,
+           keep_state: bool = False) -> ThreeLayerRun:
+    eta = np.atleast_1d(np.asarray(k, dtype=float)) / setup.lam0
+    return train_three_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
+                             lam_every=lam_every, test_every=test_every, progress=progress, keep_state=keep_state)
+
+
+def run_three_layer(setup: ThreeLayerSetup, k: float, steps: int, tol: float | None = None,
+                    criteria: PhaseCriteria = _CRITERIA) -> RunResult:
+    """Full-batch GD at ``η = k / lam0`` (``tol``: stop when the loss changes by less)."""
+    k, steps = check_positive("k", k), check_int("steps", steps, 1)
+    run = _train(setup, np.array([k]), steps, tol, criteria)
+    traj = run.traj.run(0)
+    series = ("loss", "lam", "w2", "sparsity", "sparsity1", "sparsity2") + (
+        ("test_loss",) if "test_loss" in traj.extra else ())
+    b = three_layer_bounds(setup)
+    return RunResult(
+        model="three-layer", phase=str(run.phase[0]), eta=float(k / setup.lam0), k=float(k), lam0=setup.lam0,
+        w2_0=setup.w2_0, gd=traj,
+        settings={**setup.settings, "steps": steps, "tol": tol, "stopped_at": int(run.stopped_at[0]),
+                  "stop_reason": str(run.stop_reason[0]), "collapsed": bool(run.collapsed[0])},
+        bounds=b, series=series, bound_status=three_layer_bound_status(setup, b),
+    )
+
+
+def _sweep_from_run(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, tol: float | None,
+                    criteria: PhaseCriteria, bounds: dict[str, float], status: dict[str, dict[str, Any]],
+                    predicates: dict[str, Callable[[np.ndarray], np.ndarray]] | None, refine_tol: float,
+                    extra: tuple[str, ...]) -> PhaseSweep:
+    """The :class:`PhaseSweep` of a finished batched run (two- or three-layer): boundaries
+    (``catapult_onset``, ``divergence``, ``collapse``; refined with ``predicates``), final
+    values (NaN for a diverged run) and settings."""
+    traj: Trajectory = run.traj
+    phase = np.asarray(run.phase, dtype=object)
+    boundaries = grid_boundaries(
+        k, {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0,
+            "collapse": np.asarray(run.collapsed, dtype=bool)}, predicates, refine_tol)
+    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
+    final["steps"] = np.asarray(run.stopped_at, dtype=float)
+    converging = np.isin(phase, ["lazy", "catapult"])
+    return PhaseSweep(
+        model=model, k=k, phase=phase, boundaries=boundaries, final=final,
+        settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "largest_converging_k": float(k[converging].max()) if converging.any() else None,
+                  "stop_reason": [str(r) for r in run.stop_reason], "refined": predicates is not None},
+        bounds=bounds, bound_status=status,
+    )
+
+
+def sweep_three_layer(
+    setup: ThreeLayerSetup,
+    k: np.ndarray,
+    max_steps: int = 3000,
+    tol: float | None = 1e-8,
+    criteria: PhaseCriteria = _CRITERIA,
+    refine: bool = True,
+    refine_tol: float = 1e-3,
+    lam_every: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[PhaseSweep, ThreeLayerRun]:
+    """Phases of GD on a grid of ``k``, all rates batched; returns the sweep and its GD
+    run (trajectories ``loss``, ``lam``, ``w2``, sparsities, with ``lam`` held between
+    the steps marked in ``lam_evaluated``).
+
+    Boundaries as for the two-layer sweep: ``catapult_onset``, ``divergence`` and
+    ``collapse`` (first collapsed ReLU net), refined by multisection when ``refine``
+    (each round one batched GD run), else at grid resolution. Final values: ``lam``
+    and the test loss evaluated at each run's last step; NaN for a diverged run.
+    """
+    k = np.asarray(k, dtype=float)
+    max_steps = check_int("max_steps", max_steps, 1)
+    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress)
+
+    def again(ks: np.ndarray) -> ThreeLayerRun:
+        return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
+
+    predicates = {"catapult_onset": lambda ks: rose(again(ks).traj, criteria),
+                  "divergence": lambda ks: again(ks).traj.diverged_at >= 0,
+                  "collapse": lambda ks: np.asarray(again(ks).collapsed, dtype=bool)}
+    b = three_layer_bounds(setup)
+    sweep = _sweep_from_run("three-layer", setup, k, run, max_steps, tol, criteria, b,
+                            three_layer_bound_status(setup, b), predicates if refine else None, refine_tol,
+                            ("sparsity", "sparsity1", "sparsity2", "test_loss"))
+    return sweep, run
+
+
+def sweep_two_layer_run(
+    setup: Any,
+    k: np.ndarray,
+    max_steps: int = 3000,
+    tol: float | None = 1e-8,
+    criteria: PhaseCriteria = _CRITERIA,
+    lam_every: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[PhaseSweep, Any]:
+    """The two-layer sweep at grid resolution (what ``sweep_two_layer`` reports with
+    ``refine=False``), returned with its GD run (:class:`~catapult_theory.engine.TwoLayerRun`)
+    so that its trajectories serve as well; ``setup`` a ``TwoLayerSetup`` (any data)."""
+    from ._bound_status import bound_status
+    from ._two_layer import two_layer_bounds
+
+    k = np.asarray(k, dtype=float)
+    max_steps = check_int("max_steps", max_steps, 1)
+    data = setup.data
+    with small_step_blas(k.size * setup.width * (data.B + data.B_test), None):
+        run = train_two_layer(setup.init, data, setup.slope, k / setup.lam0, max_steps, tol=tol, criteria=criteria,
+                              lam_every=lam_every, test_every=max_steps, progress=progress)
+    b = two_layer_bounds(setup)
+    status = bound_status("two-layer", b, data.y, data.B, slope=setup.slope)
+    sweep = _sweep_from_run("two-layer", setup, k, run, max_steps, tol, criteria, b, status, None, 1e-3,
+                            ("sparsity", "test_loss"))
+    return sweep, run

@@ -1,0 +1,154 @@
+"""A model family from a user's Python file.
+
+The file defines a :class:`~catapult_theory.symbolic.SymbolicModel`, either as a
+module-level ``model`` (a ``SymbolicModel``, or a function returning one) or as
+a function whose name is given (``builder="make"``). Loading *runs the file's
+code*, the way pytest runs a ``conftest.py``: only load files you trust.
+
+Every problem (no such file, a syntax error, an exception in the file, no
+``model``, a value that is not a ``SymbolicModel``, a model the generic
+derivation cannot handle) is an :class:`~catapult_theory.errors.InvalidInput`
+whose one-line message names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput
+from ..symbolic import MODELS, SymbolicModel, register, theory
+
+__all__ = ["file_model_name", "is_model_file", "load_model_file", "register_model_file"]
+
+_COUNTER = itertools.count(1)
+
+
+def is_model_file(token: str) -> bool:
+    """True when ``token`` names a Python file (ends in ``.py``) rather than a registered model."""
+    return isinstance(token, str) and token.endswith(".py")
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    text = msg[0] if msg else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _execute(path: Path) -> Any:
+    """Run the file as a fresh module (its folder importable meanwhile) and return the module."""
+    name = f"_catapult_model_file_{next(_COUNTER)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise InvalidInput(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling in the file look their module up
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise InvalidInput(f"{path}: SyntaxError: {exc.msg}{where}") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's own code failed: bad input, not our bug
+        sys.modules.pop(name, None)
+        raise InvalidInput(f"{path}: running the file raised {_one_line(exc)}") from None
+    finally:
+        try:
+            sys.path.remove(folder)
+        except ValueError:  # the file removed it itself
+            pass
+    return module
+
+
+def load_model_file(path: str | Path, builder: str | None = None) -> SymbolicModel:
+    """Run ``path`` and return the :class:`SymbolicModel` it defines.
+
+    Parameters
+    ----------
+    path
+        A ``.py`` file.
+    builder
+        Name of a function in the file that returns the model; by default the
+        module-level ``model`` (a ``SymbolicModel`` or a function returning one).
+
+    Raises
+    ------
+    InvalidInput
+        With the file name and the problem, in one line.
+    """
+    p = Path(path)
+    if p.suffix != ".py":
+        raise InvalidInput(f"{p}: a model file must be a .py file")
+    if not p.is_file():
+        raise InvalidInput(f"{p}: no such model file")
+    module = _execute(p)
+    attr = builder or "model"
+    if builder is not None and not builder.isidentifier():
+        raise InvalidInput(f"{p}: --builder {builder!r} is not a Python name")
+    if not hasattr(module, attr):
+        if builder is None:
+            raise InvalidInput(f"{p}: defines no module-level `model` (a SymbolicModel); "
+                               "or name a function that returns one with --builder NAME")
+        raise InvalidInput(f"{p}: defines no function {builder!r}")
+    obj = getattr(module, attr)
+    if not isinstance(obj, SymbolicModel):
+        if not callable(obj):
+            raise InvalidInput(f"{p}: `{attr}` is not a SymbolicModel (it is of type {type(obj).__name__})")
+        try:
+            obj = obj()
+        except Exception as exc:  # noqa: BLE001 - the user's builder failed: bad input, not our bug
+            raise InvalidInput(f"{p}: calling {attr}() raised {_one_line(exc)}") from None
+        if not isinstance(obj, SymbolicModel):
+            raise InvalidInput(f"{p}: {attr}() did not return a SymbolicModel (it returned a value of type "
+                               f"{type(obj).__name__})")
+    return obj
+
+
+def file_model_name(path: str | Path, taken: Callable[[str], bool] = lambda n: n in MODELS) -> str:
+    """The registry name of a model file: its stem (``mine`` for ``models/mine.py``), or the
+    file name (``uv.py``) when the stem is already a registered model's name."""
+    p = Path(path)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "-", p.stem) or "model"
+    return stem if not taken(stem) else re.sub(r"[^A-Za-z0-9_.-]", "-", p.name)
+
+
+def register_model_file(path: str | Path, builder: str | None = None) -> str:
+    """Load ``path``, register its model under :func:`file_model_name` and derive it once.
+
+    The model is renamed to its registry name (so that no built-in's bounds or
+    caches are mistaken for it). Returns the name. A model the derivation
+    cannot handle is an :class:`InvalidInput` naming the file, and is not left
+    registered.
+    """
+    model = load_model_file(path, builder)
+    name = file_model_name(path)
+    model = dataclasses.replace(model, name=name)
+    previous = MODELS.get(name)
+    register(name, lambda: model)
+    _clear_compiled()
+    try:
+        theory(name)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - the model is the user's: its failure is bad input
+        if previous is None:
+            MODELS.pop(name, None)
+        else:
+            MODELS[name] = previous
+        theory.cache_clear()
+        raise InvalidInput(f"{path}: the model cannot be derived: {_one_line(exc)}") from None
+    return name
+
+
+def _clear_compiled() -> None:
+    """Forget compiled maps cached under a name that may now mean another model."""
+    from ..compiled import threshold, update_map
+
+    update_map.cache_clear()
+    threshold.cache_clear()

@@ -1,0 +1,394 @@
+"""Hostile input: sizes, paths, overflow, exit codes; a Hypothesis fuzz of the CLI's arguments.
+
+Every probe gives a correct answer or one line with exit code 2, quickly, without a
+traceback or a floating-point warning (warnings are errors in this test suite).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from catapult_theory.cli import main
+from catapult_theory.errors import InvalidInput
+from catapult_theory.files import LOCK_NAME
+
+from .conftest import run_cli
+
+
+def one_error_line(code, out, err):
+    assert code == 2, (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("catapult: error: "), err
+    return lines[0]
+
+
+# ------------------------------------------------------------------ item 2: boundaries
+def test_wide_linear_grid_gives_the_true_boundaries_and_a_coarse_grid_warning(capsys):
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "1e100",
+                             "--num", "600", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["boundaries"]["catapult_onset"] == pytest.approx(2.0035, abs=1e-4)
+    assert d["boundaries"]["divergence"] == pytest.approx(4.0, abs=1e-5)
+    assert all(v["status"] == "refined" for v in d["boundary_details"].values())
+    assert any("grid too coarse" in w for w in d["warnings"])
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "1e100",
+                             "--num", "600")
+    assert "warning: grid too coarse" in out
+
+
+def test_log_grid_resolves_the_window_without_warning(capsys):
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "1e100",
+                           "--num", "600", "--k-scale", "log", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["warnings"] == [] and d["boundaries"]["divergence"] == pytest.approx(4.0, abs=1e-5)
+
+
+def test_boundary_outside_the_grid_is_flagged_not_a_number(capsys):
+    code, out, _ = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.1", "--k-max", "3",
+                           "--num", "20", "--format", "json")
+    d = json.loads(out)
+    assert d["boundaries"]["divergence"] is None
+    assert d["boundary_details"]["divergence"]["status"] == "not_found"
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "5", "--k-max", "6",
+                           "--num", "5")
+    assert code == 0, err
+    assert "divergence <= 5 (already at the first grid point)" in out
+
+
+def test_unconverged_refinement_is_an_interval_with_a_flag():
+    import numpy as np
+
+    from catapult_theory.experiments import BoundaryMap
+    from catapult_theory.experiments._boundaries import grid_boundaries
+
+    k = np.linspace(0.0, 10.0, 11)
+    res = grid_boundaries(k, {"b": k > np.pi}, {"b": lambda ks: ks > np.pi}, tol=1e-9, max_rounds=2)
+    assert isinstance(res, BoundaryMap)
+    assert res["b"] is None  # never a number when unconverged
+    lo, hi = res.details["b"]["interval"]
+    assert res.details["b"]["status"] == "unconverged" and lo < np.pi < hi
+    assert any("did not reach the tolerance" in w for w in res.warnings)
+    res = grid_boundaries(k, {"b": k > np.pi}, {"b": lambda ks: ks > np.pi}, tol=1e-9)
+    assert res["b"] == pytest.approx(np.pi, abs=1e-9) and res.details["b"]["status"] == "refined"
+
+
+def test_a_flag_flipping_twice_is_a_warning():
+    import numpy as np
+
+    from catapult_theory.experiments._boundaries import grid_boundaries
+
+    k = np.arange(6.0)
+    res = grid_boundaries(k, {"b": np.array([0, 1, 0, 1, 1, 1], bool)}, None, tol=1e-3)
+    assert res["b"] == 1.0 and any("changes more than once" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------ item 1: memory
+@pytest.mark.parametrize("argv, flag", [
+    ("run uv --width 100000000000 --eta-lambda 3 --steps 10", "--width"),
+    ("run pure-quadratic --rank 100000000 --eta-lambda 2 --steps 10", "--rank"),
+    ("phases uv --width 100 --k-min 1 --k-max 5 --num 100000000", "--num"),
+    ("run two-layer --width 100000000 --slope 0.5 --eta-lambda 3 --steps 10", "--width"),
+    ("run quadratic-bias --rank 10 --features 1000000000 --eta-lambda 2 --steps 5", "--features"),
+    ("phases pure-quadratic --rank 10 --data random:100000000:2 --k-min 1 --k-max 3 --num 5", "--data"),
+])
+def test_oversized_runs_are_refused_before_allocating(capsys, argv, flag):
+    t0 = time.perf_counter()
+    line = one_error_line(*run_cli(capsys, *argv.split(), "--max-memory", "2G"))
+    assert time.perf_counter() - t0 < 5
+    assert "needs about" in line and "above the limit of 2 GB (--max-memory)" in line and flag in line
+
+
+def test_memory_limit_from_the_environment(capsys, monkeypatch):
+    monkeypatch.setenv("CATAPULT_MAX_MEMORY", "1M")
+    line = one_error_line(*run_cli(capsys, "run", "uv", "--width", "100000", "--eta-lambda", "3", "--steps", "5"))
+    assert "CATAPULT_MAX_MEMORY" in line and "1 MB" in line
+    monkeypatch.setenv("CATAPULT_MAX_MEMORY", "lots")
+    assert "CATAPULT_MAX_MEMORY" in one_error_line(*run_cli(capsys, "run", "uv", "--width", "10", "--eta-lambda",
+                                                            "3", "--steps", "5"))
+    line = one_error_line(*run_cli(capsys, "run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "5",
+                                   "--max-memory", "-3G"))
+    assert "--max-memory" in line
+
+
+def test_large_step_budget_costs_what_the_run_uses(capsys):
+    code, out, err = run_cli(capsys, "run", "uv", "--width", "1000", "--eta-lambda", "3", "--steps", str(10**12),
+                             "--format", "json", "--max-memory", "200M")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["settings"]["steps_run"] < 10_000 and d["phase"] == "catapult"
+
+
+def test_growth_beyond_the_limit_is_refused():
+    """Trajectories grow as a run goes; a growth past the limit is refused, naming --steps."""
+    import numpy as np
+
+    from catapult_theory.engine import INITIAL_ROWS, PhaseCriteria
+    from catapult_theory.engine._trajectory import StepRecorder
+    from catapult_theory.resources import set_memory_limit
+
+    rec = StepRecorder(10**9, (1000,), PhaseCriteria())
+    assert rec.series["loss"].shape[0] == INITIAL_ROWS  # not the whole budget up front
+    one = np.ones(1000)
+    set_memory_limit(3 * 8 * 1000 * 4 * INITIAL_ROWS)  # room for two doublings
+    try:
+        for t in range(4 * INITIAL_ROWS):
+            rec.store(t, loss=one, lam=one, w2=one)
+        with pytest.raises(InvalidInput, match=r"would grow to .*lower --steps"):
+            rec.store(4 * INITIAL_ROWS, loss=one, lam=one, w2=one)
+    finally:
+        set_memory_limit(None)
+
+
+@pytest.mark.parametrize("argv", [
+    "run uv --width 20000 --eta-lambda 3 --steps 50",
+    "phases uv --width 2000 --k-min 0.5 --k-max 5 --num 40 --steps 200",
+    "run pure-quadratic --rank 300 --eta-lambda 2.5 --steps 50",
+    "phases two-layer --width 3000 --slope 0.5 --k-min 0.5 --k-max 5 --num 6 --steps 100 --no-refine",
+    "phases two-layer --width 3000 --slope 0.5 --k-min 0.5 --k-max 5 --num 6 --steps 100",
+])
+def test_memory_estimate_covers_what_the_run_allocates(argv):
+    """The estimate is not decoration: it is at least the peak the run really allocates
+    (NumPy reports its buffers to tracemalloc) and not absurdly above it."""
+    from catapult_theory.cli import _build_parser
+
+    parser, _ = _build_parser()
+    args = parser.parse_args(argv.split())
+    estimate = sum(n.nbytes for n in args.face.memory(args, args.command))
+    main(argv.split() + ["--format", "json"])  # warm caches (derivations), not counted
+    tracemalloc.start()
+    try:
+        main(argv.split() + ["--format", "json"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert estimate >= 0.5 * peak, (estimate, peak)
+    assert estimate <= 200 * peak + 2**20, (estimate, peak)
+
+
+# ------------------------------------------------------------------ item 3: output paths
+def test_bad_plot_path_is_refused_before_any_computation(capsys, monkeypatch, tmp_path):
+    import catapult_theory.experiments as ex
+
+    def boom(*a, **k):
+        raise AssertionError("the sweep ran before the path was checked")
+
+    monkeypatch.setattr(ex, "sweep_uv", boom)
+    base = ["phases", "uv", "--width", "100", "--k-min", "1", "--k-max", "5", "--num", "5"]
+    for bad in (["--plot", str(tmp_path)], ["--plot", "/proc/x.png"] if os.path.isdir("/proc/self") else [],
+                ["--plot", str(tmp_path / "x.txt")]):
+        if bad:
+            one_error_line(*run_cli(capsys, *base, *bad))
+    (tmp_path / "f").write_text("")
+    assert "not a directory" in one_error_line(*run_cli(capsys, *base, "--plot", str(tmp_path / "f" / "x.png")))
+
+
+def test_results_are_printed_when_the_plot_cannot_be_written_at_the_end(capsys, monkeypatch, tmp_path):
+    import catapult_theory.report as rep
+
+    def disk_full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rep, "plot_phase_diagram", disk_full)
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "100", "--k-min", "1", "--k-max", "5", "--num", "5",
+                             "--plot", str(tmp_path / "p.png"))
+    assert code == 3
+    assert "boundaries (bisection)" in out and "phase diagram NOT written" in out
+    assert "No space left on device" in err and "the results above are complete" in err
+
+
+def test_reproduce_out_must_be_a_writable_folder(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    assert "not a directory" in one_error_line(*run_cli(capsys, "reproduce", "--out", str(tmp_path / "file"),
+                                                        "--only", "proofs"))
+
+
+def test_reproduce_refuses_a_folder_in_use(capsys, tmp_path):
+    import socket
+
+    (tmp_path / LOCK_NAME).write_text(f"{os.getpid()}@{socket.gethostname()}\n")  # a live holder
+    line = one_error_line(*run_cli(capsys, "reproduce", "--out", str(tmp_path), "--only", "proofs"))
+    assert "in use by process" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK_NAME]  # nothing written
+
+
+def test_prove_out_write_failure_still_prints_the_table(capsys, monkeypatch, tmp_path):
+    import catapult_theory.cli._prove as prove_mod
+
+    def fail(path, text):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(prove_mod, "write_atomic", fail)
+    code, out, err = run_cli(capsys, "prove", "uv-map", "--out", str(tmp_path / "c.md"))
+    assert code == 3 and "uv-map" in out and "Input/output error" in err
+
+
+# ------------------------------------------------------------------ item 4: overflow
+@pytest.mark.parametrize("argv, word", [
+    ("run uv --width 100 --eta-lambda 3 --steps 10 --y 1e308", "loss0"),
+    ("run uv --width 100 --eta-lambda 3 --steps 10 --x-norm 1e200", "|x|^2"),
+    ("phases uv --width 100 --f0 1e300 --lam0 1 --k-min 1 --k-max 5 --num 5", "loss0"),
+    ("run pure-quadratic --rank 10 --eta-lambda 2 --steps 10 --mu-dist uniform:1:1e308", "lam0"),
+])
+def test_overflowing_initial_states_are_refused(capsys, argv, word):
+    line = one_error_line(*run_cli(capsys, *argv.split()))
+    assert "overflows float64" in line and word in line
+
+
+def test_overflow_in_the_first_steps_is_divergence_not_a_warning(capsys):
+    code, out, err = run_cli(capsys, "phases", "uv", "--width", "100", "--f0", "1e150", "--lam0", "1",
+                             "--k-min", "1", "--k-max", "5", "--num", "5", "--format", "json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert set(d["phase"]) == {"divergent"}
+
+
+# ------------------------------------------------------------------ item 5: exit codes
+def test_only_invalid_input_is_exit_2(capsys, monkeypatch):
+    from catapult_theory.cli import UVFamily
+
+    def bug(self, args):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr(UVFamily, "run", bug)
+    argv = ["run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "5"]
+    with pytest.raises(ValueError, match="internal"):
+        main(argv)  # a bug propagates: the console script prints its traceback and exits 1
+
+    def bad(self, args):
+        raise InvalidInput("a bad value")
+
+    monkeypatch.setattr(UVFamily, "run", bad)
+    assert one_error_line(*run_cli(capsys, *argv)) == "catapult: error: a bad value"
+
+
+def test_a_bug_exits_1_with_a_traceback_from_the_console_script():
+    code = ("import sys; from catapult_theory import cli; from catapult_theory.cli import UVFamily\n"
+            "def bug(self, args): raise KeyError('internal')\n"
+            "UVFamily.run = bug\nsys.argv = ['catapult', 'run', 'uv', '--width', '10', '--eta-lambda', '3', "
+            "'--steps', '5']\ncli.entry_point()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "KeyError" in proc.stderr
+
+
+# ------------------------------------------------------------------ item 7: the fuzz
+HUGE = ["1e308", "1e100", str(10**12), str(10**15), str(2**63), "1e20"]
+TINY = ["1e-320", "5e-324", "1e-300", "0"]
+BAD = ["nan", "inf", "-inf", "-1", "-1e308", "2.5", "", "abc", "0x10", "1_000", " 3"]
+SPECS = ["uniform:1", "uniform:2:1", "uniform:1:1e308", "normal:0:-1", "normal:1e308:1", "random:x",
+         "random:0:2", "random:100000000:2", "random:2:100000000", "toy:nan:0", "toy:1e308:0", "digits01",
+         "toy:1:2:3", "uniform:-1:1"]
+
+BASES = {
+    ("run", "uv"): "--width 50 --eta-lambda 3 --steps 50",
+    ("phases", "uv"): "--width 50 --k-min 0.5 --k-max 5 --num 6 --steps 100",
+    ("run", "pure-quadratic"): "--rank 20 --eta-lambda 2.5 --steps 50",
+    ("phases", "pure-quadratic"): "--rank 20 --k-min 0.5 --k-max 5 --num 6 --steps 100",
+    ("run", "quadratic-bias"): "--rank 10 --features 4 --eta-lambda 2.5 --steps 50",
+    ("run", "two-layer"): "--width 50 --slope 0.5 --eta-lambda 3 --steps 50",
+    ("phases", "two-layer"): "--width 50 --slope 0.5 --k-min 0.5 --k-max 5 --num 4 --steps 60 --no-refine",
+}
+FLAGS = {
+    "uv": ["--width", "--eta-lambda", "--steps", "--y", "--x-norm", "--d", "--seed", "--k-min", "--k-max", "--num",
+           "--f0", "--lam0"],
+    "pure-quadratic": ["--rank", "--eta-lambda", "--steps", "--mu-dist", "--data", "--test-size", "--mask",
+                       "--k-min", "--k-max", "--num", "--seed"],
+    "quadratic-bias": ["--rank", "--features", "--eta-lambda", "--steps", "--mu-dist", "--data"],
+    "two-layer": ["--width", "--slope", "--eta-lambda", "--steps", "--tol", "--k-min", "--k-max", "--num", "--data"],
+}
+
+
+@st.composite
+def hostile_argv(draw):
+    command, model = draw(st.sampled_from(sorted(BASES)))
+    args = dict(zip(BASES[command, model].split()[::2], BASES[command, model].split()[1::2]))
+    only = {"run": ("--eta-lambda",), "phases": ("--k-min", "--k-max", "--num", "--f0", "--lam0")}
+    flags = [f for f in FLAGS[model] if not any(f in only[c] for c in only if c != command)]
+    for flag in draw(st.lists(st.sampled_from(flags), min_size=1, max_size=3, unique=True)):
+        pool = SPECS if flag in ("--mu-dist", "--data") else HUGE + TINY + BAD
+        args[flag] = draw(st.sampled_from(pool))
+    if command == "run":
+        args.pop("--k-min", None), args.pop("--k-max", None), args.pop("--num", None)
+    if "--f0" in args or "--lam0" in args:
+        args.setdefault("--f0", "0.5"), args.setdefault("--lam0", "1")
+    argv = [command, model]
+    for flag, value in args.items():
+        argv += [flag, value] if not value.startswith("-") else [f"{flag}={value}"]
+    return argv + ["--format", "json"]
+
+
+@pytest.fixture(scope="module")
+def worker():
+    """One worker process under a 4 GB address-space limit (RLIMIT_AS)."""
+    resource = pytest.importorskip("resource")
+    limit = 4 * 2**30
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {**os.environ, "CATAPULT_MAX_MEMORY": "512M", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-W", "error", str(Path(__file__).with_name("_hostile_worker.py"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=cap,
+                            cwd=str(Path(__file__).parents[2]))
+    assert proc.stdout.readline().strip() == "ready"
+    yield proc
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    proc.stdout.close()
+
+
+def _ask(proc, argv, timeout=60.0):
+    import select
+
+    proc.stdin.write(json.dumps(argv) + "\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"catapult {' '.join(argv)} ran longer than {timeout} s")
+    line = proc.stdout.readline()
+    if not line:
+        pytest.fail(f"catapult {' '.join(argv)} killed the worker (memory limit?)")
+    return json.loads(line)
+
+
+def _strict(text):
+    def no(c):
+        raise ValueError(f"non-finite JSON constant {c}")
+
+    return json.loads(text, parse_constant=no)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(argv=hostile_argv())
+def test_fuzz_hostile_arguments(worker, argv):
+    r = _ask(worker, argv)
+    assert r["crash"] is None, f"catapult {' '.join(argv)} raised:\n{r['crash']}"
+    assert r["code"] in (0, 2), (argv, r)
+    assert r["seconds"] < 60, argv
+    if r["code"] == 0:
+        _strict(r["out"])
+        assert r["err"] == "", (argv, r["err"])
+    else:
+        lines = r["err"].strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("catapult: error: "), (argv, r["err"])
+        assert r["out"] == ""
+
+
+def test_fuzz_worker_reports_a_crash(worker):
+    """The fuzz can fail: a command that raises inside the worker is reported as a crash."""
+    r = _ask(worker, ["__raise__"])
+    assert "RuntimeError" in r["crash"]
+    r = _ask(worker, ["run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "5", "--y", "1e-320"])
+    assert r["crash"] is None  # a subnormal target is a legal value

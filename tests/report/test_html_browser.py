@@ -1,0 +1,43 @@
+"""report.html opens in a real headless browser (Chromium), which renders its embedded figures.
+
+Skipped where no Chromium is installed (``apt install chromium`` on Debian); the page's
+structure is also checked without a browser in test_resume.py.
+"""
+
+import shutil
+import subprocess
+
+import pytest
+
+from catapult_theory.report import _reproduce as R
+
+from .test_resume import _figure_section
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine")
+def test_report_html_renders_in_headless_chromium(tmp_path, monkeypatch):
+    monkeypatch.setattr(R, "SECTIONS", [R.Section("tiny", "Tiny", _figure_section([]))])
+    monkeypatch.setattr(R, "_load_sections", lambda: None)
+    out = tmp_path / "report"
+    assert R.reproduce(out, verbose=False) == 0
+    shot = tmp_path / "shot.png"
+    dom = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          (out / "report.html").as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr
+    assert "catapult_theory: reproduction report" in dom.stdout and "data:image/png;base64," in dom.stdout
+    # the embedded figure decodes: the browser reports its natural size through a tiny script
+    probe = tmp_path / "probe.html"
+    probe.write_text((out / "report.html").read_text().replace(
+        "</body>", "<script>window.onload=()=>{document.title='img:'+[...document.images]"
+                   ".map(i=>i.naturalWidth+'x'+i.naturalHeight).join(',')}</script></body>"))
+    dom = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    title = dom.stdout.split("<title>")[1].split("</title>")[0]
+    sizes = title.removeprefix("img:").split(",")
+    assert title.startswith("img:") and sizes and all(s != "0x0" for s in sizes), title
+    subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1000,800", (out / "report.html").as_uri()], capture_output=True, timeout=120,
+                   check=False)
+    assert shot.exists() and shot.stat().st_size > 5_000

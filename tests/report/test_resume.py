@@ -1,0 +1,169 @@
+"""`catapult reproduce` is resumable: finished experiments are cached, reruns skip them,
+a changed configuration reruns, an interrupt leaves no half-written file; report.html and
+results.json agree with report.md."""
+
+import json
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+from catapult_theory.report import _reproduce as R
+from catapult_theory.report._cache import ExperimentCache
+
+
+def test_cache_computes_once_and_reruns_on_a_changed_configuration(tmp_path):
+    calls = []
+    cache = ExperimentCache(tmp_path)
+
+    def compute(v):
+        calls.append(v)
+        return {"value": v}
+
+    assert cache.cached("exp", {"k": 1}, lambda: compute(1)) == {"value": 1}
+    assert cache.cached("exp", {"k": 1}, lambda: compute(99)) == {"value": 1}  # stored
+    assert cache.cached("exp", {"k": 2}, lambda: compute(2)) == {"value": 2}  # changed configuration
+    assert calls == [1, 2] and cache.hits == ["exp"] and cache.misses == ["exp", "exp"]
+    assert ExperimentCache(tmp_path, force=True).cached("exp", {"k": 1}, lambda: compute(3)) == {"value": 3}
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_corrupted_or_foreign_entries_are_recomputed(tmp_path):
+    cache = ExperimentCache(tmp_path)
+    cache.cached("exp", {"k": 1}, lambda: 1)
+    path = cache.path("exp", {"k": 1})
+    path.write_bytes(b"not a pickle")
+    assert ExperimentCache(tmp_path).cached("exp", {"k": 1}, lambda: 2) == 2
+    path.write_bytes(pickle.dumps({"key": "another key", "value": 3}))
+    assert ExperimentCache(tmp_path).cached("exp", {"k": 1}, lambda: 4) == 4
+
+
+@pytest.fixture
+def fake_sections(monkeypatch):
+    sections = []
+    monkeypatch.setattr(R, "SECTIONS", sections)
+    monkeypatch.setattr(R, "_load_sections", lambda: None)
+    return sections
+
+
+def _figure_section(calls):
+    def run(ctx):
+        value = ctx.cached("tiny-exp", {"n": 3}, lambda: calls.append(1) or 2.5 * 3)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from catapult_theory.files import save_figure
+
+        fig = plt.figure(figsize=(2, 2))
+        plt.plot([0, 1], [0, value])
+        path = ctx.figure("tiny.png")
+        save_figure(fig, path)
+        plt.close(fig)
+        return R.SectionOutput(f"measured value **{value}**\n\n![tiny]({ctx.rel(path)})\n", {"value": value})
+
+    return run
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.srcs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.srcs.append(dict(attrs)["src"])
+
+
+def test_outputs_agree_and_a_rerun_skips_finished_work(tmp_path, fake_sections):
+    calls = []
+    fake_sections.append(R.Section("tiny", "Tiny", _figure_section(calls)))
+    assert R.reproduce(tmp_path, verbose=False) == 0
+    md = (tmp_path / "report.md").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    page = (tmp_path / "report.html").read_text()
+    assert results["sections"]["tiny"]["data"]["value"] == 7.5 and "**7.5**" in md
+    assert results["sections"]["tiny"]["figures"] == ["figures/tiny.png"]
+    assert results["version"] and "git_revision" in results and results["quick"] is False
+    parser = _Images()
+    parser.feed(page)
+    assert parser.srcs and all(s.startswith("data:image/png;base64,") for s in parser.srcs)  # self-contained
+    assert "<strong>7.5</strong>" in page
+    assert calls == [1]
+    # a rerun: the section comes from the cache, nothing is computed again
+    assert R.reproduce(tmp_path, verbose=False) == 0
+    assert calls == [1]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "section-tiny" in results["experiments"]["cached"]
+    # a missing figure makes the section run again, but its experiment is still cached
+    (tmp_path / "figures" / "tiny.png").unlink()
+    assert R.reproduce(tmp_path, verbose=False) == 0
+    assert calls == [1] and (tmp_path / "figures" / "tiny.png").exists()
+    # --force recomputes
+    assert R.reproduce(tmp_path, verbose=False, force=True) == 0
+    assert calls == [1, 1]
+
+
+def test_quick_and_full_are_different_configurations(tmp_path, fake_sections):
+    calls = []
+    fake_sections.append(R.Section("count", "Count", lambda ctx: calls.append(ctx.quick) or R.SectionOutput("x")))
+    R.reproduce(tmp_path, verbose=False, quick=True)
+    R.reproduce(tmp_path, verbose=False, quick=False)
+    R.reproduce(tmp_path, verbose=False, quick=True)
+    assert calls == [True, False]
+
+
+SCRIPT = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    from catapult_theory.report import _reproduce as R
+
+    out, mode = Path(sys.argv[1]), sys.argv[2]
+    log = out.parent / "computed.log"
+
+    def run(ctx):
+        def first():
+            with open(log, "a") as fh:
+                fh.write("first\\n")
+            return 1
+        def second():
+            with open(log, "a") as fh:
+                fh.write("second\\n")
+            if mode == "slow":
+                (out.parent / "first-done").write_text("")
+                time.sleep(120)
+            return 2
+        a = ctx.cached("first", {}, first)
+        b = ctx.cached("second", {}, second)
+        return R.SectionOutput(f"a = {a}, b = {b}")
+
+    R.SECTIONS[:] = [R.Section("resumable", "Resumable", run)]
+    R._load_sections = lambda: None
+    sys.exit(R.reproduce(out, verbose=False))
+''')
+
+
+def test_sigint_keeps_finished_experiments_and_no_partial_file(tmp_path):
+    out = tmp_path / "report"
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), "slow"])
+    deadline = time.time() + 120
+    while not (tmp_path / "first-done").exists():
+        assert time.time() < deadline and proc.poll() is None, "the run did not reach its second experiment"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) != 0
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".catapult-probe")]
+    assert leftovers == [] and not (out / ".catapult.lock").exists()
+    assert "Interrupted during 'Resumable'" in (out / "report.md").read_text()
+    proc = subprocess.run([sys.executable, str(script), str(out), "fast"], timeout=120)
+    assert proc.returncode == 0
+    assert (tmp_path / "computed.log").read_text().split() == ["first", "second", "second"]  # first not rerun
+    assert "a = 1, b = 2" in (out / "report.md").read_text()

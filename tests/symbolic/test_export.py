@@ -1,0 +1,255 @@
+"""Export of the derived theory: balanced LaTeX that SymPy reads back, Markdown tables,
+a standalone NumPy module equal to the compiled maps, and the homogeneity / lemma facts."""
+
+import ast
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.matrices.expressions import MatrixSymbol
+
+from catapult_theory.compiled import threshold, update_map
+from catapult_theory.symbolic import (
+    MODELS,
+    SymbolicModel,
+    export_json,
+    export_latex,
+    export_markdown,
+    export_python,
+    export_text,
+    register,
+    theory,
+)
+from catapult_theory.symbolic import symbols as S
+from catapult_theory.symbolic._export import _latex, homogeneity_degree, lemma_form
+
+BUILTIN = ["uv", "pure-quadratic", "quadratic-bias", "two-layer"]
+
+
+def _uvw():
+    """f = wᵀ V U x / n: three blocks, degree 3 (not degree 2)."""
+    d = sp.Symbol("d")
+    U, V, w, x = (MatrixSymbol("U", S.n, d), MatrixSymbol("V", S.n, S.n), MatrixSymbol("w", S.n, 1),
+                  MatrixSymbol("x", d, 1))
+    return SymbolicModel("uvw-export", (U, V, w), w.T * V * U * x / S.n, aliases=((x.T * x, S.x2),))
+
+
+def _mean_field():
+    """f = vᵀ U x / n: closed map, degree 2, an operator relation."""
+    d = sp.Symbol("d")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    return SymbolicModel("mf-export", (U, v), v.T * U * x / S.n, aliases=((x.T * x, S.x2),))
+
+
+@pytest.fixture(scope="module")
+def custom():
+    names = {"uvw-export": _uvw, "mf-export": _mean_field}
+    for n, b in names.items():
+        register(n, b)
+    yield list(names)
+    for n in names:
+        MODELS.pop(n, None)
+    theory.cache_clear()
+    update_map.cache_clear()
+    threshold.cache_clear()
+
+
+# ----------------------------------------------------------------------------- LaTeX
+def _need_parser():
+    """SymPy's LaTeX parser (antlr4 4.11, in the test extra); skip only where it is not installed."""
+    pytest.importorskip("antlr4")
+    from sympy.parsing.latex import parse_latex
+
+    try:
+        parse_latex("x")
+    except ImportError as exc:  # an antlr4 runtime of another version than SymPy's parser was built with
+        pytest.skip(str(exc).splitlines()[0])
+
+
+def _balanced(tex: str) -> None:
+    """Braces, \\left/\\right, \\begin/\\end and inline $ are balanced."""
+    depth = 0
+    for ch in re.sub(r"\\[{}]", "", tex):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0, tex
+    assert depth == 0
+    assert tex.count(r"\left") == tex.count(r"\right")
+    envs = re.findall(r"\\(begin|end)\{([^}]*)\}", tex)
+    stack = []
+    for kind, name in envs:
+        if kind == "begin":
+            assert not stack, "nested environments"
+            assert name == "align*"
+            stack.append(name)
+        else:
+            assert stack and stack.pop() == name
+    assert not stack
+    for line in tex.splitlines():
+        if not line.startswith("%"):
+            assert line.count("$") % 2 == 0, line
+
+
+def _read_back(tex: str, expected: sp.Expr) -> None:
+    """SymPy's own LaTeX parser reads ``tex`` back to ``expected`` (each symbol's
+    LaTeX token read on its own gives the symbol it stands for)."""
+    from sympy.parsing.latex import parse_latex
+
+    parsed = parse_latex(tex)
+    reps = {}
+    for s in sp.sympify(expected).free_symbols:
+        token = parse_latex(_latex(s))
+        assert isinstance(token, sp.Symbol), (s, _latex(s), token)
+        reps[token] = s
+    parsed = parsed.xreplace(reps)
+    parsed = parsed.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__ == "max",
+                            lambda e: sp.Max(*e.args))
+    assert parsed.free_symbols <= set(reps.values()), (tex, parsed)
+    assert sp.simplify(parsed - expected) == 0, (tex, parsed, expected)
+
+
+def _rows(tex: str) -> list[tuple[str, str]]:
+    out = []
+    for block in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S):
+        for row in block.split(" \\\\\n"):
+            lhs, rhs = row.split(" &= ")
+            out.append((lhs, rhs))
+    return out
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_latex_is_balanced_and_reads_back(name):
+    _need_parser()
+    th = theory(name)
+    tex = export_latex(th)
+    _balanced(tex)
+    rows = dict(_rows(tex))
+    names = {a: sp.Symbol(f"q{i + 1}") for i, a in
+             enumerate(sorted({a for v in th.update.leftover.values() for a in v}, key=lambda a: a.name))}
+    for s, inc in th.update.increments().items():
+        _read_back(rows[f"{_latex(s)}'"], s + inc.xreplace(names))
+    for tname, t in th.thresholds.items():
+        _read_back(rows[rf"\eta_{{\mathrm{{{tname.split('_')[1]}}}}}"], t.eta)
+    if th.K is not None:
+        _read_back(rows["K"], th.K)
+        _read_back(rows[r"k_{\max}"], th.window)
+
+
+def test_latex_of_a_custom_model_reads_back(custom):
+    _need_parser()
+    for name in ["mf-export"]:
+        th = theory(name)
+        tex = export_latex(th)
+        _balanced(tex)
+        rows = dict(_rows(tex))
+        for s, inc in th.update.increments().items():
+            names = {a: sp.Symbol(f"q{i + 1}") for i, a in
+                     enumerate(sorted({a for v in th.update.leftover.values() for a in v}, key=lambda a: a.name))}
+            _read_back(rows[f"{_latex(s)}'"], s + inc.xreplace(names))
+
+
+def test_a_wrong_reading_is_caught():
+    """The read-back check fails for a formula that is not the expression (it can fail)."""
+    _need_parser()
+    with pytest.raises(AssertionError):
+        _read_back(r"\frac{2}{\lambda}", 4 / S.lam)
+    with pytest.raises(AssertionError):
+        _balanced(r"\begin{align*} x &= \left(1 \end{align*}")
+
+
+@pytest.mark.parametrize("sym", [S.lam, S.w2, S.x2, sp.Symbol("d"), sp.Symbol("fphi"), sp.Symbol("Lpsi2"),
+                                 sp.Symbol("LOmega"), sp.Symbol("q1"), sp.Symbol("zeta"), sp.Symbol("phi2")])
+def test_every_symbol_is_one_latex_token(sym):
+    _need_parser()
+    from sympy.parsing.latex import parse_latex
+
+    assert isinstance(parse_latex(_latex(sym)), sp.Symbol)
+    assert isinstance(parse_latex(_latex(sym) + r" \cdot a"), sp.Mul)
+
+
+# ----------------------------------------------------------------------------- Markdown
+@pytest.mark.parametrize("name", BUILTIN)
+def test_markdown_tables_of_maps_and_thresholds(name):
+    th = theory(name)
+    md = export_markdown(th)
+    assert md.startswith(f"## {name}\n")
+    assert "| quantity | after one step |" in md and "| threshold | value | derived from |" in md
+    for line in md.splitlines():
+        if line.startswith("|"):
+            assert line.endswith("|")
+            assert line.count("$") % 2 == 0, line
+            # a table row has as many cells as its header
+    for s in th.update.increments():
+        assert f"| {'$' + _latex(s) + '$'} |" in md
+    for tname, t in th.thresholds.items():
+        assert _latex(t.eta) in md
+    if th.K is not None:
+        assert "catapult window" in md
+
+
+def test_markdown_of_custom_models(custom):
+    md = export_markdown(theory("uvw-export"))
+    assert "| homogeneity degree | 3 |" in md
+    assert "6 \\cdot f" in md  # degree 3: Δw2 = η r (η lam r − 6 f)
+    md = export_markdown(theory("mf-export"))
+    assert "| homogeneity degree | 2 |" in md and "catapult window" in md
+
+
+# ----------------------------------------------------------------------------- homogeneity and lemma
+def test_homogeneity_degree_and_lemma_form(custom):
+    assert homogeneity_degree(theory("uv")) == 2
+    assert homogeneity_degree(theory("uvw-export")) == 3
+    assert homogeneity_degree(theory("quadratic-bias")) is None
+    assert lemma_form(theory("uv"))["applies"] is True
+    uvw = lemma_form(theory("uvw-export"))
+    assert uvw["applies"] is False and uvw["constant"] == 6
+    bias = lemma_form(theory("quadratic-bias"))
+    assert bias["applies"] is False and bias["constant"] is None and "not homogeneous" in bias["why"]
+    text = export_text(theory("quadratic-bias"))
+    assert "homogeneity degree: not homogeneous" in text
+    data = export_json(theory("uvw-export"))
+    assert data["lemma"]["homogeneity_degree"] == 3 and data["K"] is None
+    data = export_json(theory("mf-export"))
+    assert data["K"] == "x2/n**2" and data["window"] == "4*lam*n**2/(w2*x2)"
+
+
+# ----------------------------------------------------------------------------- Python
+def _module(source: str) -> dict:
+    tree = ast.parse(source)
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert all(isinstance(n, ast.Import) and [a.name for a in n.names] == ["numpy"] for n in imports), \
+        "the exported module imports only numpy"
+    ns: dict = {}
+    exec(compile(source, "<exported>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("name", ["uv", "mf-export"])
+def test_python_export_equals_the_compiled_map(name, custom, rng):
+    th = theory(name)
+    ns = _module(export_python(th))
+    ident = name.replace("-", "_")
+    cmap = update_map(name)
+    size = 200
+    f = rng.normal(size=size)
+    lam = rng.uniform(0.1, 5, size)
+    w2 = rng.uniform(0.1, 5, size)
+    eta = rng.uniform(0.01, 2, size) / lam
+    y = rng.normal(size=size)
+    params = {"n": rng.integers(1, 100, size).astype(float), "x2": rng.uniform(0.1, 3, size)}
+    got = ns[f"{ident}_step"](f, lam, w2, eta, y, *(params[p] for p in cmap.params[2:]))
+    want = cmap(f, lam, w2, eta, y, *(params[p] for p in cmap.params[2:]))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    for tname in th.thresholds:
+        np.testing.assert_allclose(ns[f"{ident}_{tname}"](lam), threshold(name, tname)(lam=lam), rtol=1e-12)
+
+
+def test_python_export_is_caught_when_wrong(custom, rng):
+    """The comparison fails for a module whose map differs (the test can fail)."""
+    source = export_python(theory("uv")).replace("4*f", "4.5*f")
+    ns = _module(source)
+    cmap = update_map("uv")
+    args = (1.0, 2.0, 3.0, 0.5, 0.0, 10.0, 1.0)
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(ns["uv_step"](*args), cmap(*args), rtol=1e-12)
