@@ -6,6 +6,7 @@
     catapult phases MODEL ... [--format text|json] [--plot FILE.png]
     catapult prove [THEOREM ...] [--model M ...] [--format text|md|json|latex] [--out FILE]
     catapult reproduce [--out DIR] [--only SECTION ...] [--quick]
+    catapult grid SPEC.toml [--out DIR] [--scheduler ADDRESS|local|processes:N|synchronous] [--resume]
     catapult models
     catapult cache info|clear|build
 
@@ -76,6 +77,9 @@ def _build_parser() -> tuple[Parser, list[Family]]:
     from ._falsify import add_falsify_parser
 
     add_falsify_parser(sub, [fam.name for fam in faces])
+    from ._grid import add_grid_parser
+
+    add_grid_parser(sub)
     from ._cache import add_cache_parser
 
     add_cache_parser(sub)
@@ -117,6 +121,10 @@ def _main(argv: Sequence[str] | None, files: ModelFiles) -> int:
             from ._cache import cache_cli
 
             return cache_cli(args)
+        if args.command == "grid":
+            from ._grid import grid_cli
+
+            return grid_cli(args)
         if args.command == "prove":
             from ._prove import prove_cli
 
