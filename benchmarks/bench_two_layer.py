@@ -32,7 +32,11 @@ import time
 
 import numpy as np
 
-from catapult_theory.engine._two_layer import train_two_layer, two_layer_init, two_layer_observables
+from catapult_theory.engine._two_layer import (
+    train_two_layer,
+    two_layer_init,
+    two_layer_observables,
+)
 from catapult_theory.experiments._digits import digits01
 
 TARGET = 0.40
