@@ -410,7 +410,8 @@ def uv_figures(res: UVResult, path: Callable[[str], Path]) -> dict[str, Path]:
     gd, ref = _run_series(res.runs)
     return {
         "trajectories": plot_trajectories(gd, path("uv_trajectories.png"), references=ref,
-                                          title=f"uv, width {width}: GD (solid) and the exact map (dashed)"),
+                                          title=f"uv, width {width}: GD (solid) and the exact map (dashed)",
+                                          diverged=_diverged(res.runs)),
         "phases": plot_phase_diagram(res.sweep, path("uv_phases.png"),
                                      title=f"uv exact map, width {width}, y = {res.setup.y:g}"),
         "final_lam": plot_final_lam(res.final_k, res.final_lam_eta, path("uv_final_lam.png"), res.edge),

@@ -369,7 +369,7 @@ def _strict(text):
     return json.loads(text, parse_constant=no)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(argv=hostile_argv())
 def test_fuzz_hostile_arguments(worker, argv):
