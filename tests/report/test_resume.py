@@ -120,9 +120,13 @@ def test_quick_and_full_are_different_configurations(tmp_path, fake_sections):
 
 
 SCRIPT = textwrap.dedent('''
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from catapult_theory.report import _reproduce as R
+
+    # Ctrl-C as in a terminal, even where the test runner was started with SIGINT ignored
+    # (a background job of a non-interactive shell inherits SIG_IGN)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     out, mode = Path(sys.argv[1]), sys.argv[2]
     log = out.parent / "computed.log"
@@ -172,3 +176,31 @@ def test_sigint_keeps_finished_experiments_and_no_partial_file(tmp_path):
     assert proc.returncode == 0
     assert (tmp_path / "computed.log").read_text().split() == ["first", "second", "second"]  # first not rerun
     assert "a = 1, b = 2" in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_reproduce_quick_end_to_end_outputs_agree(tmp_path):
+    """The whole `reproduce --quick` into a temporary folder: report.md, report.html,
+    results.json and the figures exist and agree with each other (about 40 s)."""
+    from catapult_theory.cli import main
+
+    assert main(["reproduce", "--out", str(tmp_path), "--quick"]) == 0
+    md = (tmp_path / "report.md").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    page = (tmp_path / "report.html").read_text()
+    R._load_sections()
+    assert set(results["sections"]) == {s.name for s in R.SECTIONS}
+    linked = sorted(set(R._FIGURE_LINK.findall(md)))
+    listed = sorted({f for s in results["sections"].values() for f in s["figures"]})
+    assert linked == listed and len(linked) >= 25
+    assert all((tmp_path / f).stat().st_size > 5_000 for f in linked)
+    parser = _Images()
+    parser.feed(page)
+    assert len(parser.srcs) == len(R._FIGURE_LINK.findall(md))  # every figure embedded in the page
+    for name, sec in results["sections"].items():
+        assert sec["status"] == "done" and json.loads((tmp_path / "data" / f"{name}.json").read_text()) == \
+            json.loads(json.dumps(sec["data"]))
+    # a rerun computes nothing
+    assert main(["reproduce", "--out", str(tmp_path), "--quick"]) == 0
+    again = json.loads((tmp_path / "results.json").read_text())
+    assert again["experiments"]["computed"] == []
