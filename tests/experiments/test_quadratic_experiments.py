@@ -36,6 +36,7 @@ def test_reduced_engine_matches_gd_at_rank_1000(toy_u12):
     assert res.max_rel_dev <= 1e-9
 
 
+@pytest.mark.slow  # kept out of the default run's time budget; run with -m slow
 def test_rigorous_bounds_below_measured_boundary_on_teacher_student_data():
     setup = quadratic_setup("pure-quadratic", 500, mu="uniform:0.9:1.1", data="random:32:2", test_size=64)
     sweep = sweep_quadratic(setup, np.linspace(0.5, 6, 45), steps=1500)

@@ -49,6 +49,7 @@ def test_unknown_section_is_rejected(tmp_path, fake_sections):
         R.reproduce(tmp_path, only=["nope"], verbose=False)
 
 
+@pytest.mark.slow  # kept out of the default run's time budget; run with -m slow
 def test_cli_reproduce_uv_quick(tmp_path, capsys):
     from catapult_theory.cli import main
 

@@ -179,6 +179,7 @@ def test_two_layer_compute_render(two_layer):
     assert "test_loss" in res.rnd.sweep.final
 
 
+@pytest.mark.slow  # kept out of the default run's time budget; run with -m slow
 def test_figures_are_drawn_by_plots(tmp_path, uv, two_layer):
     figs = _plots.uv_figures(uv, lambda name: tmp_path / name)
     assert set(figs) == {"trajectories", "phases", "final_lam", "peak_scaling"}
