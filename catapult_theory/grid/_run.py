@@ -253,7 +253,7 @@ def _execute(cells: list[Cell], sched: Scheduler, client: Any, finished: Callabl
 
         # single-threaded workers; their nanny starts them with one BLAS thread, the plugin makes sure
         with LocalCluster(n_workers=min(sched.workers or 1, len(cells)), threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as local_client:
+                          dashboard_address=":0") as cluster, Client(cluster) as local_client:
             _on_client(local_client, cells, finished, blas_threads)
     else:
         from distributed import Client

@@ -25,5 +25,5 @@ def cluster_client():
     """A LocalCluster of 2 single-threaded worker processes and its client, closed at the end."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         yield client
