@@ -21,8 +21,10 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import InvalidInput
-from ._common import EXIT_OUTPUT_FAILED, Family, Parser, add_format, add_max_memory, emit
+from ._common import (EXIT_OUTPUT_FAILED, CLIError, Family, Parser, add_format, add_max_memory, emit, positive_float,
+                      positive_int)
 from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
+from ._three_layer import ThreeLayerFamily
 from ._two_layer import TwoLayerFamily
 from ._uv import UVFamily
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from ._model_file import ModelFiles
 
 __all__ = ["main", "entry_point", "Family", "UVFamily", "PureQuadraticFamily", "QuadraticBiasFamily",
-           "TwoLayerFamily"]
+           "TwoLayerFamily", "ThreeLayerFamily", "CLIError", "Parser", "positive_float", "positive_int"]
 
 
 def _faces() -> list[Family]:

@@ -36,7 +36,9 @@ def _size(n: int) -> str:
 
 
 def _where() -> tuple[str | None, str]:
-    from ..symbolic._cache import ENV_VAR, cache_dir
+    from ..symbolic import theory_cache
+
+    ENV_VAR, cache_dir = theory_cache.ENV_VAR, theory_cache.cache_dir
 
     folder = cache_dir()
     if folder is None:
@@ -45,7 +47,9 @@ def _where() -> tuple[str | None, str]:
 
 
 def _info() -> tuple[dict[str, Any], str]:
-    from ..symbolic._cache import entries
+    from ..symbolic import theory_cache
+
+    entries = theory_cache.entries
 
     folder, head = _where()
     items = entries()
@@ -68,7 +72,9 @@ def _info() -> tuple[dict[str, Any], str]:
 
 
 def _clear() -> tuple[dict[str, Any], str]:
-    from ..symbolic._cache import clear
+    from ..symbolic import theory_cache
+
+    clear = theory_cache.clear
 
     folder, head = _where()
     removed = clear()
@@ -77,7 +83,9 @@ def _clear() -> tuple[dict[str, Any], str]:
 
 
 def _build() -> tuple[dict[str, Any], str]:
-    from ..symbolic._cache import prebuild
+    from ..symbolic import theory_cache
+
+    prebuild = theory_cache.prebuild
 
     folder, head = _where()
     t0 = time.perf_counter()

@@ -61,7 +61,7 @@ def _num(v: Any) -> Any:
 
 def falsify_cli(args: argparse.Namespace) -> int:
     """Run the search; print the result; exit 0 (none found) or 1 (counterexample)."""
-    from ..testing._search import search
+    from ..testing import search
 
     res = search(args.claim, args.model, args.assume, max_examples=args.max_examples, seed=args.seed,
                  steps=args.steps)
@@ -146,6 +146,6 @@ def _show(v: Any) -> str:
 
 
 def _reads_outcomes(names: Sequence[str]) -> bool:
-    from ..testing._states import OUTCOMES
+    from ..testing import OUTCOMES
 
     return any(name in OUTCOMES for name in names)

@@ -73,7 +73,7 @@ class ModelFiles:
         """Unregister every model this object registered (restoring what a name meant before)."""
         if not self._undo:
             return
-        from ..families._file import _clear_compiled
+        from ..families import clear_compiled
         from ..symbolic import MODELS, theory
 
         for name, previous in reversed(self._undo):
@@ -83,12 +83,12 @@ class ModelFiles:
                 MODELS[name] = previous  # type: ignore[assignment]
         self._undo.clear()
         theory.cache_clear()
-        _clear_compiled()
+        clear_compiled()
 
     def _register(self, path: str, builder: str | None, loaded: dict[str, str]) -> str:
         if path in loaded:
             return loaded[path]
-        from ..families._file import file_model_name, register_model_file
+        from ..families import file_model_name, register_model_file
         from ..symbolic import MODELS
 
         previous = MODELS.get(file_model_name(path))

@@ -15,5 +15,7 @@ hides a built-in.
 """
 
 from ._family import BUILTIN, ModelFamily, families, get_family
+from ._file import clear_compiled, file_model_name, is_model_file, load_model_file, register_model_file
 
-__all__ = ["BUILTIN", "ModelFamily", "families", "get_family"]
+__all__ = ["BUILTIN", "ModelFamily", "families", "get_family", "clear_compiled", "file_model_name", "is_model_file",
+           "load_model_file", "register_model_file"]

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import InvalidInput
 from ..symbolic import MODELS, SymbolicModel, register, theory
 
-__all__ = ["file_model_name", "is_model_file", "load_model_file", "register_model_file"]
+__all__ = ["clear_compiled", "file_model_name", "is_model_file", "load_model_file", "register_model_file"]
 
 _COUNTER = itertools.count(1)
 
@@ -133,7 +133,7 @@ def register_model_file(path: str | Path, builder: str | None = None) -> str:
     model = dataclasses.replace(model, name=name)
     previous = MODELS.get(name)
     register(name, lambda: model)
-    _clear_compiled()
+    clear_compiled()
     try:
         theory(name)
     except (Exception, RecursionError) as exc:  # noqa: BLE001 - the model is the user's: its failure is bad input
@@ -146,7 +146,7 @@ def register_model_file(path: str | Path, builder: str | None = None) -> str:
     return name
 
 
-def _clear_compiled() -> None:
+def clear_compiled() -> None:
     """Forget compiled maps cached under a name that may now mean another model."""
     from ..compiled import threshold, update_map
 

@@ -9,7 +9,7 @@ __all__ = ["THREE_LAYER"]
 
 
 def _cli():
-    from ..cli._three_layer import ThreeLayerFamily
+    from ..cli import ThreeLayerFamily
 
     return ThreeLayerFamily()
 

@@ -78,7 +78,7 @@ def _axis_k(table: GridTable, axis: str, path: Path) -> Path:
     from matplotlib.patches import Patch
 
     from ..report import PHASE_COLORS
-    from ..report._plots import _pyplot
+    from ..report import pyplot as _pyplot
 
     plt = _pyplot()
     values = list(table.spec.axes[axis])
@@ -142,7 +142,7 @@ def _axis_k(table: GridTable, axis: str, path: Path) -> Path:
 
 
 def _pair(table: GridTable, a: str, b: str, path: Path) -> Path:
-    from ..report._plots import _pyplot
+    from ..report import pyplot as _pyplot
 
     plt = _pyplot()
     va, vb = list(table.spec.axes[a]), list(table.spec.axes[b])

@@ -183,7 +183,7 @@ class _Arguments:
     """The ``phases`` arguments of one family, read from its CLI face's parser."""
 
     def __init__(self, model: str) -> None:
-        from ..cli._common import Parser
+        from ..cli import Parser
         from ..families import families
 
         fams = {f.name: f for f in families()}
@@ -268,7 +268,7 @@ def _table(data: Any, key: str) -> Mapping[str, Any]:
 
 
 def _k_grid(value: Any) -> KGrid:
-    from ..cli._common import positive_float, positive_int
+    from ..cli import positive_float, positive_int
 
     if not isinstance(value, Mapping):
         raise _bad("fixed.k", f"must be a table k = {{ min = ..., max = ..., num = ... }}, got {value!r}")

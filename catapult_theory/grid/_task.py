@@ -53,7 +53,7 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     ``settings``, ``bounds``, ``bound_status``), or ``{"key", "config", "error"}``
     when the family refuses the arguments.
     """
-    from ..cli._common import CLIError
+    from ..cli import CLIError
     from ..errors import InvalidInput
     from ..families import get_family
     from ._spec import cell_key

@@ -66,7 +66,7 @@ from ._search import (
     plan_states,
     search,
 )
-from ._states import ModelSpec, ModelState, model_spec
+from ._states import OUTCOMES, ModelSpec, ModelState, model_spec
 from ._strategies import (
     Dataset,
     datasets,

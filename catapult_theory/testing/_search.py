@@ -74,7 +74,7 @@ def resolve_model(model: str | Path | SymbolicModel, builder: str | None = None)
         return model_spec(model)
     text = str(model)
     if text.endswith(".py"):
-        from ..families._file import load_model_file
+        from ..families import load_model_file
 
         return model_spec(load_model_file(text, builder))
     return model_spec(text)

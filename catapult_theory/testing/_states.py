@@ -607,7 +607,7 @@ def _run_map(state: ModelState, v: Mapping[str, float], criteria: Any) -> Any:
 
 
 def _run_gd(state: ModelState, v: Mapping[str, float], criteria: Any) -> Any:
-    from ..engine._trajectory import StepRecorder
+    from ..engine import StepRecorder
 
     eta, y = v["eta"], v["y"]
     mats = state._mats(False)
