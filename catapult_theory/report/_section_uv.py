@@ -262,14 +262,18 @@ def _peak_scaling(s: UVSettings, reporter: Reporter) -> PeakScaling:
     widths = np.unique(np.logspace(2, 5, s.peak_widths).astype(int))
     seeds = range(s.peak_seeds)
     k = s.peak_k
-    peak_step = np.zeros((len(widths), len(seeds)))
-    peak_loss = np.zeros_like(peak_step)
-    for i, n in enumerate(widths):
-        for j, seed in enumerate(seeds):
-            st = uv_setup(int(n), seed=seed)
-            loss = sweep_map(st, np.array([k]), s.peak_steps).series("loss", 0)
-            peak_step[i, j] = int(np.argmax(loss))
-            peak_loss[i, j] = loss.max()
+    # one seeded initial state per (width, seed), then every run of the exact map in one batch
+    states = [uv_setup(int(n), seed=seed) for n in widths for seed in seeds]
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(st, name) for st in states], dtype=float)
+
+    lam0 = col("lam0")
+    traj = iterate_map(update_map("uv"), f0=col("f0"), lam0=lam0, w2_0=col("w2_0"), eta=k / lam0, y=col("y"),
+                       steps=s.peak_steps, stop_early=True, n=col("width"), x2=col("x2"))
+    peaks = [traj.series("loss", r) for r in range(len(states))]
+    peak_step = np.array([int(np.argmax(loss)) for loss in peaks], dtype=float).reshape(len(widths), len(seeds))
+    peak_loss = np.array([loss.max() for loss in peaks]).reshape(len(widths), len(seeds))
     logn = np.log(widths)
     m = residual_multiplier(k)
     return PeakScaling(
