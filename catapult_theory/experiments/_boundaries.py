@@ -13,13 +13,14 @@ grid, gives a warning (a line in text, the ``warnings`` field in JSON).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..engine import rose
 from ..errors import InvalidInput
 
-__all__ = ["BoundaryMap", "first_transition", "refine_brackets", "refine_boundary", "refine_boundaries",
+__all__ = ["BoundaryMap", "Evaluate", "phase_flags", "first_transition", "refine_brackets", "refine_boundary", "refine_boundaries",
            "grid_boundaries", "final_values"]
 
 
@@ -37,6 +38,42 @@ def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | 
     return float(k[i - 1]), float(k[i])
 
 
+def _rounds(lo: np.ndarray, hi: np.ndarray, tol: float, points: int) -> int:
+    """Rounds of ``points``-section that bring the widest bracket below ``tol`` (+ 1 spare)."""
+    widest = float(np.max(hi - lo))
+    return max(1, int(np.ceil(np.log(widest / tol) / np.log(points + 1))) + 1)
+
+
+def _multisect(
+    flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tol: float,
+    points: int,
+    max_rounds: int,
+    only_open: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The multisection loop of :func:`refine_brackets`: ``flags_of(rows, grid)`` gives the
+    flags of ``grid`` (``(len(rows), points)``, one row per bracket in ``rows``). With
+    ``only_open`` a round evaluates only the brackets still wider than ``tol``."""
+    frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
+    for _ in range(max_rounds):
+        open_ = hi - lo > tol
+        if not open_.any():
+            break
+        rows = np.flatnonzero(open_) if only_open else np.arange(lo.size)
+        grid = lo[rows, None] + (hi - lo)[rows, None] * frac[None, :]
+        flags = np.asarray(flags_of(rows, grid), dtype=bool).reshape(grid.shape)
+        anyf = flags.any(axis=1)
+        i = np.argmax(flags, axis=1)
+        at = np.arange(rows.size)
+        new_hi = np.where(anyf, grid[at, i], hi[rows])
+        new_lo = np.where(anyf, np.where(i > 0, grid[at, np.maximum(i - 1, 0)], lo[rows]), grid[:, -1])
+        lo, hi = lo.copy(), hi.copy()
+        lo[rows], hi[rows] = new_lo, new_hi
+    return lo, hi
+
+
 def refine_brackets(
     predicate: Callable[[np.ndarray], np.ndarray],
     lo: np.ndarray,
@@ -49,26 +86,17 @@ def refine_brackets(
     not they reached the tolerance: the caller reports the unconverged ones as intervals."""
     lo = np.array(lo, dtype=float, ndmin=1)
     hi = np.array(hi, dtype=float, ndmin=1)
+    _check_brackets(lo, hi, tol)
+    if max_rounds is None:
+        max_rounds = _rounds(lo, hi, tol, points)
+    return _multisect(lambda rows, grid: predicate(grid), lo, hi, tol, points, max_rounds, only_open=False)
+
+
+def _check_brackets(lo: np.ndarray, hi: np.ndarray, tol: float) -> None:
     if lo.shape != hi.shape or np.any(~(lo < hi)):
         raise InvalidInput("every bracket needs lo < hi")
     if not tol > 0:
         raise InvalidInput(f"tol must be positive, got {tol}")
-    if max_rounds is None:
-        widest = float(np.max(hi - lo))
-        max_rounds = max(1, int(np.ceil(np.log(widest / tol) / np.log(points + 1))) + 1)
-    frac = np.linspace(0.0, 1.0, points + 2)[1:-1]
-    for _ in range(max_rounds):
-        if np.all(hi - lo <= tol):
-            break
-        grid = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
-        flags = np.asarray(predicate(grid), dtype=bool).reshape(grid.shape)
-        anyf = flags.any(axis=1)
-        i = np.argmax(flags, axis=1)
-        rows = np.arange(len(lo))
-        new_hi = np.where(anyf, grid[rows, i], hi)
-        new_lo = np.where(anyf, np.where(i > 0, grid[rows, np.maximum(i - 1, 0)], lo), grid[:, -1])
-        lo, hi = new_lo, new_hi
-    return lo, hi
 
 
 def refine_boundaries(
@@ -131,21 +159,42 @@ def _flips(flags: np.ndarray) -> int:
     return int(np.count_nonzero(flags[1:] != flags[:-1]))
 
 
+#: every boundary's flags from one batched run at the given ``k`` values (a joint predicate)
+Evaluate = Callable[[np.ndarray], Mapping[str, np.ndarray]]
+
+
+def phase_flags(traj: Any, criteria: Any, collapsed: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The boundary flags of a batch of runs: ``catapult_onset`` (the loss rose),
+    ``divergence`` (blew up) and, given ``collapsed``, ``collapse``."""
+    out = {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0}
+    if collapsed is not None:
+        out["collapse"] = np.asarray(collapsed, dtype=bool)
+    return out
+
+
 def grid_boundaries(
     k: np.ndarray,
     flags: dict[str, np.ndarray],
-    predicates: dict[str, Callable[[np.ndarray], np.ndarray]] | None,
+    predicates: Mapping[str, Callable[[np.ndarray], np.ndarray]] | Evaluate | None,
     tol: float,
     max_rounds: int | None = None,
+    points: int = 15,
 ) -> BoundaryMap:
     """Each named boundary: the first grid transition of its flags, refined by
-    multisection with its predicate (``predicates=None``: the first grid point
-    where the flag is true, i.e. grid resolution). A :class:`BoundaryMap`: values,
-    ``details`` (status and interval of each) and ``warnings``."""
+    multisection (``predicates=None``: the first grid point where the flag is true,
+    i.e. grid resolution). A :class:`BoundaryMap`: values, ``details`` (status and
+    interval of each) and ``warnings``.
+
+    ``predicates`` is either one function ``ks -> {name: flags}`` (a joint predicate:
+    one batched run gives every boundary's flags, so each round of multisection refines
+    all boundaries in one call) or ``{name: ks -> flags}`` (one call per boundary and
+    round). A round evaluates only the brackets not yet narrower than ``tol``.
+    """
     k = np.asarray(k, dtype=float)
     values: dict[str, float | None] = {}
     details: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
+    pending: list[tuple[str, tuple[float, float]]] = []
     for name, fl in flags.items():
         fl = np.asarray(fl, dtype=bool)
         bracket = first_transition(k, fl)
@@ -161,16 +210,35 @@ def grid_boundaries(
         if predicates is None:
             values[name] = bracket[1]
             details[name] = {"status": "grid", "interval": list(bracket)}
-            continue
-        lo, hi = refine_brackets(lambda g: predicates[name](g[0])[None, :], np.array([bracket[0]]),
-                                 np.array([bracket[1]]), tol, max_rounds=max_rounds)
-        lo_, hi_ = float(lo[0]), float(hi[0])
-        converged = hi_ - lo_ <= tol
-        values[name] = 0.5 * (lo_ + hi_) if converged else None
-        details[name] = {"status": "refined" if converged else "unconverged", "interval": [lo_, hi_], "tol": tol}
-        if not converged:
-            warnings.append(f"{name}: refinement did not reach the tolerance {tol:g}; the boundary lies in "
-                            f"[{lo_:.6g}, {hi_:.6g}]")
+        else:
+            pending.append((name, bracket))
+    if pending:
+        assert predicates is not None
+        names = [n for n, _ in pending]
+        lo0 = np.array([br[0] for _, br in pending])
+        hi0 = np.array([br[1] for _, br in pending])
+        _check_brackets(lo0, hi0, tol)
+
+        def flags_of(rows: np.ndarray, grid: np.ndarray) -> np.ndarray:
+            if callable(predicates):  # one batched run for every open bracket
+                got = predicates(grid.reshape(-1))
+                return np.stack([np.asarray(got[names[r]], dtype=bool).reshape(grid.shape)[j]
+                                 for j, r in enumerate(rows)])
+            return np.stack([np.asarray(predicates[names[r]](grid[j]), dtype=bool) for j, r in enumerate(rows)])
+
+        rounds = _rounds(lo0, hi0, tol, points) if max_rounds is None else max_rounds
+        lo, hi = _multisect(flags_of, lo0, hi0, tol, points, rounds, only_open=True)
+        for j, name in enumerate(names):
+            lo_, hi_ = float(lo[j]), float(hi[j])
+            converged = hi_ - lo_ <= tol
+            values[name] = 0.5 * (lo_ + hi_) if converged else None
+            details[name] = {"status": "refined" if converged else "unconverged", "interval": [lo_, hi_],
+                             "tol": tol}
+            if not converged:
+                warnings.append(f"{name}: refinement did not reach the tolerance {tol:g}; the boundary lies in "
+                                f"[{lo_:.6g}, {hi_:.6g}]")
+    values = {n: values[n] for n in flags}  # the order of ``flags``
+    details = {n: details[n] for n in flags}
     # two boundaries in one grid cell: what lies between them is never sampled by the grid
     located = sorted((d["interval"][0], d["interval"][1], n) for n, d in details.items()
                      if d["status"] in ("refined", "unconverged", "grid"))

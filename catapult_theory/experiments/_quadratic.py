@@ -28,7 +28,6 @@ from ..engine import (
     quadratic_init,
     quadratic_model,
     quadratic_output,
-    rose,
     spectral_state,
     train_quadratic,
     train_spectral,
@@ -40,7 +39,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import phi2, zeta
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import bound_status
-from ._boundaries import BoundaryMap, final_values, grid_boundaries
+from ._boundaries import BoundaryMap, final_values, grid_boundaries, phase_flags
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
@@ -276,14 +275,12 @@ def sweep_quadratic(
 
     traj = run(k, test=True)
     phase = classify(traj, criteria)
-    flags = {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0}
-    predicates = {"catapult_onset": lambda ks: rose(run(ks, False), criteria),
-                  "divergence": lambda ks: run(ks, False).diverged_at >= 0}
+    flags = phase_flags(traj, criteria)
     unknown = set(refine) - set(flags)
     if unknown:
         raise InvalidInput(f"unknown boundaries to refine: {', '.join(sorted(unknown))}; known: {', '.join(flags)}")
     boundaries = grid_boundaries(k, {n: f for n, f in flags.items() if n in refine},
-                                 {n: p for n, p in predicates.items() if n in refine}, tol)
+                                 lambda ks: phase_flags(run(ks, False), criteria), tol)
     if set(refine) != set(flags):  # the others at grid resolution, in the same map
         coarse = grid_boundaries(k, {n: f for n, f in flags.items() if n not in refine}, None, tol)
         merged = {n: (boundaries if n in refine else coarse)[n] for n in flags}

@@ -28,7 +28,6 @@ from ..engine import (
     ThreeLayerRun,
     ThreeLayerState,
     Trajectory,
-    rose,
     small_step_blas,
     three_layer_init,
     three_layer_observables,
@@ -40,7 +39,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.three_layer import three_layer_facts
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers
-from ._boundaries import final_values, grid_boundaries
+from ._boundaries import Evaluate, final_values, grid_boundaries, phase_flags
 from ._dataset import Dataset
 from ._images import named_data
 from ._results import PhaseSweep, RunResult
@@ -161,16 +160,14 @@ def run_three_layer(setup: ThreeLayerSetup, k: float, steps: int, tol: float | N
 
 def _sweep_from_run(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, tol: float | None,
                     criteria: PhaseCriteria, bounds: dict[str, float], status: dict[str, dict[str, Any]],
-                    predicates: dict[str, Callable[[np.ndarray], np.ndarray]] | None, refine_tol: float,
+                    predicates: Evaluate | None, refine_tol: float,
                     extra: tuple[str, ...]) -> PhaseSweep:
     """The :class:`PhaseSweep` of a finished batched run (two- or three-layer): boundaries
     (``catapult_onset``, ``divergence``, ``collapse``; refined with ``predicates``), final
     values (NaN for a diverged run) and settings."""
     traj: Trajectory = run.traj
     phase = np.asarray(run.phase, dtype=object)
-    boundaries = grid_boundaries(
-        k, {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0,
-            "collapse": np.asarray(run.collapsed, dtype=bool)}, predicates, refine_tol)
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), predicates, refine_tol)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
     final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])
@@ -210,12 +207,13 @@ def sweep_three_layer(
     def again(ks: np.ndarray) -> ThreeLayerRun:
         return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
 
-    predicates = {"catapult_onset": lambda ks: rose(again(ks).traj, criteria),
-                  "divergence": lambda ks: again(ks).traj.diverged_at >= 0,
-                  "collapse": lambda ks: np.asarray(again(ks).collapsed, dtype=bool)}
+    def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
+        r = again(ks)
+        return phase_flags(r.traj, criteria, r.collapsed)
+
     b = three_layer_bounds(setup)
     sweep = _sweep_from_run("three-layer", setup, k, run, max_steps, tol, criteria, b,
-                            three_layer_bound_status(setup, b), predicates if refine else None, refine_tol,
+                            three_layer_bound_status(setup, b), evaluate if refine else None, refine_tol,
                             ("sparsity", "sparsity1", "sparsity2", "test_loss"))
     return sweep, run
 

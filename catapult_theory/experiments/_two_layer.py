@@ -20,7 +20,6 @@ from ..engine import (
     PhaseCriteria,
     Trajectory,
     TwoLayerState,
-    rose,
     train_two_layer,
     two_layer_init,
     two_layer_observables,
@@ -33,7 +32,7 @@ from ..symbolic.models.two_layer import a as SLOPE
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import bound_status
-from ._boundaries import final_values, grid_boundaries
+from ._boundaries import final_values, grid_boundaries, phase_flags
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
@@ -250,15 +249,12 @@ def sweep_two_layer(
     def again(ks: np.ndarray):
         return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max(max_steps, 1))
 
-    boundaries = grid_boundaries(
-        k,
-        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0,
-         "collapse": np.asarray(run.collapsed, dtype=bool)},
-        {"catapult_onset": lambda ks: rose(again(ks).traj, criteria),
-         "divergence": lambda ks: again(ks).traj.diverged_at >= 0,
-         "collapse": lambda ks: np.asarray(again(ks).collapsed, dtype=bool)} if refine else None,
-        refine_tol,
-    )
+    def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
+        r = again(ks)
+        return phase_flags(r.traj, criteria, r.collapsed)
+
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), evaluate if refine else None,
+                                 refine_tol)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("sparsity", "test_loss"))
     final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])

@@ -9,11 +9,11 @@ import numpy as np
 
 from ..errors import InvalidInput, check_float, check_initial_state, check_int, check_positive
 from ..compiled import compile_expr, update_map
-from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, rose, train_uv, uv_init, uv_observables
+from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, train_uv, uv_init, uv_observables
 from ..symbolic import symbols as S
 from ..symbolic import theory
 from ._bound_eval import Providers, evaluate_bounds
-from ._boundaries import final_values, grid_boundaries
+from ._boundaries import final_values, grid_boundaries, phase_flags
 from ._bound_status import bound_status
 from ._results import PhaseSweep, RunResult, max_rel_dev
 
@@ -183,13 +183,8 @@ def sweep_uv(
     k = np.asarray(k, dtype=float)
     traj = sweep_map(setup, k, steps, criteria)
     phase = classify(traj, criteria)
-    boundaries = grid_boundaries(
-        k,
-        {"catapult_onset": rose(traj, criteria), "divergence": traj.diverged_at >= 0},
-        {"catapult_onset": lambda ks: rose(sweep_map(setup, ks, steps, criteria), criteria),
-         "divergence": lambda ks: sweep_map(setup, ks, steps, criteria).diverged_at >= 0},
-        tol,
-    )
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria),
+                                 lambda ks: phase_flags(sweep_map(setup, ks, steps, criteria), criteria), tol)
     final = final_values(traj, k / setup.lam0, setup.w2_0)
     final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
     bounds = {"lemma": uv_window(setup)} if setup.y == 0 else {}

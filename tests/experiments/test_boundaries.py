@@ -24,3 +24,45 @@ def test_uv_phases_on_a_huge_k_range_keep_the_right_boundaries():
     for name in ("catapult_onset", "divergence"):
         assert abs(wide.boundaries[name] - narrow.boundaries[name]) < 1e-3, name
     assert abs(wide.boundaries["divergence"] - 4) < 1e-3
+
+
+def _toy_flags(ks):
+    ks = np.asarray(ks, dtype=float)
+    return {"a": ks > np.sqrt(2), "b": ks > np.e, "c": ks > 9.0}
+
+
+def test_a_joint_predicate_refines_every_boundary_in_one_call_per_round():
+    """One batched run per round gives every boundary's flags: the rounds (not the
+    boundaries times the rounds) set the number of calls, each call holds only the
+    brackets still open, and the result equals refining each boundary on its own."""
+    from catapult_theory.experiments._boundaries import grid_boundaries
+
+    k = np.linspace(0.5, 6.0, 12)
+    calls: list[int] = []
+
+    def joint(ks):
+        calls.append(ks.size)
+        return _toy_flags(ks)
+
+    got = grid_boundaries(k, _toy_flags(k), joint, tol=1e-6)
+    single = grid_boundaries(k, _toy_flags(k), {n: (lambda ks, n=n: _toy_flags(ks)[n]) for n in "abc"}, tol=1e-6)
+    assert got == single and got.details == single.details
+    assert abs(got["a"] - np.sqrt(2)) <= 1e-6 and abs(got["b"] - np.e) <= 1e-6
+    assert got["c"] is None and got.details["c"]["status"] == "not_found"
+    # brackets 0.5 wide, tolerance 1e-6: 16**5 > 5e5, so five rounds of 2 x 15 points
+    assert calls == [30] * 5
+
+
+def test_converged_brackets_leave_the_rounds():
+    from catapult_theory.experiments._boundaries import grid_boundaries
+
+    k = np.array([0.0, 1.0, 1e6])  # a narrow and a wide bracket
+    sizes: list[int] = []
+
+    def joint(ks):
+        sizes.append(ks.size)
+        return {"narrow": ks > 0.5, "wide": ks > 5e5}
+
+    got = grid_boundaries(k, {"narrow": k > 0.5, "wide": k > 5e5}, joint, tol=1e-3)
+    assert abs(got["narrow"] - 0.5) <= 1e-3 and abs(got["wide"] - 5e5) <= 1e-3
+    assert sizes[0] == 30 and sizes[-1] == 15 and len(sizes) > 3
