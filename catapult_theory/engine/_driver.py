@@ -73,7 +73,9 @@ class StopReason(str, Enum):
 @dataclass
 class Observation:
     """A forward pass on the slots of a slice: ``finite``, values that must stay finite;
-    ``lam``, ``test_loss`` if computed; ``stuck``, runs that cannot move (collapsed)."""
+    ``lam``, ``test_loss`` if computed; ``stuck``, runs that cannot move (collapsed);
+    ``output_scale``, per run the root mean square over the data of ``Σ |terms|`` of the
+    computed output (its rounding scale; see ``PhaseCriteria.roundoff_ulps``), if known."""
 
     loss: np.ndarray
     w2: np.ndarray
@@ -82,6 +84,7 @@ class Observation:
     test_loss: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     stuck: np.ndarray | None = None
+    output_scale: np.ndarray | None = None
 
 
 @dataclass
@@ -141,8 +144,10 @@ class GDConfig:
     CPU if a step touches ``>= 2**21`` elements; ``progress(step, active_runs)``
     every 32 steps; the series always end at the last step any run was in (``trim`` is
     accepted for older callers and changes nothing); ``settle``: a run leaves once its
-    loss is below ``criteria.settled_loss`` times its scale (nothing it does later shows
-    in float64), so a large budget costs only the steps the runs need.
+    loss is below ``criteria.settled_loss`` times its scale, or (families that report
+    ``Observation.output_scale``) its residual is rounding noise of the output
+    (``criteria.roundoff_ulps``): nothing it does later shows in float64, so a large
+    budget costs only the steps the runs need.
     """
 
     steps: int
@@ -195,6 +200,8 @@ class _Recorder(StepRecorder):
 
 #: steps between re-balancing the slices over threads (and between progress calls)
 _SYNC_EVERY = 32
+#: float64 unit round-off scale (spacing of floats at 1)
+_EPS = float(np.finfo(np.float64).eps)
 
 #: elements touched per step from which ``threads=None`` uses every CPU (below it
 #: thread hand-offs cost more than they save)
@@ -252,7 +259,10 @@ class _Run:
                     tol_rule = np.abs(obs.loss - self.loss_prev[s]) < cfg.tol
                 settled = np.zeros(n_s, dtype=bool)
                 if cfg.settle:
-                    floor = cfg.criteria.settled_loss * np.maximum(rec.loss0[runs], cfg.criteria.loss_floor)
+                    crit = cfg.criteria
+                    floor = crit.settled_loss * np.maximum(rec.loss0[runs], crit.loss_floor)
+                    if obs.output_scale is not None:  # or the residual is rounding noise of the output
+                        floor = np.maximum(floor, 0.5 * (crit.roundoff_ulps * _EPS * obs.output_scale) ** 2)
                     settled = (obs.loss <= floor) & ~tol_rule
                 tol_met = tol_rule | settled
                 conv = live & ~bad & ~coll & tol_met

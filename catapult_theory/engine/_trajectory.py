@@ -72,9 +72,16 @@ class PhaseCriteria:
     #: settled: loss below ``settled_loss * max(loss_0, loss_floor)``; a run stopped there
     #: (``GDConfig.settle``) would change ``w2`` and ``lam`` by far less than float64 resolves
     settled_loss: float = 1e-32
+    #: settled too (families that report the rounding scale of their output,
+    #: ``Observation.output_scale``): the residual is within ``roundoff_ulps`` units of
+    #: float64 round-off of that scale, i.e. ``loss <= (roundoff_ulps * eps * scale)² / 2``;
+    #: below it the computed residual is rounding noise and a step moves nothing float64
+    #: resolves (a run can sit on that floor far above ``settled_loss``)
+    roundoff_ulps: float = 4.0
 
     def __post_init__(self) -> None:
-        for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor", "settled_loss"):
+        for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor", "settled_loss",
+                     "roundoff_ulps"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise InvalidInput(f"PhaseCriteria.{name} must be positive and finite, got {v}")
