@@ -2,7 +2,8 @@
 
 Every formula the numeric engine uses is derived in :mod:`catapult_theory.symbolic`
 and turned into a NumPy function here, once per process
-(``sympy.lambdify(..., modules="numpy", cse=True)`` behind ``functools.lru_cache``).
+(``sympy.lambdify(..., cse=True)`` over NumPy, :func:`lambdify_numpy`, behind
+``functools.lru_cache``).
 Nothing numeric is typed a second time.
 """
 
@@ -10,9 +11,10 @@ from ._lambdify import (
     CompiledMap,
     SpectralMaps,
     compile_expr,
+    lambdify_numpy,
     spectral_maps,
     threshold,
     update_map,
 )
 
-__all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "spectral_maps", "threshold", "update_map"]
+__all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "lambdify_numpy", "spectral_maps", "threshold", "update_map"]

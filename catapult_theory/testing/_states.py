@@ -36,6 +36,7 @@ import sympy as sp
 from hypothesis import strategies as st
 from sympy.matrices.expressions import MatrixSymbol
 
+from ..compiled import lambdify_numpy
 from ..errors import InvalidInput
 from ..symbolic import Derivation, SymbolicModel
 from ..symbolic import symbols as S
@@ -165,9 +166,9 @@ class ModelSpec:
         self.scalars = sorted(free - set(self.atoms) - set(dims) - {S.eta, S.r}, key=str)
         args = [*self.atoms, *self.scalars, *self.dims]
         self._args = args
-        self._targets_fn = sp.lambdify(args, list(self.targets.values()), modules=["numpy"], cse=True)
+        self._targets_fn = lambdify_numpy(args, list(self.targets.values()))
         self._coeff_fns = {
-            p: sp.lambdify([*args, S.eta, S.r], [c for _, c in terms] or [sp.S.Zero], modules=["numpy"], cse=True)
+            p: lambdify_numpy([*args, S.eta, S.r], [c for _, c in terms] or [sp.S.Zero])
             for p, terms in self.grads.items()
         }
         self.hooks = _HOOKS.get(self.name, _Hooks())
