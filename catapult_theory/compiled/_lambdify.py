@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,7 @@ __all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "lambdify_numpy", "spe
 _ALLOWED = ({"I": 1j}, np)
 
 
-def lambdify_numpy(args: Sequence[sp.Symbol], exprs: object) -> Callable[..., object]:
+def lambdify_numpy(args: Sequence[sp.Symbol], exprs: object) -> Callable[..., Any]:
     """``sympy.lambdify(args, exprs, cse=True)`` over NumPy (the printer and namespace of
     ``modules="numpy"``; the same code, tested)."""
     return sp.lambdify(list(args), exprs, modules=list(_ALLOWED), cse=True)

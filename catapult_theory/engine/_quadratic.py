@@ -501,12 +501,12 @@ class _Basis:
         m, d, B = model.m, model.d, X.shape[0]
         self.m, self.linear = m, model.linear and d <= B
         if self.linear:
-            self.mats, self.C, self.test_stack = model.W.reshape(d * m, m), X / np.sqrt(d), None
+            self.stack, self.C, self.test_stack = model.W, X / np.sqrt(d), None
             self.C_test = None if X_test is None else X_test / np.sqrt(d)
         else:
-            self.mats, self.C, self.C_test = FEATURE_STACKS.get(model, X).reshape(B * m, m), None, None
+            self.stack, self.C, self.C_test = FEATURE_STACKS.get(model, X), None, None
             self.test_stack = None if X_test is None else _TestStack(model, X_test)
-        self.K = self.mats.shape[0] // m
+        self.K = self.stack.shape[0]
         self.reduced = None
         if self.linear and self.K + Phi.shape[1] < B:
             A = np.concatenate([self.C, Phi], axis=1)
@@ -515,9 +515,14 @@ class _Basis:
             self.reduced = 0.5 * (S + S.T)
 
     def products(self, theta: np.ndarray) -> np.ndarray:
-        """``U_k = K_k θ``: ``(K, m, R)`` for ``θ`` of shape ``(m, R)``."""
-        # a slice of the slot columns is strided: BLAS is several times faster on a contiguous copy
-        return (self.mats @ np.ascontiguousarray(theta)).reshape(self.K, self.m, -1)
+        """``U_k = K_k θ``: ``(K, m, R)`` for ``θ`` of shape ``(m, R)`` (a view).
+
+        Computed as ``θᵀ K_k`` (every ``K_k`` is exactly symmetric): one ``(R, m) x (m, m)``
+        product per matrix, which OpenBLAS runs up to twice as fast as ``K_k θ`` for
+        the few columns of a sweep (it packs the large operand differently); the
+        contiguous ``θᵀ`` copy also undoes the stride of a slice of slot columns."""
+        P = np.matmul(np.ascontiguousarray(theta.T)[None], self.stack)  # (K, R, m)
+        return P.transpose(0, 2, 1)
 
     def train_forms(self, theta: np.ndarray, U: np.ndarray) -> np.ndarray:
         """``θᵀ ψ(x_b) θ``: ``(B, R)``."""
