@@ -9,14 +9,25 @@ operator (:class:`NTKSolver`).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._driver import check_int, require
 
-__all__ = ["NTKSolver", "TopEigSolver", "top_eig"]
+__all__ = ["NTKSolver", "TopEigSolver", "serial_blas", "top_eig"]
+
+
+def serial_blas() -> AbstractContextManager[Any]:
+    """BLAS on one thread for a block of dense linear algebra (eigensolvers, the
+    ``m × m`` products of a model's construction). A LAPACK eigensolver makes many
+    small BLAS calls, between which OpenBLAS's threads busy-wait: beside another
+    busy process that turns a 0.1 s ``eigh`` of order 1000 into seconds, while on an
+    idle machine two threads gain nothing at these sizes."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)

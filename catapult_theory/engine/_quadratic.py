@@ -47,7 +47,7 @@ from ._driver import (
     require,
     run_gd,
 )
-from ._eig import NTKSolver, top_eig
+from ._eig import NTKSolver, serial_blas, top_eig
 from ._trajectory import PhaseCriteria, Trajectory
 
 __all__ = [
@@ -314,12 +314,13 @@ def quadratic_model(spec: QuadraticSpec) -> QuadraticModel:
     dist = parse_distribution(spec.mu, positive=True, what="mu")
     m, d, h = spec.rank, spec.d, spec.rank // 2
     W, q, mu = np.empty((d, m, m)), np.empty((d, m, m)), np.empty((d, h))
-    for i in range(d):
-        q[i] = _random_orthogonal(m, rng)
-        mu[i] = dist.sample(rng, h)
-        spectrum = np.concatenate([mu[i], -mu[i]])
-        Wi = (q[i] * spectrum) @ q[i].T
-        W[i] = 0.5 * (Wi + Wi.T)  # exactly symmetric, so ψ(x) is too
+    with serial_blas():
+        for i in range(d):
+            q[i] = _random_orthogonal(m, rng)
+            mu[i] = dist.sample(rng, h)
+            spectrum = np.concatenate([mu[i], -mu[i]])
+            Wi = (q[i] * spectrum) @ q[i].T
+            W[i] = 0.5 * (Wi + Wi.T)  # exactly symmetric, so ψ(x) is too
     V = rng.standard_normal((d, spec.features))
     return QuadraticModel(spec, _readonly(W), _readonly(q), _readonly(mu), _readonly(V))
 
@@ -469,7 +470,8 @@ def ntk(model: QuadraticModel, params: QuadraticParams, X: np.ndarray) -> NTK:
     B = J.shape[0]
     H = J @ J.T / B
     H = 0.5 * (H + H.T)
-    evals, evecs = np.linalg.eigh(H)
+    with serial_blas():
+        evals, evecs = np.linalg.eigh(H)
     vec = evecs[:, -1]
     vec = vec * np.sign(vec[np.argmax(np.abs(vec))])
     return NTK(H, float(evals[-1]), vec)
@@ -824,7 +826,8 @@ def spectral_state(model: QuadraticModel, params: QuadraticParams, x: np.ndarray
     require((tp.ndim == 1 and tf.ndim == 1, "spectral_state takes a single parameter vector"))
     x = np.asarray(x, dtype=float).reshape(1, -1)
     psi = meta_features(model, x)[0]
-    mu, E = np.linalg.eigh(psi)
+    with serial_blas():
+        mu, E = np.linalg.eigh(psi)
     mu, c = merge_eigenvalues(mu, (E.T @ tp) ** 2)
     if model.family == "pure":
         return SpectralState(mu, c, model.zeta)

@@ -28,6 +28,7 @@ from ..engine import (
     quadratic_init,
     quadratic_model,
     quadratic_output,
+    serial_blas,
     spectral_state,
     train_quadratic,
     train_spectral,
@@ -179,7 +180,8 @@ def quadratic_bounds(setup: QuadraticSetup) -> dict[str, float]:
             names = ["single"] if setup.single_datum else ["omega", "effective"]
         else:
             names = (["feature"] if setup.single_datum else []) + ["naive"]
-        cached["bounds"] = evaluate_bounds(setup.name, names, setup, QUADRATIC_CONSTANTS)
+        with serial_blas():
+            cached["bounds"] = evaluate_bounds(setup.name, names, setup, QUADRATIC_CONSTANTS)
     return dict(cached["bounds"])
 
 

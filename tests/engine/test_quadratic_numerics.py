@@ -1,4 +1,4 @@
-"""The quadratic engine's float64 details: the orthogonal factors ``expm(A)`` from one
+"""The quadratic engine's numerics: the orthogonal factors ``expm(A)`` from one
 symmetric eigendecomposition, and runs that settle on the round-off floor of their output."""
 
 import numpy as np
@@ -82,3 +82,30 @@ def test_without_the_roundoff_rule_the_floor_runs_to_the_budget():
     model, init, X, y, eta = _near_target_problem()
     tr = train_quadratic(model, init, X, y, eta, 600, settle=True, criteria=PhaseCriteria(roundoff_ulps=1e-9))
     assert tr.loss.shape[0] == 601
+
+
+def test_dense_eigensolvers_run_blas_on_one_thread(monkeypatch):
+    """The model's construction, the spectral state and the NTK solve their eigenproblems
+    with one BLAS thread (serial_blas): OpenBLAS's busy-waiting threads make them many
+    times slower beside another busy process."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from catapult_theory.engine._quadratic import ntk, spectral_state
+
+    seen: list[int] = []
+    eigh = np.linalg.eigh
+
+    def spy(a, *args, **kwargs):
+        seen.append(min(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
+        return eigh(a, *args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "eigh", spy)
+    with threadpool_limits(limits=2, user_api="blas"):  # the test session runs on one thread
+        model = quadratic_model(QuadraticSpec(rank=40, d=2, family="bias", features=3, mu="uniform:1:2", seed=0))
+        init = quadratic_init(model, 0)
+        X = np.ones((3, 2))
+        ntk(model, init, X)
+        spectral_state(model, init, X[0])
+        seen.append(-1)
+        spy(np.eye(2))  # outside the engine: the two threads of this block
+    assert len(seen) >= 6 and set(seen[:-2]) == {1} and seen[-1] == 2, seen
