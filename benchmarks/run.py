@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from catapult_theory.report import BUILTIN_SECTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "BENCHMARKS.md"
 
@@ -63,7 +65,7 @@ TWO_LAYER_SWEEP = ["phases", "two-layer", "--width", "1024", "--slope", "0.5", "
                    "--num", "60", "--steps", "1000"]
 QUADRATIC_SWEEP = ["phases", "pure-quadratic", "--rank", "1000", "--mu-dist", "uniform:1:2", "--k-min", "0.5",
                    "--k-max", "6", "--num", "40", "--engine", "gd", "--steps", "1000"]
-SECTIONS = ("proofs", "uv", "quadratic", "two-layer")
+SECTIONS = BUILTIN_SECTIONS  # every section of `catapult reproduce`, timed one by one
 MATMUL_TARGET = 0.40
 
 

@@ -31,7 +31,7 @@ from ._cache import ExperimentCache
 
 T = TypeVar("T")
 
-__all__ = ["Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce",
+__all__ = ["BUILTIN_SECTIONS", "Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce",
            "reproduce_cli", "write_atomic"]
 
 
