@@ -44,20 +44,18 @@ from threadpoolctl import threadpool_limits
 from ..errors import InvalidInput
 from ._driver import (
     _THREADS_MIN_WORK,
-    GDConfig,
     GDFamily,
     Observation,
     StopReason,
     Tally,
     check_data,
     check_int,
-    check_rates,
     require,
     run_gd,
 )
-from ._eig import TopEigSolver, top_eig
+from ._eig import TopEigSolver
 from ._trajectory import PhaseCriteria, Trajectory, classify
-from ._two_layer import SupervisedData
+from ._two_layer import SupervisedData, _check_slope, _sigma, guarded_top_eig, net_inputs
 
 __all__ = [
     "ThreeLayerObservables",
@@ -106,17 +104,6 @@ def three_layer_init(width: int, d: int, seed: int = 0) -> ThreeLayerState:
     W1 = rng.standard_normal((width, d))
     W2 = rng.standard_normal((width, width))
     return ThreeLayerState(W1, W2, rng.standard_normal(width))
-
-
-def _check_slope(slope: float) -> float:
-    require((0.0 <= float(slope) <= 1.0, f"slope must lie in [0, 1], got {slope}"))
-    return float(slope)
-
-
-def _sigma(Z: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(σ(Z), σ'(Z))`` elementwise; ``σ'(0) = slope`` (the ``z <= 0`` branch)."""
-    D = np.where(Z > 0, 1.0, slope)
-    return D * Z, D
 
 
 def _forward(state: ThreeLayerState, X: np.ndarray, slope: float) -> dict[str, np.ndarray]:
@@ -323,12 +310,7 @@ class _ThreeLayerFamily(GDFamily):
         H *= self.c * self.c / B
         H = 0.5 * (H + np.swapaxes(H, 1, 2))
         tally.flops += (s.stop - s.start) * 8 * self.n * B * B
-        ok = np.all(np.isfinite(H), axis=(1, 2))
-        if not np.all(ok):
-            H[~ok] = 0.0
-        lam, self.Q[s], fallbacks = top_eig(H, warm=self.Q[s], solver=self.solver, exact=exact)
-        tally.fallbacks += fallbacks
-        self.lam[s] = np.where(ok, lam, np.nan)
+        self.lam[s], self.Q[s] = guarded_top_eig(H, self.Q[s], self.solver, exact, tally)
         return self.lam[s].copy()
 
     def update(self, s: slice, eta: np.ndarray, keep: np.ndarray, tally: Tally) -> None:
@@ -410,25 +392,16 @@ def train_three_layer(
     inactive on every datum), meets ``tol`` or reaches ``max_steps``; results do not
     depend on ``threads`` beyond rounding.
     """
-    slope = _check_slope(slope)
-    require((isinstance(init, ThreeLayerState), f"init must be a ThreeLayerState, got {type(init).__name__}"))
-    n, d = init.width, init.dim
-    X, y = check_data(data.X, data.y, d)
-    X_test, y_test = getattr(data, "X_test", None), getattr(data, "y_test", None)
-    require(((X_test is None) == (y_test is None), "give both X_test and y_test or neither"))
-    if X_test is not None:
-        X_test, y_test = check_data(X_test, y_test, d, "X_test")
-    eta = check_rates(eta)
-    require((eta.ndim <= 1 and eta.size > 0, f"eta must be a scalar or a non-empty 1-D array, got shape {eta.shape}"))
-    eta, R = np.atleast_1d(eta), eta.size
-    cfg = GDConfig(max_steps, criteria, tol, lam_every, test_every, solver.reanchor, threads, progress, trim=True)
-    require((init.batch_shape in ((), (R,)), f"init must be unbatched or batched over {R} rates: {init.batch_shape}"))
+    inp = net_inputs(init, ThreeLayerState, data, slope, eta, max_steps, tol, criteria, lam_every, test_every,
+                     solver, threads, progress)
+    n, d, R, slope, cfg = init.width, init.dim, inp.eta.size, inp.slope, inp.cfg
     params = tuple(np.broadcast_to(np.asarray(p, dtype=float), (R,) + np.shape(p)[-nd:])
                    for p, nd in ((init.W1, 2), (init.W2, 2), (init.v, 1)))
     require((all(np.all(np.isfinite(p)) for p in params), "init must be finite"))
-    fam = _ThreeLayerFamily((params[0], params[1], params[2]), X, y, X_test, y_test, slope, solver, keep_state)
+    fam = _ThreeLayerFamily((params[0], params[1], params[2]), inp.X, inp.y, inp.X_test, inp.y_test, slope, solver,
+                            keep_state)
     with small_step_blas(fam.work, threads):
-        res = run_gd(fam, eta, cfg)
+        res = run_gd(fam, inp.eta, cfg)
     collapsed = res.stop_reason == StopReason.COLLAPSED.value
     state = ThreeLayerState(*fam.final) if keep_state else None
     return ThreeLayerRun(

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -134,6 +134,55 @@ def _sigma(Z: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
     """``(σ(Z), σ'(Z))`` elementwise; ``σ'(0) = slope`` (the ``z <= 0`` branch)."""
     D = np.where(Z > 0, 1.0, slope)
     return D * Z, D
+
+
+def guarded_top_eig(H: np.ndarray, warm: np.ndarray, solver: TopEigSolver, exact: bool,
+                    tally: Tally) -> tuple[np.ndarray, np.ndarray]:
+    """``(lam, warm')`` of the batch of Gram matrices ``H`` (:func:`top_eig` with the block
+    ``warm``); a matrix with a non-finite entry (a diverged run) is zeroed in place and
+    gets ``lam = NaN``. Exact solves the iteration needed are added to ``tally``."""
+    ok = np.all(np.isfinite(H), axis=(1, 2))
+    if not np.all(ok):
+        H[~ok] = 0.0
+    lam, new_warm, fallbacks = top_eig(H, warm=warm, solver=solver, exact=exact)
+    tally.fallbacks += fallbacks
+    return np.where(ok, lam, np.nan), warm if new_warm is None else new_warm
+
+
+@dataclass(frozen=True)
+class NetInputs:
+    """The checked arguments of a batched net run (:func:`net_inputs`)."""
+
+    slope: float
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    eta: np.ndarray
+    cfg: GDConfig
+
+
+def net_inputs(init: Any, state_type: type, data: SupervisedData, slope: float, eta: np.ndarray | float,
+               max_steps: int, tol: float | None, criteria: PhaseCriteria, lam_every: int, test_every: int,
+               solver: TopEigSolver, threads: int | None, progress: Callable[[int, int], None] | None) -> NetInputs:
+    """Check what :func:`train_two_layer` and ``train_three_layer`` take: the slope, the
+    state type, training (and test) data of the state's input dimension, a scalar or a
+    non-empty 1-D array of rates (``init`` unbatched or batched over them), and build
+    the driver's :class:`GDConfig`."""
+    slope = _check_slope(slope)
+    require((isinstance(init, state_type), f"init must be a {state_type.__name__}, got {type(init).__name__}"))
+    X, y = check_data(data.X, data.y, init.dim)
+    X_test, y_test = getattr(data, "X_test", None), getattr(data, "y_test", None)
+    require(((X_test is None) == (y_test is None), "give both X_test and y_test or neither"))
+    if X_test is not None:
+        X_test, y_test = check_data(X_test, y_test, init.dim, "X_test")
+    eta = check_rates(eta)
+    require((eta.ndim <= 1 and eta.size > 0, f"eta must be a scalar or a non-empty 1-D array, got shape {eta.shape}"))
+    eta = np.atleast_1d(eta)
+    cfg = GDConfig(max_steps, criteria, tol, lam_every, test_every, solver.reanchor, threads, progress, trim=True)
+    require((init.batch_shape in ((), (eta.size,)),
+             f"init must be unbatched or batched over {eta.size} rates: {init.batch_shape}"))
+    return NetInputs(slope, X, y, X_test, y_test, eta, cfg)
 
 
 def two_layer_output(state: TwoLayerState, X: np.ndarray, slope: float) -> np.ndarray:
@@ -342,12 +391,7 @@ class _TwoLayerFamily(GDFamily):
         np.multiply(H, self.XX, out=H)
         H += self.G[s, 1:, 1:]
         H *= self.c * self.c / B
-        ok = np.all(np.isfinite(H), axis=(1, 2))
-        if not np.all(ok):
-            H[~ok] = 0.0
-        lam, self.Q[s], fallbacks = top_eig(H, warm=self.Q[s], solver=self.solver, exact=exact)
-        tally.fallbacks += fallbacks
-        self.lam[s] = np.where(ok, lam, np.nan)
+        self.lam[s], self.Q[s] = guarded_top_eig(H, self.Q[s], self.solver, exact, tally)
 
     def update(self, s: slice, eta: np.ndarray, keep: np.ndarray, tally: Tally) -> None:
         """One GD step: ``η c r / B`` folded into the residual weights (0 for runs not kept)."""
@@ -408,27 +452,17 @@ def train_two_layer(
     datum), meets ``tol`` or reaches ``max_steps``; results do not depend on
     ``threads`` beyond rounding.
     """
-    slope = _check_slope(slope)
-    require((isinstance(init, TwoLayerState), f"init must be a TwoLayerState, got {type(init).__name__}"))
-    n, d = init.width, init.dim
-    X, y = check_data(data.X, data.y, d)
-    X_test, y_test = getattr(data, "X_test", None), getattr(data, "y_test", None)
-    require(((X_test is None) == (y_test is None), "give both X_test and y_test or neither"))
-    if X_test is not None:
-        X_test, y_test = check_data(X_test, y_test, d, "X_test")
-    eta = check_rates(eta)
-    require((eta.ndim <= 1 and eta.size > 0, f"eta must be a scalar or a non-empty 1-D array, got shape {eta.shape}"))
-    eta, R = np.atleast_1d(eta), eta.size
-    cfg = GDConfig(max_steps, criteria, tol, lam_every, test_every, solver.reanchor, threads, progress, trim=True)
-    require((init.batch_shape in ((), (R,)), f"init must be unbatched or batched over {R} rates: {init.batch_shape}"))
+    inp = net_inputs(init, TwoLayerState, data, slope, eta, max_steps, tol, criteria, lam_every, test_every,
+                     solver, threads, progress)
+    n, d, R, slope, cfg = init.width, init.dim, inp.eta.size, inp.slope, inp.cfg
     U0 = np.broadcast_to(np.asarray(init.U, dtype=float), (R, n, d))
     v0 = np.broadcast_to(np.asarray(init.v, dtype=float), (R, n))
     require((np.all(np.isfinite(U0)) and np.all(np.isfinite(v0)), "init must be finite"))
-    fam = _TwoLayerFamily(U0, v0, X, y, X_test, y_test, slope, solver)
+    fam = _TwoLayerFamily(U0, v0, inp.X, inp.y, inp.X_test, inp.y_test, slope, solver)
     # BLAS on one thread: the batched Gram products lose far more to BLAS thread hand-offs than
     # they gain (tenfold on a busy machine); parallelism comes from the driver's slices instead
     with threadpool_limits(limits=1, user_api="blas"):
-        res = run_gd(fam, eta, cfg)
+        res = run_gd(fam, inp.eta, cfg)
     collapsed = res.stop_reason == StopReason.COLLAPSED.value
     return TwoLayerRun(
         res.traj, classify(res.traj, criteria, collapsed=collapsed), collapsed, res.stopped_at, res.stop_reason,
