@@ -31,8 +31,8 @@ from ._cache import ExperimentCache
 
 T = TypeVar("T")
 
-__all__ = ["BUILTIN_SECTIONS", "Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS", "register_section", "reproduce",
-           "reproduce_cli", "write_atomic"]
+__all__ = ["BUILTIN_SECTIONS", "Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS",
+           "figured_section", "register_section", "reproduce", "reproduce_cli", "write_atomic"]
 
 
 class Reporter(Protocol):
@@ -144,6 +144,18 @@ class SectionOutput:
     markdown: str
     data: dict[str, Any] = field(default_factory=dict)
     alerts: list[str] = field(default_factory=list)
+
+
+def figured_section(ctx: Context, settings: Any, compute: Callable[[Any, Context], Any],
+                    figures: Callable[[Any, Callable[[str], Path]], dict[str, Path]],
+                    render: Callable[[Any, dict[str, str]], str],
+                    data: Callable[[Any], dict[str, Any]]) -> SectionOutput:
+    """The usual section: ``compute`` at ``settings.quick()`` or ``settings.full()``
+    (``--quick``), draw its ``figures``, ``render`` the Markdown with their paths relative
+    to report.md, and its ``data``."""
+    res = compute(settings.quick() if ctx.quick else settings.full(), ctx)
+    figs = figures(res, ctx.figure)
+    return SectionOutput(render(res, {name: ctx.rel(path) for name, path in figs.items()}), data(res))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ._reproduce import (
     Reporter,
     Section,
     SectionOutput,
+    figured_section,
     register_section,
 )
 
@@ -451,10 +452,8 @@ def quadratic_section(ctx: Context) -> SectionOutput:
     """The quadratic section of ``catapult reproduce``: compute, plot, render."""
     from ._plots import quadratic_figures
 
-    res = compute_quadratic(QuadraticSettings.quick() if ctx.quick else QuadraticSettings.full(), ctx)
-    figs = quadratic_figures(res, ctx.figure)
-    return SectionOutput(render_quadratic(res, {name: ctx.rel(path) for name, path in figs.items()}),
-                         quadratic_data(res))
+    return figured_section(ctx, QuadraticSettings, compute_quadratic, quadratic_figures,
+                           render_quadratic, quadratic_data)
 
 
 register_section(Section("quadratic", "Quadratic models", quadratic_section))

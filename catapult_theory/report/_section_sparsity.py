@@ -48,6 +48,7 @@ from ._reproduce import (
     Reporter,
     Section,
     SectionOutput,
+    figured_section,
     register_section,
 )
 
@@ -663,10 +664,8 @@ def sparsity_data(res: SparsityResult) -> dict[str, Any]:
 
 def sparsity_section(ctx: Context) -> SectionOutput:
     """The sparsity section of ``catapult reproduce``: compute, plot, render."""
-    res = compute_sparsity(SparsitySettings.quick() if ctx.quick else SparsitySettings.full(), ctx)
-    figs = sparsity_figures(res, ctx.figure)
-    return SectionOutput(render_sparsity(res, {name: ctx.rel(path) for name, path in figs.items()}),
-                         sparsity_data(res))
+    return figured_section(ctx, SparsitySettings, compute_sparsity, sparsity_figures,
+                           render_sparsity, sparsity_data)
 
 
 register_section(Section("sparsity", "ReLU nets on images: sparsity (two- and three-layer)", sparsity_section))

@@ -36,6 +36,7 @@ from ._reproduce import (
     Reporter,
     Section,
     SectionOutput,
+    figured_section,
     register_section,
 )
 
@@ -437,10 +438,8 @@ def two_layer_section(ctx: Context) -> SectionOutput:
     """The two-layer section of ``catapult reproduce``: compute, plot, render."""
     from ._plots import two_layer_figures
 
-    res = compute_two_layer(TwoLayerSettings.quick() if ctx.quick else TwoLayerSettings.full(), ctx)
-    figs = two_layer_figures(res, ctx.figure)
-    return SectionOutput(render_two_layer(res, {name: ctx.rel(path) for name, path in figs.items()}),
-                         two_layer_data(res))
+    return figured_section(ctx, TwoLayerSettings, compute_two_layer, two_layer_figures,
+                           render_two_layer, two_layer_data)
 
 
 register_section(Section("two-layer", "Two-layer homogeneous nets", two_layer_section))

@@ -44,6 +44,7 @@ from ._reproduce import (
     Reporter,
     Section,
     SectionOutput,
+    figured_section,
     register_section,
 )
 
@@ -454,9 +455,7 @@ def uv_section(ctx: Context) -> SectionOutput:
     """The uv section of ``catapult reproduce``: compute, plot, render."""
     from ._plots import uv_figures
 
-    res = compute_uv(UVSettings.quick() if ctx.quick else UVSettings.full(), ctx)
-    figs = uv_figures(res, ctx.figure)
-    return SectionOutput(render_uv(res, {name: ctx.rel(path) for name, path in figs.items()}), uv_data(res))
+    return figured_section(ctx, UVSettings, compute_uv, uv_figures, render_uv, uv_data)
 
 
 register_section(Section("uv", "uv model", uv_section))
