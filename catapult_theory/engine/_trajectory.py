@@ -17,7 +17,7 @@ Phase criteria (documented contract, see :class:`PhaseCriteria`):
     ``max(loss_0, loss_floor)``, or when it is linearly stable at the end
     (``eta·lam_T <= 2 (1 + stable_rtol)``, 2 the derived stability edge
     :func:`linear_stability_edge`) and its loss is not larger than
-    ``window`` steps before. Slow (polynomial) convergence with ``eta·lam``
+    ``window`` steps before (up to ``plateau_rtol``: round-off on a plateau). Slow (polynomial) convergence with ``eta·lam``
     just below 2 therefore counts as converging, not as divergence.
 ``unresolved``
     Neither diverged nor converging within the step budget (for instance still
@@ -67,6 +67,10 @@ class PhaseCriteria:
     stable_rtol: float = 1e-3
     #: steps back for the "loss not increasing at the end" test
     window: int = 10
+    #: "not increasing": ``loss_T <= loss_{T - window} * (1 + plateau_rtol)``; a run at a
+    #: non-zero minimum (more data than directions to fit them) wobbles there by a few
+    #: units of round-off, which is no increase
+    plateau_rtol: float = 1e-12
     #: scale floor for relative loss criteria (a start at zero loss)
     loss_floor: float = 1e-30
     #: settled: loss below ``settled_loss * max(loss_0, loss_floor)``; a run stopped there
@@ -84,7 +88,7 @@ class PhaseCriteria:
 
     def __post_init__(self) -> None:
         for name in ("blowup", "rise_rtol", "converged_loss", "stable_rtol", "loss_floor", "settled_loss",
-                     "roundoff_ulps"):
+                     "roundoff_ulps", "plateau_rtol"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise InvalidInput(f"PhaseCriteria.{name} must be positive and finite, got {v}")
@@ -272,7 +276,8 @@ def classify(
     eta_lam_T = traj.eta * traj.final("lam")
     risen = traj.peak_loss() > loss0 * (1 + criteria.rise_rtol)
     converged = loss_T <= criteria.converged_loss * scale
-    stable = (eta_lam_T <= linear_stability_edge() * (1 + criteria.stable_rtol)) & (loss_T <= loss_back)
+    not_rising = loss_T <= loss_back * (1 + criteria.plateau_rtol)
+    stable = (eta_lam_T <= linear_stability_edge() * (1 + criteria.stable_rtol)) & not_rising
     converging = converged | stable
     out = np.full(traj.batch_shape, Phase.UNRESOLVED.value, dtype=object)
     out[converging & ~risen] = Phase.LAZY.value

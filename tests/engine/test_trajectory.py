@@ -134,3 +134,23 @@ def test_tight_stability_edge_within_stable_rtol():
     lam = np.full(len(loss), edge * (1 + 1e-4) / eta)
     assert classify(_traj(loss, lam, eta=eta), tight)[0] == Phase.UNRESOLVED
     assert classify(_traj(loss, lam, eta=eta), crit)[0] == Phase.CATAPULT
+
+
+def test_round_off_on_a_plateau_is_not_a_rising_loss():
+    """A run at a non-zero minimum (more data than directions) ends on a plateau whose last
+    digits wobble: a rise within plateau_rtol is no rise, twice that is (the random-labels
+    sweep of the report once had runs labelled unresolved for one unit of round-off)."""
+    edge, _ = _edges()
+    crit = PhaseCriteria()
+    T = 60
+    plateau = 0.4212436392663487
+    loss = np.concatenate([np.linspace(0.48, plateau, T // 2), np.full(T - T // 2, plateau)])
+    lam = np.full(T, 0.9 * edge)
+    # a few units of round-off are a plateau; a rise of 1e-9 over the window is a rise
+    for rel, phase in [(np.finfo(float).eps, Phase.LAZY), (8 * np.finfo(float).eps, Phase.LAZY),
+                       (crit.plateau_rtol / 2, Phase.LAZY), (2 * crit.plateau_rtol, Phase.UNRESOLVED),
+                       (1e-9, Phase.UNRESOLVED)]:
+        wobble = loss.copy()
+        wobble[-1] = plateau * (1 + rel)
+        assert loss[0] > wobble[-1] > crit.converged_loss * loss[0]
+        assert classify(_traj(wobble, lam), crit)[0] == phase, rel
