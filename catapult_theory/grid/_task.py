@@ -2,8 +2,10 @@
 
 :func:`run_cell` runs the family's own ``catapult phases`` handler (its CLI face,
 the one mapping from arguments to setups and sweeps) on the cell's arguments:
-one batched sweep over ``k``. It writes nothing and returns a plain JSON
-record; the driver stores it. Bad input (a combination of arguments the family
+one batched sweep over ``k``, after the memory estimate of that command (against
+the limit of the process it runs in: ``CATAPULT_MAX_MEMORY`` or a quarter of the
+available memory). It writes nothing and returns a plain JSON record; the driver
+stores it. Bad input (a combination of arguments the family
 refuses) comes back as an ``error`` record rather than an exception, so the
 driver names the cell and no scheduler retries a deterministic failure.
 
@@ -56,6 +58,7 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     from ..cli import CLIError
     from ..errors import InvalidInput
     from ..families import get_family
+    from ..resources import check_memory
     from ._spec import cell_key
 
     key = cell_key(config)
@@ -64,7 +67,10 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
                               k_scale=k["scale"], plot=None, format="json")
     start = time.perf_counter()
     try:
-        payload, _text = get_family(config["model"]).cli_face().phases(args)
+        face = get_family(config["model"]).cli_face()
+        # the estimate `catapult phases` checks before it allocates, against this process's limit
+        check_memory(face.memory(args, "phases"), f"grid cell {key} ({config['model']})")
+        payload, _text = face.phases(args)
     except (InvalidInput, CLIError) as exc:
         return {"key": key, "config": dict(config), "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}
     return {"key": key, "config": dict(config), "result": payload, "seconds": time.perf_counter() - start}

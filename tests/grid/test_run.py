@@ -180,3 +180,20 @@ def test_a_killed_worker_does_not_change_the_result(cluster_client, tmp_path):
     assert pid not in cluster_client.run(os.getpid).values()
     assert table.to_csv() == expected.to_csv()
     assert _results(tmp_path / "cluster") == _results(tmp_path / "sync")
+
+
+def test_a_cell_above_the_memory_limit_is_an_error_record_not_an_allocation(monkeypatch):
+    """A cell runs the memory estimate of `catapult phases` before it allocates: above the
+    limit of its process it comes back as an error naming the estimate and the flag."""
+    from catapult_theory import resources
+
+    cell = parse_spec(TINY).cells()[0]
+    monkeypatch.setattr(resources, "_limit_override", None)
+    monkeypatch.setenv("CATAPULT_MAX_MEMORY", "1K")
+    calls = []
+    monkeypatch.setattr("catapult_theory.cli._uv.UVFamily.phases", lambda self, args: calls.append(1))
+    rec = run_cell(cell.config)
+    assert "error" in rec and "result" not in rec and not calls
+    assert "needs about" in rec["error"] and "CATAPULT_MAX_MEMORY" in rec["error"] and cell.key in rec["error"]
+    monkeypatch.undo()  # the default limit: the same cell runs
+    assert "result" in run_cell(cell.config)
