@@ -7,6 +7,6 @@ Run from the repository root::
 
 :mod:`benchmarks.run` measures, in one process and one run, every figure of
 ``BENCHMARKS.md`` as a ratio against a baseline measured in the same run (see its
-docstring); ``bench_two_layer.py`` is the older stand-alone throughput study of the
+docstring); ``python -m benchmarks.bench_two_layer`` is the older stand-alone throughput study of the
 batched two-layer engine.
 """

@@ -1,6 +1,6 @@
 """Throughput of the batched two-layer GD engine against this machine's matmul.
 
-Run as ``python benchmarks/bench_two_layer.py [--steps N] [--quick]``. In one
+Run as ``python -m benchmarks.bench_two_layer [--steps N] [--quick]`` (from the repository root). In one
 process it measures
 
 (a) the float64 matmul rate of this machine (square ``dgemm``, best of a few);
@@ -32,35 +32,18 @@ import time
 
 import numpy as np
 
-from catapult_theory.engine._two_layer import (
-    train_two_layer,
-    two_layer_init,
-    two_layer_observables,
-)
-from catapult_theory.experiments._digits import digits01
+from catapult_theory.engine import train_two_layer, two_layer_init, two_layer_observables
+from catapult_theory.experiments import digits01
 
-TARGET = 0.40
-
-
-def matmul_gflops(size: int = 2000, repeats: int = 5) -> float:
-    """Best-of-``repeats`` float64 ``size × size`` matrix product rate, GFLOP/s."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size))
-    b = rng.standard_normal((size, size))
-    out = np.empty((size, size))
-    np.matmul(a, b, out=out)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * size**3 / best / 1e9
+from .run import MATMUL_TARGET as TARGET
+from .run import load_average, matmul_gflops, two_layer_traffic
 
 
 def flops_per_step(n: int, d: int, B: int, B_test: int, R: int) -> tuple[int, str]:
-    """Level-3 FLOPs of one full step (forward, lam, gradient) for ``R`` active rates;
-    ``B_test`` = 0 for steps without the test forward pass."""
-    per_rate = 2 * n * d * B + 2 * n * d * B_test + n * (B + 1) * (B + 2) + n * B * (B + 1) + 2 * n * d * B
+    """Level-3 FLOPs of one full step (forward, lam, gradient) for ``R`` active rates
+    (:func:`benchmarks.run.two_layer_traffic`), plus the test forward pass ``2 n d B_test``
+    at test steps (``B_test = 0`` for the others)."""
+    per_rate = int(two_layer_traffic(n, d, B)[0]) + 2 * n * d * B_test
     formula = (
         "per active rate and step: 2ndB (Z = XᵀUᵀ) [+ 2ndB_test (test forward) at test steps] + n(B+1)(B+2) "
         "(syrk [A; vᵀ]) + nB(B+1) (syrk W) + 2ndB (gradient of U; not at the last step)"
@@ -75,13 +58,6 @@ def _report(label: str, run, seconds: float, steps: int, peak: float) -> float:
           f"{run.gemm_flops / 1e9:.1f} GFLOP executed (engine count), {achieved:.1f} GFLOP/s = {ratio:.2f} of matmul "
           f"({'meets' if ratio >= TARGET else 'BELOW'} target {TARGET:.2f})")
     return ratio
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:  # pragma: no cover - not available on every platform
-        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if steps < 1 or loop_steps < 1 or args.lam_every < 1:
         parser.error("step counts and --lam-every must be positive")
 
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, load {_load()}")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, load {load_average()}")
     peak = matmul_gflops()
     print(f"(a) float64 matmul 2000x2000, best of 5: {peak:.1f} GFLOP/s")
 
@@ -148,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         t_sparse = time.perf_counter() - t0
         _report(f"(d)  as (b), lam every {args.lam_every} steps", sparse, t_sparse, steps, peak)
         print(f"     {t_batch / t_sparse:.2f}x faster than (b)")
-    print(f"load at end {_load()}")
+    print(f"load at end {load_average()}")
     return 0
 
 

@@ -70,7 +70,7 @@ MATMUL_TARGET = 0.40
 
 
 # ------------------------------------------------------------------ helpers
-def _load() -> str:
+def load_average() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:  # pragma: no cover - not on every platform
@@ -230,7 +230,7 @@ def quadratic_breakdown() -> dict[str, float]:
     the setup (meta-features: one ``expm`` of a 1000 × 1000 antisymmetric matrix), the
     bound constants (``λ_max(ψ²)``: one ``eigvalsh``) and the sweep (grid and refinement runs)."""
     from catapult_theory.experiments import quadratic_setup, sweep_quadratic
-    from catapult_theory.experiments._quadratic import quadratic_bounds
+    from catapult_theory.experiments import quadratic_bounds
 
     out = {}
     t0 = time.perf_counter()
@@ -297,6 +297,8 @@ class BatchRow:
 def batched_vs_loop(steps_quadratic: int, steps_two_layer: int) -> list[BatchRow]:
     """Section 3: one batched call against a Python loop over the rates."""
     from catapult_theory.engine import (
+        QuadraticSpec,
+        ntk,
         quadratic_init,
         quadratic_model,
         train_quadratic,
@@ -304,8 +306,7 @@ def batched_vs_loop(steps_quadratic: int, steps_two_layer: int) -> list[BatchRow
         two_layer_init,
         two_layer_observables,
     )
-    from catapult_theory.engine._quadratic import QuadraticSpec, ntk
-    from catapult_theory.experiments._digits import digits01
+    from catapult_theory.experiments import digits01
 
     rows = []
     model = quadratic_model(QuadraticSpec(rank=1000, d=1, family="pure", features=0, mu="uniform:1:2", seed=0))
@@ -370,7 +371,7 @@ def flops_digits(steps: int) -> FlopsResult:
         two_layer_init,
         two_layer_observables,
     )
-    from catapult_theory.experiments._digits import digits01
+    from catapult_theory.experiments import digits01
 
     data = digits01(train_size=128, seed=0)
     n, d, B, Bt = 1024, data.d, data.B, data.B_test
@@ -596,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.reproduce == "skip":
         want.discard("reproduce")
     meta = _meta()
-    meta["load average at start"] = _load()
+    meta["load average at start"] = load_average()
     _say(f"load {meta['load average at start']}; writing {args.out}")
     work = Path(tempfile.mkdtemp(prefix="catapult-bench-"))
     try:
@@ -613,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(work)
-    meta["load average at end"] = _load()
+    meta["load average at end"] = load_average()
     text = render(meta, st, qb, uv, batch, fl, rep, args.reproduce, raw)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")
