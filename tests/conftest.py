@@ -25,3 +25,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh derivation cache folder (``CATAPULT_CACHE_DIR``) for one test, no pre-building
+    of the built-ins; the per-process theories and catalogues are cleared around it."""
+    from catapult_theory.symbolic import _cache, _catalog, _theory, theory
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(_cache.ENV_VAR, str(folder))
+    monkeypatch.setattr(_theory, "PREBUILD_BUILTINS", False)
+    theory.cache_clear()
+    _catalog.bounds.cache_clear()
+    yield folder
+    theory.cache_clear()
+    _catalog.bounds.cache_clear()

@@ -2,24 +2,9 @@
 
 import json
 
-import pytest
-
 from catapult_theory.symbolic import _cache, _catalog, _theory, theory
 
 from .conftest import run_cli
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    """A fresh cache folder (``CATAPULT_CACHE_DIR``), no pre-building of the built-ins."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(_cache.ENV_VAR, str(folder))
-    monkeypatch.setattr(_theory, "PREBUILD_BUILTINS", False)
-    theory.cache_clear()
-    _catalog.bounds.cache_clear()
-    yield folder
-    theory.cache_clear()
-    _catalog.bounds.cache_clear()
 
 
 def test_info_lists_the_entries_and_clear_removes_them(cache_dir, capsys):

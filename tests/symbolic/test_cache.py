@@ -17,19 +17,6 @@ from catapult_theory.symbolic._derive import SymbolicModel
 from catapult_theory.symbolic.models import uv_model
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    """A fresh cache folder for this test; no pre-building of the other built-ins."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(_cache.ENV_VAR, str(folder))
-    monkeypatch.setattr(_theory, "PREBUILD_BUILTINS", False)
-    theory.cache_clear()
-    _catalog.bounds.cache_clear()
-    yield folder
-    theory.cache_clear()
-    _catalog.bounds.cache_clear()
-
-
 _FRESH = {}
 
 
