@@ -7,14 +7,6 @@ import pytest
 from catapult_theory.report import _reproduce as R
 
 
-@pytest.fixture
-def fake_sections(monkeypatch):
-    sections = []
-    monkeypatch.setattr(R, "SECTIONS", sections)
-    monkeypatch.setattr(R, "_load_sections", lambda: None)
-    return sections
-
-
 def test_failing_section_is_reported_and_others_still_run(tmp_path, fake_sections):
     fake_sections.append(R.Section("good", "Good", lambda ctx: R.SectionOutput("all fine", {"x": [1.0, 2.0]})))
 

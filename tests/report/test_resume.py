@@ -43,14 +43,6 @@ def test_corrupted_or_foreign_entries_are_recomputed(tmp_path):
     assert ExperimentCache(tmp_path).cached("exp", {"k": 1}, lambda: 4) == 4
 
 
-@pytest.fixture
-def fake_sections(monkeypatch):
-    sections = []
-    monkeypatch.setattr(R, "SECTIONS", sections)
-    monkeypatch.setattr(R, "_load_sections", lambda: None)
-    return sections
-
-
 def _figure_section(calls):
     def run(ctx):
         value = ctx.cached("tiny-exp", {"n": 3}, lambda: calls.append(1) or 2.5 * 3)
