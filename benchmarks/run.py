@@ -171,18 +171,24 @@ class Processes:
         return out
 
 
+def _seconds(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def best_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """The shortest of ``repeats`` timed calls of ``fn`` (wall seconds)."""
+    return min(_seconds(fn) for _ in range(repeats))
+
+
 def matmul_gflops(size: int = 2000, repeats: int = 5) -> float:
     """Best-of-``repeats`` float64 ``size × size`` matrix product rate, GFLOP/s."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((size, size)), rng.standard_normal((size, size))
     out = np.empty((size, size))
     np.matmul(a, b, out=out)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * size**3 / best / 1e9
+    return 2.0 * size**3 / best_seconds(lambda: np.matmul(a, b, out=out), repeats) / 1e9
 
 
 def bandwidth_gbs(nbytes: int, repeats: int = 5) -> float:
@@ -191,12 +197,7 @@ def bandwidth_gbs(nbytes: int, repeats: int = 5) -> float:
     n = max(nbytes // 3 // 8, 1024)
     b, c, a = np.ones(n), np.full(n, 2.0), np.empty(n)
     np.add(b, c, out=a)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.add(b, c, out=a)
-        best = min(best, time.perf_counter() - t0)
-    return 3 * 8 * n / best / 1e9
+    return 3 * 8 * n / best_seconds(lambda: np.add(b, c, out=a), repeats) / 1e9
 
 
 # ------------------------------------------------------------------ sections
@@ -270,17 +271,13 @@ def uv_map_vs_gd(widths: Sequence[int], steps: int) -> list[UVRow]:
         eta = 1.5 / lam0  # lazy: every step is taken (no blow-up, no early stop)
         gd = partial(train_uv, init, x, eta, steps)
         exact = partial(iterate_map, cmap, f0=f0, lam0=lam0, w2_0=w2_0, eta=eta, steps=steps, n=n, x2=1.0)
-        t_gd = min(_seconds(gd) for _ in range(3)) / steps
-        t_map = min(_seconds(exact) for _ in range(3)) / steps
+        t_gd = best_seconds(gd, 3) / steps
+        t_map = best_seconds(exact, 3) / steps
         rows.append(UVRow(n, t_gd, t_map, steps))
         _say(f"uv width {n}: GD {1e6 * t_gd:.1f} us/step, map {1e6 * t_map:.1f} us/step, ratio {t_gd / t_map:.1f}")
     return rows
 
 
-def _seconds(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 @dataclass
@@ -314,7 +311,7 @@ def batched_vs_loop(steps_quadratic: int, steps_two_layer: int) -> list[BatchRow
     X, y = np.ones((1, 1)), np.zeros(1)
     lam0 = float(ntk(model, init, X).lam)
     eta = np.linspace(0.1, 1.9, 40) / lam0  # lazy rates: every run takes every step
-    t_batch = min(_seconds(lambda: train_quadratic(model, init, X, y, eta, steps_quadratic)) for _ in range(2))
+    t_batch = best_seconds(lambda: train_quadratic(model, init, X, y, eta, steps_quadratic), 2)
     t_loop = _seconds(lambda: [train_quadratic(model, init, X, y, e, steps_quadratic) for e in eta])
     rows.append(BatchRow("pure-quadratic GD, toy datum, rank 1000", eta.size, steps_quadratic, t_batch, t_loop))
     _say(f"quadratic batched {t_batch:.2f} s, loop {t_loop:.2f} s")
