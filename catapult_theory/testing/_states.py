@@ -273,17 +273,32 @@ class _Hooks:
     realised: tuple[str, ...] = ()
 
 
-def _two_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any], exact: bool) -> dict[str, np.ndarray]:
-    """``S = diag(σ'(U x))``: slope 1 where the pre-activation is positive, ``a`` elsewhere."""
-    z = _matmul(mats["U"], mats["x"], exact)[:, 0]
-    a = scalars["a"]
+def _slopes(z: np.ndarray, a: Any, exact: bool) -> np.ndarray:
+    """``diag(σ'(z))`` of a pre-activation column ``z``: slope 1 where it is positive, ``a``
+    elsewhere (``σ'(0) = a``, the ``z <= 0`` branch of the engines)."""
     if exact:
         diag = [sp.S.One if exact_sign(zi) > 0 else a for zi in z]
         out = np.full((len(diag), len(diag)), sp.S.Zero, dtype=object)
-        for i, s in enumerate(diag):
-            out[i, i] = s
-        return {"S": out}
-    return {"S": np.diag(np.where(z > 0, 1.0, float(a)))}
+        for i, s_ in enumerate(diag):
+            out[i, i] = s_
+        return out
+    return np.diag(np.where(z > 0, 1.0, float(a)))
+
+
+def _two_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any], exact: bool) -> dict[str, np.ndarray]:
+    """``S = diag(σ'(U x))``: slope 1 where the pre-activation is positive, ``a`` elsewhere."""
+    return {"S": _slopes(_matmul(mats["U"], mats["x"], exact)[:, 0], scalars["a"], exact)}
+
+
+def _three_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any],
+                        exact: bool) -> dict[str, np.ndarray]:
+    """``S1 = diag(σ'(W1 x))`` and ``S2 = diag(σ'(W2 S1 W1 x))`` (the positive scalings of
+    the net do not change a sign); the registered net is the ReLU one (``a = 0``)."""
+    a = scalars.get("a", sp.S.Zero if exact else 0.0)
+    z1 = _matmul(mats["W1"], mats["x"], exact)
+    S1 = _slopes(z1[:, 0], a, exact)
+    S2 = _slopes(_matmul(mats["W2"], _matmul(S1, z1, exact), exact)[:, 0], a, exact)
+    return {"S1": S1, "S2": S2}
 
 
 def _zeta(sizes: Mapping[str, int]) -> sp.Expr:
@@ -294,6 +309,7 @@ def _zeta(sizes: Mapping[str, int]) -> sp.Expr:
 _HOOKS: dict[str, _Hooks] = {
     "two-layer": _Hooks(scalar_ranges={"a": (Fraction(0), Fraction(1))}, realise=_two_layer_slopes,
                         realised=("S",)),
+    "three-layer": _Hooks(realise=_three_layer_slopes, realised=("S1", "S2")),
     "pure-quadratic": _Hooks(fixed={"zeta": _zeta}),
     "quadratic-bias": _Hooks(fixed={"zeta": _zeta}),
 }

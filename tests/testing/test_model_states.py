@@ -67,6 +67,19 @@ def _grads(name, M, scal, exact):
         gU = np.array([[c * v[i, 0] * s[i] * x[j, 0] for j in range(d)] for i in range(n)], dtype=object)
         gv = np.array([[c * s[i] * z[i, 0]] for i in range(n)], dtype=object)
         return f, {"U": gU, "v": gv}
+    if name == "three-layer":  # f = vᵀ σ(W2 σ(W1 x)) / (n √d), ReLU
+        W1, W2, v, x = M["W1"], M["W2"], M["v"], M["x"]
+        n, d = W1.shape
+        a = scal.get("a", 0)
+        z1 = W1 @ x
+        s1 = np.array([[1 if zi > 0 else a] for zi in z1[:, 0]], dtype=object)
+        h1 = s1 * z1
+        z2 = W2 @ h1
+        s2 = np.array([[1 if zi > 0 else a] for zi in z2[:, 0]], dtype=object)
+        c = 1 / (n * sqrt(d))
+        back = s2 * v  # ∂f/∂z2 / c
+        return ((v.T @ (s2 * z2))[0, 0] * c,
+                {"W1": c * (s1 * (W2.T @ back)) @ x.T, "W2": c * back @ h1.T, "v": c * s2 * z2})
     if name == "pure-quadratic":
         th, psi = M["theta"], M["psi"]
         zeta = sqrt(sp.Rational(2, th.shape[0]) if exact else 2 / th.shape[0])
@@ -99,7 +112,7 @@ def _step(state, exact):
     return f, lam, w2, f1, sum(sq(gi) for gi in g1.values()), sum(sq(M1[p]) for p in g)
 
 
-@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("name", [*FAMILIES, "three-layer"])
 def test_states_are_real_parameters_and_one_real_gd_step(name):
     names = ("f", "lam", "w2", "f_next", "lam_next", "w2_next")
 
@@ -126,6 +139,20 @@ def test_two_layer_slopes_are_the_real_activation_pattern():
         S = np.array(state.matrices["S"], dtype=float)
         np.testing.assert_array_equal(np.diag(S), np.where((U @ x)[:, 0] > 0, 1.0, float(state.scalars["a"])))
         assert 0 <= state.scalars["a"] <= 1
+
+    check()
+
+
+def test_three_layer_masks_are_the_real_activation_patterns():
+    """The slopes of both hidden layers come from the drawn weights (ReLU), as in a real net:
+    diagonal, 1 where the layer's pre-activation is positive and 0 elsewhere."""
+    @settings(max_examples=20)
+    @given(model_states("three-layer"))
+    def check(state):
+        W1, W2, x, S1, S2 = (np.array(state.matrices[k], dtype=float) for k in ("W1", "W2", "x", "S1", "S2"))
+        z1 = (W1 @ x)[:, 0]
+        np.testing.assert_array_equal(S1, np.diag((z1 > 0).astype(float)))
+        np.testing.assert_array_equal(S2, np.diag((W2 @ np.maximum(z1, 0) > 0).astype(float)))
 
     check()
 
