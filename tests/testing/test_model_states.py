@@ -225,10 +225,15 @@ def test_assumptions_shape_the_generator_or_filter():
 
 
 def test_a_bound_is_never_crossed_by_rounding():
-    """k <= 4.1: the float bound is the largest float not above 41/10."""
-    plan = plan_states("uv", ["k <= 4.1", "k >= 0.1"])
-    lo, hi, _, _ = plan.ranges.k
-    assert Fraction(hi) <= Fraction(41, 10) and Fraction(lo) >= Fraction(1, 10)
+    """An exact bound that is not a float (``47/10``, ``41/10``) becomes the nearest float on
+    its safe side: ``float(47/10)`` lies above 47/10 and ``float(41/10)`` below 41/10, so the
+    nearest float would cross both. A float literal (``4.1``) is its own exact binary value."""
+    assert Fraction(4.7) > Fraction(47, 10) and Fraction(4.1) < Fraction(41, 10)
+    lo, hi, _, _ = plan_states("uv", ["k <= 47/10", "k >= 41/10"]).ranges.k
+    assert Fraction(hi) <= Fraction(47, 10) and hi == np.nextafter(4.7, 0)
+    assert Fraction(lo) >= Fraction(41, 10) and lo == np.nextafter(4.1, 5)
+    lo, hi, _, _ = plan_states("uv", ["k <= 4.1", "k >= 0.1"]).ranges.k
+    assert hi == 4.1 and lo == 0.1
 
 
 @pytest.mark.parametrize("assume, word", [
