@@ -236,6 +236,18 @@ def test_a_bound_is_never_crossed_by_rounding():
     assert hi == 4.1 and lo == 0.1
 
 
+def test_strict_bounds_leave_their_boundary_off_the_grid():
+    """``y < 0`` and ``a < 1`` never draw the boundary itself (its grid point is dropped); the
+    non-strict forms keep it. Assumptions that shape the generator are not re-checked."""
+    from catapult_theory.testing._states import GRID
+
+    assert plan_states("uv", ["y < 0"]).ranges.y[1] == -1 and plan_states("uv", ["y <= 0"]).ranges.y[1] == 0
+    assert plan_states("uv", ["y > 1/2"]).ranges.y[0] == GRID // 2 + 1
+    assert plan_states("uv", ["y >= 1/2"]).ranges.y[0] == GRID // 2
+    assert plan_states("two-layer", ["a < 1"]).ranges.scalars["a"][1] == GRID - 1
+    assert plan_states("two-layer", ["a <= 1"]).ranges.scalars["a"][1] == GRID
+
+
 @pytest.mark.parametrize("assume, word", [
     (["k < 0"], "k"), (["y > 1", "y < 0"], "y"), (["n < 1"], "n"), (["eta*lam < bogus"], "bogus"),
 ])
