@@ -131,6 +131,43 @@ def test_states_are_real_parameters_and_one_real_gd_step(name):
     check()
 
 
+def _hand_run(state, rate=1.0):
+    """``(steps_to_converge, lam_final)`` of plain GD from the state's parameters at
+    ``rate * k / lam0`` (floats; the hand-written gradients above), as the outcomes define them."""
+    M = {k: np.array(v, dtype=float) for k, v in state.matrices.items()}
+    scal = {k: float(v) for k, v in state.scalars.items()}
+    y = float(state.y)
+    f, g = _grads(state.model, M, scal, False)
+    lam = sum(float(np.sum(gi.astype(float) ** 2)) for gi in g.values())
+    eta = rate * state.k / lam
+    loss0 = 0.5 * (f - y) ** 2
+    for t in range(1, state.steps + 1):
+        M = {**M, **{p: M[p] - eta * (f - y) * g[p].astype(float) for p in g}}
+        f, g = _grads(state.model, M, scal, False)
+        lam = sum(float(np.sum(gi.astype(float) ** 2)) for gi in g.values())
+        if 0.5 * (f - y) ** 2 <= 1e-12 * max(loss0, 1e-30):
+            return t, lam
+    return np.inf, lam
+
+
+def test_run_outcomes_of_a_family_without_a_closed_map_are_full_gd():
+    """The two-layer map does not close, so its run outcomes come from GD on the parameters:
+    they equal a hand-written GD loop; the same loop at half the rate does not (the twin)."""
+    from hypothesis import assume
+
+    @settings(max_examples=6, phases=[Phase.explicit, Phase.generate])
+    @given(model_states("two-layer", ["k <= 1", "k >= 1/2", "f != 0"]))
+    def check(state):
+        out = state.outcomes()
+        steps, lam = _hand_run(state)
+        assert out["steps_to_converge"] == steps
+        assert abs(out["lam_final"] - lam) <= 1e-9 * max(1.0, lam)
+        assume(np.isfinite(steps))  # a degenerate state (lam ~ 0) converges at no rate in the budget
+        assert out["converges"] and _hand_run(state, rate=0.5)[0] != steps
+
+    check()
+
+
 def test_two_layer_slopes_are_the_real_activation_pattern():
     @settings(max_examples=20)
     @given(model_states("two-layer"))
