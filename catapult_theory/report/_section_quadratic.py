@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import classify, train_quadratic
+from ..engine import PhaseCriteria, classify, train_quadratic
 from ..experiments import (
     PhaseSweep,
     QuadraticSetup,
@@ -50,6 +50,9 @@ __all__ = [
 
 #: the bounds listed under "what each bound rests on", per model
 _RESTS_ON = (("pure-quadratic", ("single", "omega", "effective")), ("quadratic-bias", ("feature", "naive")))
+
+#: the phase criteria every run of this section is labelled with (the defaults)
+_CRITERIA = PhaseCriteria()
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def _runs(setup: QuadraticSetup, ks: Sequence[float], steps: int) -> tuple[RunRe
     k = np.asarray(ks, dtype=float)
     d = setup.data
     traj = train_quadratic(setup.model, setup.init, d.X, d.y, k / setup.lam0, steps)
-    phase = classify(traj)
+    phase = classify(traj, _CRITERIA)
     return tuple(RunResult(model=setup.name, phase=str(phase[i]), eta=float(k[i] / setup.lam0), k=float(k[i]),
                            lam0=setup.lam0, w2_0=setup.w2_0, gd=traj.run(i), settings={**setup.settings, "steps": steps})
                  for i in range(k.size))
@@ -397,8 +400,9 @@ def render_quadratic(res: QuadraticResult, figures: Mapping[str, str] | None = N
                       "random_labels_phases",
                       [("With identity g the output is linear in x (f(x) = sum_i x_i theta^T W_i theta zeta / (2 sqrt(d)))"
                        ", so with i.i.d. labels the train loss of every converging run stops at the same "
-                       "least-squares floor; a run resting on that floor with round-off wobble in its loss can be "
-                       "labelled `unresolved` (its loss is not below the value 10 steps earlier)."), ""]),
+                       "least-squares floor; a run resting there wobbles by a few units of round-off, which the "
+                       f"classifier takes as a plateau (a final loss within {_CRITERIA.plateau_rtol:g} of the value "
+                       f"{_CRITERIA.window} steps earlier is not rising), not as a rise."), ""]),
           *_many_data(f"### (c) Teacher-student data: {_ts_points(s.ts_data)}, {s.ts_test_size} test points, "
                       f"g = {s.ts_activation} (row 5)", res.ts, sb,
                       _grid(s.ts_k, s.ts_num, s.ts_steps, s.ts_tol, s.ts_refine),

@@ -37,7 +37,7 @@ from ..experiments import (
     three_layer_setup,
     two_layer_image_setup,
 )
-from ..symbolic import lemma_increment, three_layer_facts
+from ..symbolic import LEMMA_CONSTANT, lemma_increment, three_layer_facts
 from ..symbolic import symbols as S
 from ._derived import stability_edge, uv_k_max
 from ._markdown import fmt_num as _g
@@ -256,7 +256,7 @@ def _drift(traj: Trajectory, phase: np.ndarray, reason: np.ndarray, eta: np.ndar
     and the largest factor by which the train loss still fell."""
     T = traj.steps
     runs = np.flatnonzero(np.isin(phase, ["lazy", "catapult"]) & (reason == "max_steps"))
-    if T < 2 or runs.size == 0:
+    if T <= 1 or runs.size == 0:
         return {}
     h = T // 2
 
@@ -302,6 +302,8 @@ def _facts() -> tuple[dict[str, str], float]:
         "two_layer_euler_residual": sp.sstr(f.two_layer_euler),
         "weight_norm_change": sp.sstr(lemma_increment(constant=f.lemma_constant)),
         "two_layer_lemma_residual": sp.sstr(f.two_layer_lemma_residual),
+        "lemma_constant": sp.sstr(f.lemma_constant),
+        "two_layer_constant": sp.sstr(LEMMA_CONSTANT),
         "eta_max": sp.sstr(f.eta_max.eta),
         "lam_degree": str(f.lam_degree),
         "K": sp.sstr(f.K),
@@ -562,8 +564,8 @@ def render_sparsity(res: SparsityResult, figures: Mapping[str, str] | None = Non
             f"(three-layer) steps; a run leaves the batch as soon as it diverges or collapses. lam = top eigenvalue "
             f"of NTK/B, every {s.lam_every} steps and exactly at each run's end. Widths: two-layer {s.two_width} (the "
             f"study's), three-layer {s.three_width} per hidden layer (its {s.three_width}x{s.three_width} middle "
-            "layer costs 3 n^2 B per step and rate; the study's 1024 is 16 times that per step and runs with "
-            "`catapult phases three-layer --width 1024`). " + _drift_text(res),
+            f"layer costs 3 n^2 B per step and rate; the study's width 1024 costs {(1024 / s.three_width) ** 2:g} "
+            "times that per step and runs with `catapult phases three-layer --width 1024`). " + _drift_text(res),
             "",
         ]
         for title, ms, key in (("Two-layer ReLU net (rows 11–13)", res.two, "two-layer"),
@@ -580,12 +582,14 @@ def render_sparsity(res: SparsityResult, figures: Mapping[str, str] | None = Non
         (f"- f(c theta) = c^{f['degree']} f, so Euler's identity reads **{f['euler']}**; the two-layer lemma's premise "
         f"theta.grad f - 2 f is not 0 but {f['two_layer_euler_residual']} (= f);"),
         (f"- one GD step changes the squared weight norm by **{f['weight_norm_change']}**: the lemma's form with "
-        f"6 = 2*3 in place of 4 (the two-layer lemma's residual is {f['two_layer_lemma_residual']}); at y = 0 the "
-        f"norm falls iff eta*lam < {res.k_norm3:g} (eta_max = {f['eta_max']}), for B data "
-        "Delta|theta|^2 <= (eta/B)|r|^2 (eta lam_max(H) - 6);"),
+        f"{f['lemma_constant']} = 2*{f['degree']} in place of {f['two_layer_constant']} (the two-layer lemma's "
+        f"residual is {f['two_layer_lemma_residual']}); at y = 0 the norm falls iff eta*lam < {res.k_norm3:g} "
+        f"(eta_max = {f['eta_max']}), for B data Delta|theta|^2 <= (eta/B)|r|^2 (eta lam_max(H) - "
+        f"{f['lemma_constant']});"),
         f"- lam = |grad f|^2 is homogeneous of degree **{f['lam_degree']}**, so no constant K gives lam <= K |theta|^2 "
         "(scaling theta by c multiplies lam/|theta|^2 by c^2). This is the step that fails: the two-layer proof "
-        "turns the lemma into a window through eta lam_t <= eta K |theta_t|^2 <= eta K |theta_0|^2 < 4. What holds "
+        f"turns the lemma into a window through eta lam_t <= eta K |theta_t|^2 <= eta K |theta_0|^2 < {res.k_uv:g}. "
+        "What holds "
         f"is lam <= K |theta|^4 with K = {f['K']} (each block's gradient norm is bounded by c^2 x2 times the "
         "product of the other two squared block norms, and the three pairwise products sum to at most |theta|^4/3, "
         "a sum-of-squares identity checked symbolically), and the induction then proves the window "

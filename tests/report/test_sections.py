@@ -246,7 +246,7 @@ def test_report_imports_other_subpackages_through_their_interfaces():
 
 def test_no_stability_edge_or_threshold_typed_in_the_sections():
     """The edge 2 and the threshold 4 are derived, never compared against as literals."""
-    for name in ("_section_uv.py", "_section_quadratic.py", "_section_two_layer.py"):
+    for name in ("_section_uv.py", "_section_quadratic.py", "_section_two_layer.py", "_section_sparsity.py"):
         text = (REPORT / name).read_text()
         assert not re.search(r"[<>]=? ?[24](\.0)?\b(?![.\d])", text), name
         assert "axhline(2" not in text and "3.0), np.full" not in text
