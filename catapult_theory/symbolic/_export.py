@@ -23,6 +23,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import _symbols as S
+from ._derive import LEMMA_CONSTANT, lemma_increment
 from ._theory import ModelTheory
 
 if TYPE_CHECKING:
@@ -163,14 +164,14 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
         (f"degree-2 homogeneous: {'yes' if th.homogeneous else 'no'}"
          f" (theta.grad f - 2f = {sp.sstr(th.euler_residual)})"),
         f"homogeneity degree: {deg if deg is not None else 'not homogeneous'}",
-        "weight-norm identity w2' - w2 = eta r (eta lam r - 4 f): "
+        f"weight-norm identity w2' - w2 = {sp.sstr(lemma_increment()).replace('*', ' ')}: "
         + ("holds" if th.weight_norm_residual == 0 else f"fails by {sp.sstr(th.weight_norm_residual)}"),
         f"weight-norm lemma: {lemma['form']}  [{lemma['why']}]",
     ]
     if th.K is not None:
         lines.append(f"operator relation Psi^3 = K Psi: K = {sp.sstr(_sub(th.K, subs))}, so lam <= K w2")
         if th.window is not None:
-            lines.append(f"catapult window: 2 < k = eta lam0 < {sp.sstr(_sub(th.window, subs))}"
+            lines.append(f"catapult window: {_edge(th)} < k = eta lam0 < {sp.sstr(_sub(th.window, subs))}"
                          " (state symbols at initialisation)")
     if th.thresholds:
         lines.append("")
@@ -229,19 +230,17 @@ def lemma_form(th: ModelTheory) -> dict[str, Any]:
     ``Δw2 = η r (η lam r − 2p f)`` (checked); otherwise the lemma does not apply and
     the Euler residual ``θ·∇f − 2f`` enters ``Δw2``.
     """
-    from ._derive import lemma_increment
-
     der = th.derivation
     deg = homogeneity_degree(th)
     if th.weight_norm_residual == 0:
-        return {"applies": True, "degree": deg, "constant": 4,
-                "form": "w2' - w2 = eta*r*(eta*lam*r - 4*f)",
+        return {"applies": True, "degree": deg, "constant": LEMMA_CONSTANT,
+                "form": f"w2' - w2 = {sp.sstr(lemma_increment())}",
                 "why": "degree-2 homogeneous: Euler theta.grad f = 2 f"}
     if deg is not None:
         residual = sp.simplify(der.named(sp.expand(der.weight_norm_change() - lemma_increment(der.lam, der.f, 2 * deg))))
         if residual == 0:
             return {"applies": False, "degree": deg, "constant": 2 * deg,
-                    "form": f"w2' - w2 = eta*r*(eta*lam*r - {2 * deg}*f)",
+                    "form": f"w2' - w2 = {sp.sstr(lemma_increment(constant=2 * deg))}",
                     "why": f"degree-{deg} homogeneous: Euler theta.grad f = {deg} f (the degree-2 lemma does not apply)"}
     words = th.derivation.algebra.words_with_expr(th.euler_residual)
     return {"applies": False, "degree": deg, "constant": None,
@@ -294,13 +293,20 @@ def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> st
         rel = [rf"K &= {_latex(_sub(th.K, subs))}"]
         if th.window is not None:
             rel.append(rf"k_{{\max}} &= {_latex(_sub(th.window, subs))}")
-        out.append(r"% operator relation \Psi^3 = K \Psi, so \lambda \le K w_2; catapult window 2 < k < k_max")
+        out.append(r"% operator relation \Psi^3 = K \Psi, so \lambda \le K w_2; catapult window "
+                   + f"{_edge(th)} < k < k_max")
         out += _rows(rel)
     for name, spec in _bound_specs(th).items():
         out.append(rf"% {name} bound ({'rigorous' if spec.rigorous else 'heuristic'})")
         out.append(rf"$\lambda \le K\,{_norm_tex(spec.norm)},\quad K = {_latex(_sub(spec.K, subs))},\quad "
                    rf"k_{{\max}}^{{\mathrm{{{name}}}}} = {_latex(_sub(spec.k_max, subs))}$")
     return "\n".join(out) + "\n"
+
+
+def _edge(th: ModelTheory) -> sp.Expr:
+    """The lower end of the catapult window in ``k = eta lam0``: the derived linear stability
+    edge ``eta_crit * lam``."""
+    return sp.simplify(th.thresholds["eta_crit"].eta * S.lam)
 
 
 def _norm_tex(norm: str) -> str:
@@ -311,9 +317,9 @@ def _lemma_tex(th: ModelTheory, lemma: Mapping[str, Any]) -> sp.Expr:
     """``Δw2`` in the form the lemma states (in ``r``), as an expression."""
     const = lemma["constant"]
     if const is not None:
-        return S.eta * S.r * (S.eta * S.lam * S.r - const * S.f)
+        return lemma_increment(constant=const)
     E = sp.Symbol("E")
-    return S.eta * S.r * (S.eta * S.lam * S.r - 4 * S.f) - 2 * S.eta * S.r * E
+    return lemma_increment() - 2 * S.eta * S.r * E
 
 
 def _extra_exprs(th: ModelTheory) -> dict[sp.Symbol, sp.Expr]:
@@ -368,7 +374,7 @@ def to_markdown(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) ->
         out.append(f"| operator relation | {_cell(_PSI3)}, {_cell('K = ' + _latex(_sub(th.K, subs)))}, "
                    f"so {_cell(_NTK_BOUND + 'w_{2}')} |")
         if th.window is not None:
-            out.append(f"| catapult window | {_cell('2 < k < ' + _latex(_sub(th.window, subs)))} "
+            out.append(f"| catapult window | {_cell(f'{_edge(th)} < k < ' + _latex(_sub(th.window, subs)))} "
                        "(state symbols at initialisation) |")
     if th.thresholds:
         out += ["", "| threshold | value | derived from |", "|---|---|---|"]

@@ -253,3 +253,18 @@ def test_python_export_is_caught_when_wrong(custom, rng):
     args = (1.0, 2.0, 3.0, 0.5, 0.0, 10.0, 1.0)
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(ns["uv_step"](*args), cmap(*args), rtol=1e-12)
+
+
+def test_the_catapult_window_starts_at_the_derived_stability_edge():
+    """Text, LaTeX and Markdown print the window's lower end from ``eta_crit * lam`` (= 2 for
+    the uv model), and the weight-norm lemma from its one statement (constant 4)."""
+    from catapult_theory.symbolic import LEMMA_CONSTANT, export_latex, export_markdown, export_text, theory
+    from catapult_theory.symbolic import symbols as S
+
+    th = theory("uv")
+    edge = sp.simplify(th.thresholds["eta_crit"].eta * S.lam)
+    assert edge == 2 and LEMMA_CONSTANT == 4
+    assert re.search(r"catapult window: 2 < k = eta lam0 < ", export_text(th))
+    assert "catapult window 2 < k < k_max" in export_latex(th)
+    assert "| catapult window | $2 < k < " in export_markdown(th)
+    assert "weight-norm identity w2' - w2 = eta r (eta lam r - 4 f): holds" in export_text(th)
