@@ -13,7 +13,7 @@ grid, gives a warning (a line in text, the ``warnings`` field in JSON).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -179,6 +179,7 @@ def grid_boundaries(
     tol: float,
     max_rounds: int | None = None,
     points: int = 15,
+    refine: Collection[str] | None = None,
 ) -> BoundaryMap:
     """Each named boundary: the first grid transition of its flags, refined by
     multisection (``predicates=None``: the first grid point where the flag is true,
@@ -188,7 +189,9 @@ def grid_boundaries(
     ``predicates`` is either one function ``ks -> {name: flags}`` (a joint predicate:
     one batched run gives every boundary's flags, so each round of multisection refines
     all boundaries in one call) or ``{name: ks -> flags}`` (one call per boundary and
-    round). A round evaluates only the brackets not yet narrower than ``tol``.
+    round). A round evaluates only the brackets not yet narrower than ``tol``. ``refine``:
+    the boundaries to refine (default all); the others are reported at grid resolution in
+    the same map, so its warnings see every boundary.
     """
     k = np.asarray(k, dtype=float)
     values: dict[str, float | None] = {}
@@ -207,7 +210,7 @@ def grid_boundaries(
         if _flips(fl) > 1:
             warnings.append(f"{name}: the flag changes more than once along the grid ({_flips(fl)} times); "
                             "the boundary reported is its first transition")
-        if predicates is None:
+        if predicates is None or (refine is not None and name not in refine):
             values[name] = bracket[1]
             details[name] = {"status": "grid", "interval": list(bracket)}
         else:

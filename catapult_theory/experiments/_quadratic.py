@@ -40,7 +40,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import phi2, zeta
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import bound_status
-from ._boundaries import BoundaryMap, final_values, grid_boundaries, phase_flags
+from ._boundaries import final_values, grid_boundaries, phase_flags
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
@@ -281,13 +281,7 @@ def sweep_quadratic(
     unknown = set(refine) - set(flags)
     if unknown:
         raise InvalidInput(f"unknown boundaries to refine: {', '.join(sorted(unknown))}; known: {', '.join(flags)}")
-    boundaries = grid_boundaries(k, {n: f for n, f in flags.items() if n in refine},
-                                 lambda ks: phase_flags(run(ks, False), criteria), tol)
-    if set(refine) != set(flags):  # the others at grid resolution, in the same map
-        coarse = grid_boundaries(k, {n: f for n, f in flags.items() if n not in refine}, None, tol)
-        merged = {n: (boundaries if n in refine else coarse)[n] for n in flags}
-        details = {n: (boundaries if n in refine else coarse).details[n] for n in flags}
-        boundaries = BoundaryMap(merged, details, [*boundaries.warnings, *coarse.warnings])
+    boundaries = grid_boundaries(k, flags, lambda ks: phase_flags(run(ks, False), criteria), tol, refine=refine)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     b = quadratic_bounds(setup)
     status = quadratic_bound_status(setup, b)

@@ -66,3 +66,16 @@ def test_converged_brackets_leave_the_rounds():
     got = grid_boundaries(k, {"narrow": k > 0.5, "wide": k > 5e5}, joint, tol=1e-3)
     assert abs(got["narrow"] - 0.5) <= 1e-3 and abs(got["wide"] - 5e5) <= 1e-3
     assert sizes[0] == 30 and sizes[-1] == 15 and len(sizes) > 3
+
+
+def test_boundaries_left_at_grid_resolution_share_the_map_and_its_warnings():
+    """``refine`` names the boundaries to refine; the others stay at grid resolution in the
+    same map, so a refined and a grid boundary in one grid cell still give the warning."""
+    from catapult_theory.experiments._boundaries import grid_boundaries
+
+    k = np.linspace(0.0, 1.0, 3)  # cells [0, 0.5] and [0.5, 1]
+    flags = {"a": k > 0.6, "b": k > 0.7}
+    got = grid_boundaries(k, flags, lambda ks: {"a": ks > 0.6, "b": ks > 0.7}, tol=1e-6, refine=("a",))
+    assert abs(got["a"] - 0.6) <= 1e-6 and got.details["a"]["status"] == "refined"
+    assert got["b"] == 1.0 and got.details["b"] == {"status": "grid", "interval": [0.5, 1.0]}
+    assert any("grid too coarse" in w and {"a", "b"} <= set(w.split(":")[1].split()) for w in got.warnings)
