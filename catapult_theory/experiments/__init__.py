@@ -6,6 +6,7 @@ from ._two_layer import (
     TwoLayerSetup,
     run_two_layer,
     sweep_two_layer,
+    sweep_two_layer_run,
     two_layer_bounds,
     two_layer_setup,
 )
@@ -17,7 +18,6 @@ from ._three_layer import (
     ThreeLayerSetup,
     run_three_layer,
     sweep_three_layer,
-    sweep_two_layer_run,
     three_layer_bound_status,
     three_layer_bounds,
     three_layer_setup,

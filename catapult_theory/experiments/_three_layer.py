@@ -27,19 +27,17 @@ from ..engine import (
     PhaseCriteria,
     ThreeLayerRun,
     ThreeLayerState,
-    Trajectory,
-    small_step_blas,
     three_layer_init,
     three_layer_observables,
     train_three_layer,
-    train_two_layer,
 )
 from ..errors import InvalidInput, check_float, check_int, check_positive
 from ..symbolic import symbols as S
 from ..symbolic.models.three_layer import three_layer_facts
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers
-from ._boundaries import Evaluate, final_values, grid_boundaries, phase_flags
+from ._boundaries import phase_flags
+from ._two_layer import net_sweep
 from ._dataset import Dataset
 from ._images import named_data
 from ._results import PhaseSweep, RunResult
@@ -49,7 +47,6 @@ __all__ = [
     "ThreeLayerSetup",
     "run_three_layer",
     "sweep_three_layer",
-    "sweep_two_layer_run",
     "three_layer_bound_status",
     "three_layer_bounds",
     "three_layer_setup",
@@ -158,28 +155,6 @@ def run_three_layer(setup: ThreeLayerSetup, k: float, steps: int, tol: float | N
     )
 
 
-def _sweep_from_run(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, tol: float | None,
-                    criteria: PhaseCriteria, bounds: dict[str, float], status: dict[str, dict[str, Any]],
-                    predicates: Evaluate | None, refine_tol: float,
-                    extra: tuple[str, ...]) -> PhaseSweep:
-    """The :class:`PhaseSweep` of a finished batched run (two- or three-layer): boundaries
-    (``catapult_onset``, ``divergence``, ``collapse``; refined with ``predicates``), final
-    values (NaN for a diverged run) and settings."""
-    traj: Trajectory = run.traj
-    phase = np.asarray(run.phase, dtype=object)
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), predicates, refine_tol)
-    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
-    final["steps"] = np.asarray(run.stopped_at, dtype=float)
-    converging = np.isin(phase, ["lazy", "catapult"])
-    return PhaseSweep(
-        model=model, k=k, phase=phase, boundaries=boundaries, final=final,
-        settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
-                  "largest_converging_k": float(k[converging].max()) if converging.any() else None,
-                  "stop_reason": [str(r) for r in run.stop_reason], "refined": predicates is not None},
-        bounds=bounds, bound_status=status,
-    )
-
-
 def sweep_three_layer(
     setup: ThreeLayerSetup,
     k: np.ndarray,
@@ -212,35 +187,9 @@ def sweep_three_layer(
         return phase_flags(r.traj, criteria, r.collapsed)
 
     b = three_layer_bounds(setup)
-    sweep = _sweep_from_run("three-layer", setup, k, run, max_steps, tol, criteria, b,
+    sweep = net_sweep("three-layer", setup, k, run, max_steps, tol, criteria, b,
                             three_layer_bound_status(setup, b), evaluate if refine else None, refine_tol,
                             ("sparsity", "sparsity1", "sparsity2", "test_loss"))
     return sweep, run
 
 
-def sweep_two_layer_run(
-    setup: Any,
-    k: np.ndarray,
-    max_steps: int = 3000,
-    tol: float | None = 1e-8,
-    criteria: PhaseCriteria = _CRITERIA,
-    lam_every: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[PhaseSweep, Any]:
-    """The two-layer sweep at grid resolution (what ``sweep_two_layer`` reports with
-    ``refine=False``), returned with its GD run (:class:`~catapult_theory.engine.TwoLayerRun`)
-    so that its trajectories serve as well; ``setup`` a ``TwoLayerSetup`` (any data)."""
-    from ._bound_status import bound_status
-    from ._two_layer import two_layer_bounds
-
-    k = np.asarray(k, dtype=float)
-    max_steps = check_int("max_steps", max_steps, 1)
-    data = setup.data
-    with small_step_blas(k.size * setup.width * (data.B + data.B_test), None):
-        run = train_two_layer(setup.init, data, setup.slope, k / setup.lam0, max_steps, tol=tol, criteria=criteria,
-                              lam_every=lam_every, test_every=max_steps, progress=progress)
-    b = two_layer_bounds(setup)
-    status = bound_status("two-layer", b, data.y, data.B, slope=setup.slope)
-    sweep = _sweep_from_run("two-layer", setup, k, run, max_steps, tol, criteria, b, status, None, 1e-3,
-                            ("sparsity", "test_loss"))
-    return sweep, run

@@ -11,14 +11,17 @@ proven value ``4``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
 from ..engine import (
     PhaseCriteria,
     Trajectory,
+    TwoLayerRun,
     TwoLayerState,
     train_two_layer,
     two_layer_init,
@@ -32,7 +35,7 @@ from ..symbolic.models.two_layer import a as SLOPE
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import bound_status
-from ._boundaries import final_values, grid_boundaries, phase_flags
+from ._boundaries import Evaluate, final_values, grid_boundaries, phase_flags
 from ._digits import Dataset, digits01, toy_data
 from ._results import PhaseSweep, RunResult
 
@@ -42,8 +45,10 @@ __all__ = [
     "TWO_LAYER_CONSTANTS",
     "TwoLayerSetup",
     "random_teacher_data",
+    "net_sweep",
     "run_two_layer",
     "sweep_two_layer",
+    "sweep_two_layer_run",
     "two_layer_bounds",
     "two_layer_data",
     "two_layer_setup",
@@ -220,6 +225,55 @@ def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None 
     )
 
 
+def net_sweep(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, tol: float | None,
+              criteria: PhaseCriteria, bounds: dict[str, float], status: dict[str, dict[str, Any]],
+              predicates: Evaluate | None, refine_tol: float, extra: tuple[str, ...]) -> PhaseSweep:
+    """The :class:`PhaseSweep` of a finished batched net run (two- or three-layer): boundaries
+    (``catapult_onset``, ``divergence``, ``collapse``; refined with ``predicates``), final
+    values (NaN for a diverged run), the step each run stopped at, and settings."""
+    traj: Trajectory = run.traj
+    phase = np.asarray(run.phase, dtype=object)
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), predicates, refine_tol)
+    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
+    final["steps"] = np.asarray(run.stopped_at, dtype=float)
+    converging = np.isin(phase, ["lazy", "catapult"])
+    return PhaseSweep(
+        model=model, k=k, phase=phase, boundaries=boundaries, final=final,
+        settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
+                  "largest_converging_k": float(k[converging].max()) if converging.any() else None,
+                  "stop_reason": [str(r) for r in run.stop_reason], "refined": predicates is not None,
+                  "rigorous": {n: status[n]["rigorous"] for n in bounds}},
+        bounds=bounds, bound_status=status,
+    )
+
+
+def sweep_two_layer_run(
+    setup: TwoLayerSetup,
+    k: np.ndarray,
+    max_steps: int = 3000,
+    tol: float | None = 1e-8,
+    criteria: PhaseCriteria = PhaseCriteria(),
+    refine: bool = False,
+    refine_tol: float = 1e-3,
+    lam_every: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[PhaseSweep, TwoLayerRun]:
+    """:func:`sweep_two_layer` (at grid resolution unless ``refine``), returned with its GD run
+    so that its trajectories serve as well."""
+    k = np.asarray(k, dtype=float)
+    max_steps = check_int("max_steps", max_steps, 1)
+    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress)
+
+    def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
+        r = _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
+        return phase_flags(r.traj, criteria, r.collapsed)
+
+    b = two_layer_bounds(setup)
+    sweep = net_sweep("two-layer", setup, k, run, max_steps, tol, criteria, b, two_layer_bound_status(setup, b),
+                      evaluate if refine else None, refine_tol, ("sparsity", "test_loss"))
+    return sweep, run
+
+
 def sweep_two_layer(
     setup: TwoLayerSetup,
     k: np.ndarray,
@@ -229,7 +283,7 @@ def sweep_two_layer(
     refine: bool = True,
     refine_tol: float = 1e-3,
     lam_every: int = 1,
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PhaseSweep:
     """Phases of GD on a grid of ``k``, all rates batched.
 
@@ -241,35 +295,4 @@ def sweep_two_layer(
     step (the test loss only there: a sweep reports final test losses).
     ``progress(step, active_rates)`` is called during the main run.
     """
-    k = np.asarray(k, dtype=float)
-    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max(max_steps, 1), progress=progress)
-    traj: Trajectory = run.traj
-    phase = np.asarray(run.phase, dtype=object)
-
-    def again(ks: np.ndarray):
-        return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max(max_steps, 1))
-
-    def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
-        r = again(ks)
-        return phase_flags(r.traj, criteria, r.collapsed)
-
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), evaluate if refine else None,
-                                 refine_tol)
-    final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("sparsity", "test_loss"))
-    final["steps"] = np.asarray(run.stopped_at, dtype=float)
-    converging = np.isin(phase, ["lazy", "catapult"])
-    b = two_layer_bounds(setup)
-    status = two_layer_bound_status(setup, b)
-    return PhaseSweep(
-        model="two-layer",
-        k=k,
-        phase=phase,
-        boundaries=boundaries,
-        final=final,
-        settings={**setup.settings, "max_steps": max_steps, "tol": tol, "lam0": setup.lam0, "w2_0": setup.w2_0,
-                  "largest_converging_k": float(k[converging].max()) if converging.any() else None,
-                  "stop_reason": [str(s) for s in run.stop_reason], "refined": refine,
-                  "rigorous": {n: status[n]["rigorous"] for n in b}},
-        bounds=b,
-        bound_status=status,
-    )
+    return sweep_two_layer_run(setup, k, max_steps, tol, criteria, refine, refine_tol, lam_every, progress)[0]
