@@ -260,7 +260,7 @@ class _Run:
                 settled = np.zeros(n_s, dtype=bool)
                 if cfg.settle:
                     crit = cfg.criteria
-                    floor = crit.settled_loss * np.maximum(rec.loss0[runs], crit.loss_floor)
+                    floor = crit.settled_loss * crit.scale(rec.loss0[runs])
                     if obs.output_scale is not None:  # or the residual is rounding noise of the output
                         floor = np.maximum(floor, 0.5 * (crit.roundoff_ulps * _EPS * obs.output_scale) ** 2)
                     settled = (obs.loss <= floor) & ~tol_rule

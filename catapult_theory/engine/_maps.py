@@ -68,7 +68,7 @@ def iterate_map(
         done = t
         if stop_early or settle:
             level = criteria.settled_loss if settle else criteria.converged_loss
-            conv = new_loss <= level * np.maximum(loss0, criteria.loss_floor)
+            conv = new_loss <= level * criteria.scale(loss0)
             if not np.any(active & ~conv):
                 break
     return rec.trajectory(eta_a, upto=done)

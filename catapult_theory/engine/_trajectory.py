@@ -95,6 +95,10 @@ class PhaseCriteria:
         if self.window < 1:
             raise InvalidInput("PhaseCriteria.window must be >= 1")
 
+    def scale(self, loss0: np.ndarray | float) -> np.ndarray:
+        """``max(loss_0, loss_floor)``: the scale of the relative loss criteria."""
+        return np.maximum(loss0, self.loss_floor)
+
 
 @lru_cache(maxsize=None)
 def linear_stability_edge() -> float:
@@ -108,7 +112,7 @@ def linear_stability_edge() -> float:
 def blown_up(loss: np.ndarray, loss0: np.ndarray, criteria: PhaseCriteria) -> np.ndarray:
     """Elementwise: has this loss blown up (non-finite or above the blow-up bound)?"""
     with np.errstate(invalid="ignore", over="ignore"):
-        scale = np.maximum(loss0, criteria.loss_floor)
+        scale = criteria.scale(loss0)
         return ~np.isfinite(loss) | (loss > criteria.blowup * scale)
 
 
@@ -269,7 +273,7 @@ def classify(
 ) -> np.ndarray:
     """Phase label (a :class:`Phase` value string) per run; see module docstring."""
     loss0 = traj.loss[0]
-    scale = np.maximum(loss0, criteria.loss_floor)
+    scale = criteria.scale(loss0)
     back = np.maximum(traj.length - 1 - criteria.window, 0)
     loss_T = traj.final("loss")
     loss_back = np.take_along_axis(traj.loss, back[None], axis=0)[0]

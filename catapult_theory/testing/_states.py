@@ -601,7 +601,7 @@ def _run(state: ModelState) -> dict[str, Any]:
         traj = _run_gd(state, v, criteria)
     phase = str(classify(traj, criteria)[()])
     loss = traj.series("loss", ())
-    scale = max(float(loss[0]), criteria.loss_floor)
+    scale = float(criteria.scale(loss[0]))
     hit = np.nonzero(loss <= criteria.converged_loss * scale)[0]
     lam_final = float(traj.final("lam"))
     return {
@@ -642,7 +642,7 @@ def _run_gd(state: ModelState, v: Mapping[str, float], criteria: Any) -> Any:
         bad = rec.check(t, loss, np.asarray(vals["lam"]), np.asarray(vals["w2"]))
         rec.store(t, loss=loss, lam=np.asarray(vals["lam"]), w2=np.asarray(vals["w2"]))
         done = t
-        if bool(bad) or float(loss) <= criteria.converged_loss * max(loss0, criteria.loss_floor):
+        if bool(bad) or float(loss) <= criteria.converged_loss * criteria.scale(loss0):
             break
     return rec.trajectory(np.asarray(eta), upto=done)
 
