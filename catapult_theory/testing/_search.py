@@ -31,6 +31,7 @@ from hypothesis import settings as Settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
+from ..engine import Phase
 from ..errors import InvalidInput
 from ..symbolic import SymbolicModel
 from ._claims import Claim
@@ -38,6 +39,7 @@ from ._expr import EXACT, FLOAT, Bound, Expr, Undefined, bounds_of, parse_expr_s
 from ._states import (
     ENTRY_STEP,
     GRID,
+    K_DEFAULT,
     OUTCOMES,
     SIZE_DEFAULT,
     STEP_NAMES,
@@ -62,10 +64,8 @@ __all__ = [
     "search",
 ]
 
-#: the phase labels a claim may compare ``phase`` with
-PHASES = ("lazy", "catapult", "divergent", "collapsed", "unresolved")
-#: the default window of k = eta*lam
-K_DEFAULT = (0.01, 6.0)
+#: the phase labels a claim may compare ``phase`` with (the engine's labels)
+PHASES = tuple(p.value for p in Phase)
 
 
 def resolve_model(model: str | Path | SymbolicModel, builder: str | None = None) -> ModelSpec:

@@ -42,7 +42,7 @@ from ..symbolic import Derivation, SymbolicModel
 from ..symbolic import symbols as S
 from ._expr import Undefined, exact_sign
 
-__all__ = ["GRID", "OUTCOMES", "STEP_NAMES", "ModelSpec", "ModelState", "draw_state", "model_spec"]
+__all__ = ["GRID", "K_DEFAULT", "OUTCOMES", "STEP_NAMES", "ModelSpec", "ModelState", "draw_state", "model_spec"]
 
 #: entries of drawn matrices and scalars are integers over this denominator
 GRID = 100
@@ -58,6 +58,8 @@ OUTCOMES = {
 }
 #: matrices with more entries than this are drawn from a seed, not byte by byte
 MAX_DRAWN_ENTRIES = 1024
+#: the default window of k = eta*lam (low, high): high excluded
+K_DEFAULT = (0.01, 6.0)
 #: default range of every dimension (a bound in the assumptions replaces it)
 SIZE_DEFAULT = (1, 4)
 #: drawn entries are signed bytes times this, over GRID: values in [-2.56, 2.54] in steps of 0.02
@@ -669,7 +671,7 @@ def _grid_range(low: Fraction, high: Fraction, low_strict: bool, high_strict: bo
 class Ranges:
     """Where a state's free numbers are drawn from (the assumptions' bounds applied)."""
 
-    k: tuple[float, float, bool, bool] = (0.01, 6.0, False, True)
+    k: tuple[float, float, bool, bool] = (*K_DEFAULT, False, True)
     y: tuple[int, int] | None = (-300, 300)
     y_fixed: Fraction | None = None
     sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)

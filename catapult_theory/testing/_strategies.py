@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ._search import model_states
-from ._states import ModelState
+from ._states import K_DEFAULT, ModelState
 
 __all__ = [
     "Dataset",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def k_windows(low: float = 0.01, high: float = 6.0, *, edge: float = 0.2,
+def k_windows(low: float = K_DEFAULT[0], high: float = K_DEFAULT[1], *, edge: float = 0.2,
               exclude_high: bool = True) -> st.SearchStrategy[float]:
     """Floats ``k`` in ``[low, high)`` (``[low, high]`` with ``exclude_high=False``),
     half of them within ``edge`` of an end."""
