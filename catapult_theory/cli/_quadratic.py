@@ -63,14 +63,15 @@ class PureQuadraticFamily(Family):
 
     def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
         """The model's fixed parts (``W``, ``q``: d x m x m), features, data and the batch of rates."""
-        from ..experiments import data_dimension
+        from ..experiments import data_dimension, refinement_batch
         from ..engine import INITIAL_ROWS
         from ..resources import Need
 
         d = data_dimension(args.data)
         B = 1 if args.data.strip().lower().startswith("toy") else int(args.data.split(":")[1])
         m, p = args.rank, self.default_features if args.features is None else args.features
-        R = 1 if command == "run" else args.num
+        # phases: the grid, then refinement rounds of both boundaries' brackets at once
+        R = 1 if command == "run" else max(args.num, refinement_batch(2))
         rows = min(args.steps + 1, INITIAL_ROWS)
         n_test = args.test_size if B > 1 else 0
         return [Need("the model's W, q and their rank x rank work arrays (8 x d x rank^2)", 8.0 * 8 * d * m * m,

@@ -64,12 +64,13 @@ class ThreeLayerFamily(NetFamily):
         """Weights of the batch of nets (``W2`` is width x width per rate), their final
         copies, and the activations on training and test inputs."""
         from ..engine import INITIAL_ROWS
+        from ..experiments import refinement_batch
         from ..resources import Need
 
         B, d, n_test = data_shape(args.data)
         R = 1 if command == "run" else args.num
         if command == "phases" and not getattr(args, "no_refine", True):
-            R = max(R, 3 * 15)  # a refinement round batches 15 nets for each of up to 3 boundaries
+            R = max(R, refinement_batch(3))  # one refinement round: every boundary's brackets at once
         n = args.width
         rows = min(args.steps + 1, INITIAL_ROWS)
         flag = "--width" if R == 1 else "--num or --width"

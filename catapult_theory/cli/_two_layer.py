@@ -37,12 +37,13 @@ class TwoLayerFamily(NetFamily):
     def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
         """Weights, activations and Jacobians of the batch of nets (``--num`` rates at once)."""
         from ..engine import INITIAL_ROWS
+        from ..experiments import refinement_batch
         from ..resources import Need
 
         B, d, n_test = data_shape(args.data)
         R = 1 if command == "run" else args.num
         if command == "phases" and not args.no_refine:
-            R = max(R, 3 * 15)  # a refinement round batches 15 nets for each of up to 3 boundaries
+            R = max(R, refinement_batch(3))  # one refinement round: every boundary's brackets at once
         n = args.width
         rows = min(args.steps + 1, INITIAL_ROWS)
         return [Need("weights and gradients (R x 4 x width x (d + 1))", 8.0 * R * 4 * n * (d + 1),

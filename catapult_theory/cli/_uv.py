@@ -46,6 +46,7 @@ class UVFamily(Family):
     def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
         """Parameters and gradients of the width-n model; ``phases``: the batch of ``--num`` map runs."""
         from ..engine import INITIAL_ROWS
+        from ..experiments import refinement_batch
         from ..resources import Need
 
         rows = min(args.steps + 1, INITIAL_ROWS)
@@ -55,7 +56,8 @@ class UVFamily(Family):
         init = 0 if getattr(args, "f0", None) is not None else 8.0 * args.width * (args.d + 1)
         return [Need("the seeded initialisation (width x d)", init, "--width"),
                 Need("the batch of exact-map runs (num x 4 series x rows)", 8.0 * args.num * (4 * rows + 64), "--num"),
-                Need("the refinement batches (2 x 15 runs x 4 series x rows)", 8.0 * 30 * (4 * rows + 64), "--steps")]
+                Need("the refinement batches (2 x 15 runs x 4 series x rows)",
+                     8.0 * refinement_batch(2) * (4 * rows + 64), "--steps")]
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:

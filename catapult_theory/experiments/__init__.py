@@ -22,7 +22,15 @@ from ._three_layer import (
     three_layer_bounds,
     three_layer_setup,
 )
-from ._boundaries import BoundaryMap, first_transition, refine_boundaries, refine_boundary, refine_brackets
+from ._boundaries import (
+    REFINE_POINTS,
+    BoundaryMap,
+    first_transition,
+    refine_boundaries,
+    refine_boundary,
+    refine_brackets,
+    refinement_batch,
+)
 from ._bound_eval import Providers, evaluate_bounds
 from ._quadratic import (
     QUADRATIC_CONSTANTS,
@@ -66,6 +74,8 @@ __all__ = [
     "UVSetup",
     "first_transition",
     "BoundaryMap",
+    "REFINE_POINTS",
+    "refinement_batch",
     "refine_brackets",
     "jsonable",
     "max_rel_dev",

@@ -20,8 +20,18 @@ import numpy as np
 from ..engine import rose
 from ..errors import InvalidInput
 
-__all__ = ["BoundaryMap", "Evaluate", "phase_flags", "first_transition", "refine_brackets", "refine_boundary", "refine_boundaries",
+__all__ = ["REFINE_POINTS", "BoundaryMap", "Evaluate", "refinement_batch", "phase_flags", "first_transition",
+           "refine_brackets", "refine_boundary", "refine_boundaries",
            "grid_boundaries", "final_values"]
+
+
+#: interior points per bracket and round of the multisection
+REFINE_POINTS = 15
+
+
+def refinement_batch(boundaries: int) -> int:
+    """Runs in one batched round of :func:`grid_boundaries` refining ``boundaries`` jointly."""
+    return boundaries * REFINE_POINTS
 
 
 def first_transition(k: np.ndarray, flags: np.ndarray) -> tuple[float, float] | None:
@@ -79,7 +89,7 @@ def refine_brackets(
     lo: np.ndarray,
     hi: np.ndarray,
     tol: float = 1e-6,
-    points: int = 15,
+    points: int = REFINE_POINTS,
     max_rounds: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The final brackets ``(lo, hi)`` of :func:`refine_boundaries` (which see), whether or
@@ -104,7 +114,7 @@ def refine_boundaries(
     lo: np.ndarray,
     hi: np.ndarray,
     tol: float = 1e-6,
-    points: int = 15,
+    points: int = REFINE_POINTS,
     max_rounds: int | None = None,
 ) -> np.ndarray:
     """Refine many brackets at once.
@@ -131,7 +141,7 @@ def refine_boundary(
     predicate: Callable[[np.ndarray], np.ndarray],
     bracket: tuple[float, float],
     tol: float = 1e-6,
-    points: int = 15,
+    points: int = REFINE_POINTS,
     max_rounds: int | None = None,
 ) -> float:
     """Refine one bracket ``(lo, hi)`` (``predicate`` false at ``lo``, true at ``hi``).
@@ -178,7 +188,7 @@ def grid_boundaries(
     predicates: Mapping[str, Callable[[np.ndarray], np.ndarray]] | Evaluate | None,
     tol: float,
     max_rounds: int | None = None,
-    points: int = 15,
+    points: int = REFINE_POINTS,
     refine: Collection[str] | None = None,
 ) -> BoundaryMap:
     """Each named boundary: the first grid transition of its flags, refined by
