@@ -88,8 +88,12 @@ def test_a_flag_flipping_twice_is_a_warning():
     from catapult_theory.experiments._boundaries import grid_boundaries
 
     k = np.arange(6.0)
+    res = grid_boundaries(k, {"b": np.array([0, 1, 1, 0, 0, 0], bool)}, None, tol=1e-3)  # on, then off: twice
+    assert res["b"] == 1.0 and any("changes more than once" in w and "(2 times)" in w for w in res.warnings)
     res = grid_boundaries(k, {"b": np.array([0, 1, 0, 1, 1, 1], bool)}, None, tol=1e-3)
-    assert res["b"] == 1.0 and any("changes more than once" in w for w in res.warnings)
+    assert any("(3 times)" in w for w in res.warnings)
+    once = grid_boundaries(k, {"b": np.array([0, 0, 1, 1, 1, 1], bool)}, None, tol=1e-3)
+    assert once["b"] == 2.0 and not once.warnings
 
 
 # ------------------------------------------------------------------ item 1: memory
