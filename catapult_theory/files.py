@@ -16,17 +16,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
 import secrets
 import socket
 from pathlib import Path
 from types import TracebackType
+from collections.abc import Iterable
 from typing import Any
 
 from .errors import InvalidInput
 
-__all__ = ["write_atomic", "save_figure", "check_output_file", "check_output_dir", "FolderLock", "LOCK_NAME"]
+__all__ = ["source_digest", "temp_target", "write_atomic", "save_figure", "check_output_file", "check_output_dir", "FolderLock", "LOCK_NAME"]
 
 #: name of the lock file :class:`FolderLock` keeps in a folder while it writes there
 LOCK_NAME = ".catapult.lock"
@@ -34,6 +37,16 @@ LOCK_NAME = ".catapult.lock"
 
 def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+_TEMP_RE = re.compile(r"^\.(?P<target>.+)\.\d+\.[0-9a-f]{8}\.tmp$")
+
+
+def temp_target(name: str) -> str | None:
+    """The name of the file a temporary file of :func:`write_atomic` was written for (a
+    left-over of a killed writer), or ``None`` for any other name."""
+    m = _TEMP_RE.match(name)
+    return m.group("target") if m else None
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
@@ -182,3 +195,18 @@ class FolderLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def source_digest(roots: Iterable[Path]) -> str:
+    """SHA-256 of the Python source below each folder of ``roots``: every ``.py`` file by its
+    path relative to the folder's parent, then its bytes (in path order), so an edit, an
+    added, removed or renamed file changes it."""
+    h = hashlib.sha256()
+    for root in roots:
+        root = Path(root).resolve()
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root.parent).as_posix().encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+    return h.hexdigest()

@@ -121,3 +121,49 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     (tmp_path / LOCK_NAME).write_text(f"{dead}@{socket.gethostname()}\n")
     with FolderLock(tmp_path):
         assert (tmp_path / LOCK_NAME).read_text().startswith(f"{os.getpid()}@")
+
+
+def test_source_digest_follows_every_python_file(tmp_path):
+    """An edit, a new file or a renamed file changes the digest; other files do not."""
+    from catapult_theory.files import source_digest
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    first = source_digest([pkg])
+    assert source_digest([pkg]) == first
+    (pkg / "notes.txt").write_text("not code")
+    assert source_digest([pkg]) == first
+    (pkg / "a.py").write_text("x = 2\n")
+    edited = source_digest([pkg])
+    assert edited != first
+    (pkg / "a.py").rename(pkg / "b.py")
+    assert source_digest([pkg]) not in (first, edited)
+    (pkg / "sub").mkdir()
+    (pkg / "sub" / "c.py").write_text("")
+    assert source_digest([pkg]) not in (first, edited)
+
+
+def test_the_report_cache_keys_on_the_package_and_proofs_source():
+    from pathlib import Path
+
+    import catapult_theory
+    import proofs
+    from catapult_theory.files import source_digest
+    from catapult_theory.report._cache import code_hash
+
+    roots = [Path(catapult_theory.__file__).parent, Path(proofs.__file__).parent]
+    assert code_hash() == source_digest(roots) != source_digest(roots[:1])
+
+
+def test_temp_target_names_the_file_a_left_over_temporary_was_for(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from catapult_theory import files
+
+    seen = []
+    real = files.os.replace
+    monkeypatch.setattr(files.os, "replace", lambda src, dst: seen.append(Path(src).name) or real(src, dst))
+    files.write_atomic(tmp_path / "entry-x.pickle", b"data")
+    assert files.temp_target(seen[0]) == "entry-x.pickle"
+    assert files.temp_target("entry-x.pickle") is None and files.temp_target(".other.tmp") is None

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
-from ..files import write_atomic
+from ..files import source_digest, write_atomic
 
 __all__ = ["ExperimentCache", "code_hash", "config_key"]
 
@@ -35,12 +35,7 @@ def code_hash() -> str:
         roots.append(Path(proofs.__file__).parent)
     except ImportError:  # pragma: no cover - proofs ships with the package
         pass
-    h = hashlib.sha256()
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            h.update(str(path.relative_to(root.parent)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return source_digest(roots)
 
 
 def config_key(name: str, config: Mapping[str, Any]) -> str:

@@ -17,7 +17,8 @@ a SHA-256 of the model's declaration (:func:`declaration`: the ``srepr`` of each
 field of its :class:`.SymbolicModel`) together with the source of the symbolic
 layer (:func:`source_digest`). A changed model, a changed derivation or a new
 release therefore never loads an old entry. Files are written atomically (a
-temporary file with a unique name in the same folder, then ``os.replace``); a
+temporary file with a unique name in the same folder, then ``os.replace``:
+:func:`catapult_theory.files.write_atomic`); a
 loaded entry must carry the expected key and model, and anything unreadable,
 corrupted or stale is ignored and rebuilt. The folder is safe to delete at any
 time (``catapult cache clear``). Only derived SymPy objects are stored: the
@@ -34,7 +35,6 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sympy as sp
+
+from .. import files
 
 __all__ = [
     "ENV_VAR",
@@ -67,7 +69,6 @@ _OFF = ("off", "none", "0", "false", "no")
 #: layout of a stored record; bumped when the record itself changes
 _FORMAT = 1
 _SUFFIX = ".pickle"
-_TMP_PREFIX = ".tmp-"
 #: the kinds of derived objects stored
 KINDS = ("theory", "bounds")
 
@@ -89,14 +90,7 @@ def cache_dir() -> Path | None:
 @cache
 def source_digest() -> str:
     """SHA-256 of the symbolic layer's source (every ``.py`` below this package, by relative path)."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
+    return files.source_digest([Path(__file__).parent])
 
 
 def declaration(model: Any) -> str:
@@ -186,24 +180,11 @@ def store(kind: str, name: str, model: Any, value: Any) -> Path | None:
         data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - not storable (a user's unpicklable part): derived in each process
         return None
-    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_SUFFIX, dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        files.write_atomic(path, data)
     except OSError:  # read-only or full disk: the cache is an optimisation only
         return None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
     _remove_superseded(kind, name, path)
     return path
 
@@ -359,7 +340,8 @@ def clear() -> int:
         return 0
     removed = 0
     for p in folder.iterdir():
-        if (_NAME_RE.match(p.name) or (p.name.startswith(_TMP_PREFIX) and p.name.endswith(_SUFFIX))) and p.is_file():
+        target = files.temp_target(p.name)
+        if (_NAME_RE.match(p.name) or (target is not None and _NAME_RE.match(target))) and p.is_file():
             try:
                 p.unlink()
                 removed += 1

@@ -163,7 +163,7 @@ def test_the_key_names_version_and_model_declaration():
 def test_the_environment_variable_chooses_the_folder_or_turns_the_cache_off(cache_dir, monkeypatch, tmp_path):
     assert _cache.cache_dir() == cache_dir
     theory("uv")
-    assert _files(cache_dir) and not list(cache_dir.glob(".tmp-*"))  # the temporary file was renamed
+    assert _files(cache_dir) and not list(cache_dir.glob(".*.tmp"))  # the temporary file was renamed
     monkeypatch.setenv(_cache.ENV_VAR, "off")
     assert _cache.cache_dir() is None
     assert _cache.store("theory", "uv", uv_model(), theory("uv")) is None
@@ -223,3 +223,13 @@ def test_first_use_of_a_builtin_prebuilds_the_others_only_where_it_can_store(tmp
         assert calls == [tuple(_theory.BUILTIN_MODELS)]
     finally:
         theory.cache_clear()
+
+
+def test_clear_removes_left_over_temporary_files_of_entries_only(cache_dir):
+    theory("uv")
+    (entry,) = [p for p in _files(cache_dir) if p.name.startswith("theory-uv-")]
+    left = cache_dir / f".{entry.name}.4242.deadbeef.tmp"  # a killed writer's temporary file
+    left.write_bytes(b"half")
+    other = cache_dir / ".notes.4242.deadbeef.tmp"
+    other.write_bytes(b"mine")
+    assert _cache.clear() >= 2 and not left.exists() and not entry.exists() and other.exists()
