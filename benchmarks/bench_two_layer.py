@@ -4,7 +4,8 @@ Run as ``python -m benchmarks.bench_two_layer [--steps N] [--quick]`` (from the 
 process it measures
 
 (a) the float64 matmul rate of this machine (square ``dgemm``, best of a few);
-(b) the sweep of the digits figure of ``catapult reproduce``: "digits01 (128
+(b) the digits sweep of issue 11 (the digits figure's sweep as first written;
+    ``catapult reproduce`` now runs a lighter one): "digits01 (128
     training images, d = 64, 232 test images), width 1024, ReLU, 28 learning
     rates ``η = k/λ0``, ``k = 0.5, 1.0, ..., 14``, fixed step budget (no stop
     rule)", as one batched call, with ``lam`` every step and the test loss at

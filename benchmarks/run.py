@@ -20,8 +20,9 @@ It writes one Markdown report (default ``benchmarks/BENCHMARKS.md``) with
 3. **batched learning rates against a loop over rates** (the same engine, the
    same steps), for the pure-quadratic GD engine and the two-layer digits sweep;
 4. **FLOP/s**: the float64 matmul rate and the memory bandwidth of this machine
-   against the digits sweep of ``catapult reproduce`` (28 rates, width 1024, 128
-   images, ``--digits-steps`` steps): achieved FLOP/s (the engine's own count)
+   against the digits sweep of issue 11 (the digits figure's sweep as first written:
+   28 rates ``k = 0.5 … 14``, width 1024, 128 images, ``lam`` every step,
+   ``--digits-steps`` steps; ``catapult reproduce`` now runs a lighter one): achieved FLOP/s (the engine's own count)
    over the matmul rate, and the roofline line (bytes moved per step against the
    measured bandwidth) that says which term bounds it;
 5. **``catapult reproduce`` per section** (``--reproduce full``, the default, or
@@ -362,7 +363,7 @@ def two_layer_traffic(n: int, d: int, B: int) -> tuple[float, float]:
 
 
 def flops_digits(steps: int) -> FlopsResult:
-    """Section 4: the digits sweep of ``catapult reproduce`` at its own settings."""
+    """Section 4: the digits sweep of issue 11 (28 rates, ``lam`` every step, a fixed budget)."""
     from catapult_theory.engine import (
         train_two_layer,
         two_layer_init,
@@ -506,9 +507,10 @@ def render(meta: dict[str, str], st: dict[str, Timing] | None, qb: dict[str, flo
         roof = min(fl.matmul, bw_bound)
         term = "memory bandwidth" if bw_bound < fl.matmul else "matmul (compute)"
         lines += ["## 4. FLOP/s of the digits sweep", "",
-                  (f"The sweep of the digits figure of `catapult reproduce`: digits01 (128 training images, d = 64), "
-                  f"width 1024, ReLU, {fl.rates} rates `k = 0.5 … 14`, {fl.steps} steps, `lam` every step, "
-                  f"test loss at the end; outcomes {fl.outcomes}."), "",
+                  (f"The digits sweep of issue 11 (the digits figure's sweep as first written; `catapult "
+                  "reproduce` now runs 12 rates with `lam` every 10th step): digits01 (128 training images, "
+                  f"d = 64), width 1024, ReLU, {fl.rates} rates `k = 0.5 … 14`, {fl.steps} steps, `lam` every "
+                  f"step, test loss at the end; outcomes {fl.outcomes}."), "",
                   "| quantity | value |", "|---|---:|",
                   (f"| float64 matmul (2000², best of 5, the larger of before and after the sweep) | "
                    f"{fl.matmul:.1f} GFLOP/s |"),
