@@ -25,6 +25,7 @@ from ._three_layer import (
 from ._boundaries import (
     REFINE_POINTS,
     BoundaryMap,
+    final_values,
     first_transition,
     refine_boundaries,
     refine_boundary,
@@ -75,6 +76,7 @@ __all__ = [
     "first_transition",
     "BoundaryMap",
     "REFINE_POINTS",
+    "final_values",
     "refinement_batch",
     "refine_brackets",
     "jsonable",

@@ -265,7 +265,8 @@ def grid_boundaries(
     return BoundaryMap(values, details, warnings)
 
 
-def final_values(traj, eta: np.ndarray, w2_0: float, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+def final_values(traj, eta: np.ndarray, w2_0: float | np.ndarray,
+                 extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Per run, the final ``eta*lam``, ``w2/w2_0``, peak and final loss (and the
     final value of each ``extra`` series present); NaN for diverged runs, which
     have no final state."""

@@ -21,6 +21,7 @@ from ..experiments import (
     PhaseSweep,
     RunResult,
     UVSetup,
+    final_values,
     refine_boundaries,
     run_uv,
     sweep_map,
@@ -249,13 +250,18 @@ def _final_lam(s: UVSettings, edge: float, k_max: float,
                reporter: Reporter) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     ks = np.linspace(edge + s.final_margin, k_max - s.final_margin, s.final_num)
     reporter.progress("final eta*lam against k for several widths")
-    finals = {}
-    for n in s.final_widths:
-        st = uv_setup(n, seed=0)
-        t = sweep_map(st, ks, s.final_steps)
-        # a run that blew up has no final state: NaN, never its last value before the blow-up
-        finals[n] = np.where(t.diverged_at >= 0, np.nan, (ks / st.lam0) * t.final("lam"))
-    return ks, finals
+    # every (width, k) run of the exact map in one batch: widths down the rows, k along them
+    states = [uv_setup(n, seed=0) for n in s.final_widths]
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(st, name) for st in states], dtype=float)[:, None]
+
+    eta = ks[None, :] / col("lam0")
+    t = iterate_map(update_map("uv"), f0=col("f0"), lam0=col("lam0"), w2_0=col("w2_0"), eta=eta, y=col("y"),
+                    steps=s.final_steps, stop_early=True, n=col("width"), x2=col("x2"))
+    # a run that blew up has no final state: NaN, never its last value before the blow-up
+    lam_eta = final_values(t, eta, col("w2_0"))["lam_eta"]
+    return ks, {n: lam_eta[i] for i, n in enumerate(s.final_widths)}
 
 
 def _peak_scaling(s: UVSettings, reporter: Reporter) -> PeakScaling:
