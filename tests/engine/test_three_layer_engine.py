@@ -118,6 +118,9 @@ def test_batched_engine_matches_plain_per_rate_gd(slope):
         if run.traj.diverged_at[j] < 0:  # the final state after as many steps
             st = run.state
             np.testing.assert_allclose(_flat(st.W1[j], st.W2[j], st.v[j]), th, rtol=1e-5, atol=1e-8)
+    # "sparsity" is the mean of the two layers' (the series the phase diagrams plot)
+    np.testing.assert_array_equal(run.traj.extra["sparsity"],
+                                  0.5 * (run.traj.extra["sparsity1"] + run.traj.extra["sparsity2"]))
     # far beyond: a ReLU net dies (stuck for ever), a leaky one blows up (frozen there, no warning)
     assert run.phase[2] == ("collapsed" if slope == 0 else "divergent")
     assert (run.traj.diverged_at[2] > 0) == (slope > 0)

@@ -49,6 +49,16 @@ def test_the_key_hashes_the_configuration_not_the_spec_layout():
     assert other.key != as_axis.key
 
 
+def test_the_key_changes_with_the_package_version(monkeypatch):
+    """A stored cell of another version is never reused (results may differ between versions)."""
+    import catapult_theory
+
+    cell = parse_spec(TINY).cells()[0]
+    before = cell_key(cell.config)
+    monkeypatch.setattr(catapult_theory, "__version__", catapult_theory.__version__ + ".post1")
+    assert cell_key(cell.config) != before
+
+
 def test_log_k_scale_and_other_families():
     spec = parse_spec({"model": "two-layer", "fixed": {"width": 16, "no-refine": True,
                                                        "k": {"min": 0.5, "max": 50, "num": 3, "scale": "log"}},

@@ -106,3 +106,14 @@ def test_row_10_uv_law_reference_tends_to_the_y0_threshold():
     law = uv_divergence_law()
     assert float(law.k_div(0.0, 17.0, 0.0, 1024, 16.0)) == pytest.approx(4.0)
     assert float(law.k_div(0.0, 17.0, 2.0, 1024, 16.0)) < 4.0
+
+
+def test_the_uv_law_survives_the_experiment_cache():
+    """The report caches the law with its experiment (pickle): it is stored as its derivation
+    and comes back equal, computing the same thresholds."""
+    import pickle
+
+    law = uv_divergence_law()
+    back = pickle.loads(pickle.dumps(law))
+    assert float(back.k_div(0.0, 17.0, 2.0, 1024, 16.0)) == float(law.k_div(0.0, 17.0, 2.0, 1024, 16.0))
+    assert back.invariant_text() == law.invariant_text()
