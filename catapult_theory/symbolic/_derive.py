@@ -275,6 +275,24 @@ class Derivation:
         scaled = self.algebra.scale_symbols(self.f, {p: c for p in self.model.params})
         return sp.simplify(self.named(sp.expand(scaled - c**degree * self.f)))
 
+    def homogeneity_degree(self, expr: sp.Expr | None = None, up_to: int = 16) -> int | None:
+        """The degree ``p <= up_to`` with ``expr(cθ) = c^p expr(θ)`` in the word algebra (``expr``
+        defaults to ``f``), or ``None`` when there is none. A single power of ``c`` after
+        scaling is read off directly; otherwise each ``p`` is tried with the model's rules."""
+        expr = self.f if expr is None else expr
+        if sp.expand(expr) == 0:
+            return None
+        c = sp.Symbol("c", positive=True)
+        scaled = sp.expand(self.algebra.scale_symbols(expr, {p: c for p in self.model.params}))
+        terms = sp.Poly(scaled, c).terms()
+        if len(terms) == 1 and sp.expand(terms[0][1] - expr) == 0:
+            deg = int(terms[0][0][0])
+            return deg if deg <= up_to else None
+        for p in range(1, up_to + 1):
+            if sp.simplify(self.named(sp.expand(scaled - c**p * expr))) == 0:
+                return p
+        return None
+
     def is_homogeneous(self, degree: int = 2) -> bool:
         """True if ``f`` is homogeneous of ``degree`` in the parameters."""
         return self.homogeneity_residual(degree) == 0

@@ -97,6 +97,7 @@ def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dic
     """The contract form; ``subs`` fixes model scalars (``{a: 0.5}``)."""
     subs = dict(subs or {})
     names = _leftover_names(th)
+    lemma = lemma_form(th)
     out: dict[str, Any] = {
         "model": th.model.name,
         "description": th.model.description,
@@ -109,11 +110,11 @@ def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dic
         "lemma": {
             "homogeneous_degree_2": th.homogeneous,
             "euler_residual": sp.sstr(th.euler_residual),
-            "weight_norm_identity": "w2' - w2 = eta*r*(eta*lam*r - 4*f), r = f - y",
+            "weight_norm_identity": f"w2' - w2 = {sp.sstr(lemma_increment())}, r = f - y",
             "weight_norm_identity_residual": sp.sstr(th.weight_norm_residual),
-            "homogeneity_degree": homogeneity_degree(th),
-            "form": lemma_form(th)["form"],
-            "applies": lemma_form(th)["applies"],
+            "homogeneity_degree": lemma["degree"],
+            "form": lemma["form"],
+            "applies": lemma["applies"],
         },
         "K": sp.sstr(_sub(th.K, subs)) if th.K is not None else None,
         "window": sp.sstr(_sub(th.window, subs)) if th.window is not None else None,
@@ -207,19 +208,9 @@ def _atom_latex(th: ModelTheory) -> dict[sp.Symbol, str]:
 
 
 def homogeneity_degree(th: ModelTheory) -> int | None:
-    """The degree ``p`` with ``f(cθ) = c^p f(θ)``, or ``None`` when ``f`` is not homogeneous."""
-    der = th.derivation
-    f = sp.expand(der.f)
-    if f == 0:
-        return None
-    c = sp.Symbol("c", positive=True)
-    scaled = der.algebra.scale_symbols(f, {p: c for p in der.model.params})
-    poly = sp.Poly(scaled, c)
-    terms = poly.terms()
-    if len(terms) != 1:
-        return None
-    (deg,), coeff = terms[0]
-    return int(deg) if sp.expand(coeff - f) == 0 else None
+    """The degree ``p`` with ``f(cθ) = c^p f(θ)``, or ``None`` when ``f`` is not homogeneous
+    (:meth:`.Derivation.homogeneity_degree`)."""
+    return th.derivation.homogeneity_degree()
 
 
 def lemma_form(th: ModelTheory) -> dict[str, Any]:

@@ -268,3 +268,17 @@ def test_the_catapult_window_starts_at_the_derived_stability_edge():
     assert "catapult window 2 < k < k_max" in export_latex(th)
     assert "| catapult window | $2 < k < " in export_markdown(th)
     assert "weight-norm identity w2' - w2 = eta r (eta lam r - 4 f): holds" in export_text(th)
+
+
+def test_one_homogeneity_degree_for_every_expression():
+    """``Derivation.homogeneity_degree``: f of the degree-2 families, f and lam of the leaky
+    three-layer net (3 and 4, the latter only with its slope rules), none for the bias model
+    (an affine part); what the export and the degree-3 facts both read."""
+    from catapult_theory.symbolic import Derivation, theory
+    from catapult_theory.symbolic.models.three_layer import three_layer_leaky_model
+
+    assert [theory(m).derivation.homogeneity_degree() for m in ("uv", "two-layer", "pure-quadratic")] == [2, 2, 2]
+    assert theory("quadratic-bias").derivation.homogeneity_degree() is None
+    der = Derivation(three_layer_leaky_model())
+    assert der.homogeneity_degree() == 3 and der.homogeneity_degree(der.lam) == 4
+    assert der.homogeneity_degree(der.lam, up_to=3) is None

@@ -121,14 +121,12 @@ class ThreeLayerFacts:
     window: sp.Expr
 
 
-def _degree(der: Derivation, expr: sp.Expr, up_to: int = 8) -> int:
-    """The smallest ``p <= up_to`` with ``expr(cθ) = c^p expr(θ)`` in the word algebra."""
-    c = sp.Symbol("c", positive=True)
-    scaled = der.algebra.scale_symbols(expr, {p: c for p in der.model.params})
-    for p in range(1, up_to + 1):
-        if sp.simplify(der.named(sp.expand(scaled - c**p * expr))) == 0:
-            return p
-    raise ValueError(f"not homogeneous of degree <= {up_to}")
+def _degree(der: Derivation, expr: sp.Expr) -> int:
+    """The homogeneity degree of ``expr`` (:meth:`.Derivation.homogeneity_degree`); it must have one."""
+    p = der.homogeneity_degree(expr)
+    if p is None:
+        raise ValueError(f"not homogeneous: {expr}")
+    return p
 
 
 @cache
