@@ -34,6 +34,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from functools import lru_cache
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -259,8 +261,8 @@ class QuadraticModel:
 
     @property
     def zeta(self) -> float:
-        """``ζ = (m/2)^{-1/2}``."""
-        return float((self.m / 2) ** -0.5)
+        """``ζ = (m/2)^{-1/2}``, correctly rounded (:func:`~catapult_theory.symbolic.models.quadratic.zeta_of`)."""
+        return _zeta(self.m)
 
     activation = property(lambda self: self.spec.activation, doc="``spec.activation``")
 
@@ -279,6 +281,13 @@ class QuadraticModel:
         if name == "relu":
             return np.maximum(s, 0.0)
         return np.where(s > 0, s, self.spec.leaky_slope * s)
+
+
+@lru_cache(maxsize=None)
+def _zeta(rank: int) -> float:
+    from ..symbolic.models.quadratic import zeta_of
+
+    return float(zeta_of(rank))
 
 
 def expm_antisymmetric(A: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from ..symbolic.models.quadratic import zeta_of
+
 __all__ = ["QuadraticProblem", "QuadraticStep", "quadratic_gd_step", "quadratic_problems"]
 
 
@@ -34,8 +36,8 @@ class QuadraticProblem:
 
     @property
     def zeta(self) -> float:
-        """``ζ = (m/2)^(-1/2)``."""
-        return (self.m / 2) ** -0.5
+        """``ζ = (m/2)^(-1/2)`` (:func:`~catapult_theory.symbolic.models.quadratic.zeta_of`)."""
+        return float(zeta_of(self.m))
 
     def outputs(self, theta: np.ndarray | None = None) -> np.ndarray:
         """``f(x_a)`` for every datum, shape ``(B,)``, at ``theta`` (default: the problem's)."""

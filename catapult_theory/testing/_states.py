@@ -40,6 +40,7 @@ from ..compiled import lambdify_numpy
 from ..errors import InvalidInput
 from ..symbolic import Derivation, SymbolicModel
 from ..symbolic import symbols as S
+from ..symbolic.models.quadratic import zeta_of
 from ._expr import Undefined, exact_sign
 
 __all__ = ["GRID", "K_DEFAULT", "OUTCOMES", "STEP_NAMES", "ModelSpec", "ModelState", "draw_state", "model_spec"]
@@ -304,8 +305,8 @@ def _three_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, An
 
 
 def _zeta(sizes: Mapping[str, int]) -> sp.Expr:
-    """``ζ = (m/2)^(-1/2)``, the quadratic models' scale."""
-    return sp.sqrt(sp.Rational(2, sizes["m"]))
+    """``ζ = (m/2)^(-1/2)``, the quadratic models' scale (:func:`zeta_of`)."""
+    return zeta_of(sizes["m"])
 
 
 _HOOKS: dict[str, _Hooks] = {

@@ -19,6 +19,7 @@ __all__ = [
     "m",
     "p",
     "zeta",
+    "zeta_of",
     "kappa",
     "phi2",
     "m3",
@@ -35,6 +36,12 @@ __all__ = [
 m, p = sp.symbols("m p")
 #: ζ = (m/2)^(-1/2)
 zeta = sp.Symbol("zeta", positive=True)
+
+
+def zeta_of(rank: int) -> sp.Expr:
+    """The value of ``ζ`` at rank ``m``: ``(m/2)^(-1/2) = sqrt(2/m)`` exactly (THEORY §2)."""
+    return sp.sqrt(sp.Rational(2, rank))
+
 #: ψ² = κ I in the closing special case
 kappa = sp.Symbol("kappa", positive=True)
 #: |φ|²
