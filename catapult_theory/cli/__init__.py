@@ -143,10 +143,9 @@ def _main(argv: Sequence[str] | None, files: ModelFiles) -> int:
 
             return reproduce_cli(args)
         if args.command in ("run", "phases"):
-            from ..resources import check_memory
-
-            check_memory(args.face.memory(args, args.command), f"catapult {args.command} {args.model}")
-        payload, text = args.handler(args)
+            payload, text = args.face.execute(args, args.command)
+        else:
+            payload, text = args.handler(args)
         emit(payload, text, args.format)
         failures = getattr(args, "output_failures", [])
         for failure in failures:

@@ -294,6 +294,15 @@ class Family:
         growth checked against the same limit."""
         return []
 
+    def execute(self, args: argparse.Namespace, command: str, what: str | None = None) -> tuple[dict[str, Any], str]:
+        """``run`` or ``phases`` after the memory check: the estimate of :meth:`memory`
+        against the limit of this process (:class:`InvalidInput` naming ``what`` above it),
+        so every caller (the command line, a grid cell) refuses the same runs."""
+        from ..resources import check_memory
+
+        check_memory(self.memory(args, command), what or f"catapult {command} {self.name}")
+        return self.run(args) if command == "run" else self.phases(args)
+
     def commands(self) -> Iterable[str]:
         """The commands this family supports: ``derive`` always, ``run``/``phases``
         where the family has a numeric engine."""

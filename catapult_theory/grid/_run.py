@@ -251,9 +251,14 @@ def _execute(cells: list[Cell], sched: Scheduler, client: Any, finished: Callabl
     elif sched.kind == "local":
         from distributed import Client, LocalCluster
 
-        # single-threaded workers; their nanny starts them with one BLAS thread, the plugin makes sure
-        with LocalCluster(n_workers=min(sched.workers or 1, len(cells)), threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as local_client:
+        from ..resources import ENV_VAR
+        from ._task import worker_memory
+
+        # single-threaded workers; their nanny starts them with one BLAS thread, the plugin makes
+        # sure; each worker gets its share of this process's memory limit
+        n = min(sched.workers or 1, len(cells))
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                          env={ENV_VAR: str(worker_memory(n))}) as cluster, Client(cluster) as local_client:
             _on_client(local_client, cells, finished, blas_threads)
     else:
         from distributed import Client
@@ -305,7 +310,7 @@ def _in_process(cells: list[Cell], sched: Scheduler, finished: Callable[[Mapping
     import dask
     from dask.callbacks import Callback
 
-    from ._task import pin_blas, run_cell
+    from ._task import run_cell, start_worker, worker_memory
 
     names = {f"catapult-cell-{c.key}" for c in cells}
     tasks = [dask.delayed(run_cell)(c.config, dask_key_name=f"catapult-cell-{c.key}") for c in cells]
@@ -324,9 +329,10 @@ def _in_process(cells: list[Cell], sched: Scheduler, finished: Callable[[Mapping
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        init: tuple[Any, ...] = (pin_blas, (blas_threads,)) if blas_threads is not None else (None, ())
+        # each worker: its BLAS threads and its share of this process's memory limit
+        share = worker_memory(sched.workers or 1)
         pool = ProcessPoolExecutor(sched.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init[0], initargs=init[1])
+                                   initializer=start_worker, initargs=(blas_threads, share))
         try:
             dask.compute(*tasks, scheduler="processes", pool=pool)
         finally:

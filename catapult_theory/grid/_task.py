@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BLAS_ENV", "pin_blas", "run_cell"]
+__all__ = ["BLAS_ENV", "pin_blas", "run_cell", "start_worker", "worker_memory"]
 
 #: the environment variables that fix the thread count of BLAS/OpenMP libraries at their start
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
@@ -46,6 +46,26 @@ def pin_blas(threads: int = 1) -> None:
     _PINNED["threads"] = threads
 
 
+def worker_memory(workers: int) -> int:
+    """Each of ``workers`` local worker processes' share of this process's memory limit
+    (``--max-memory``, ``CATAPULT_MAX_MEMORY`` or a quarter of the available memory): the
+    workers run at once, so together they stay within the one limit."""
+    from ..resources import memory_limit
+
+    return max(memory_limit()[0] // max(workers, 1), 1)
+
+
+def start_worker(threads: int | None, memory: int | None) -> None:
+    """Set up a local worker process: ``threads`` BLAS threads (:func:`pin_blas`) and
+    ``memory`` bytes as its memory limit (``CATAPULT_MAX_MEMORY`` in its environment)."""
+    from ..resources import ENV_VAR
+
+    if memory is not None:
+        os.environ[ENV_VAR] = str(memory)
+    if threads is not None:
+        pin_blas(threads)
+
+
 def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     """Run one cell: ``config`` is ``{"model", "params", "k"}`` (a
     :attr:`~catapult_theory.grid.Cell.config`).
@@ -58,7 +78,6 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     from ..cli import CLIError
     from ..errors import InvalidInput
     from ..families import get_family
-    from ..resources import check_memory
     from ._spec import cell_key
 
     key = cell_key(config)
@@ -68,9 +87,8 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         face = get_family(config["model"]).cli_face()
-        # the estimate `catapult phases` checks before it allocates, against this process's limit
-        check_memory(face.memory(args, "phases"), f"grid cell {key} ({config['model']})")
-        payload, _text = face.phases(args)
+        # as `catapult phases`: the memory estimate first, against this process's limit
+        payload, _text = face.execute(args, "phases", f"grid cell {key} ({config['model']})")
     except (InvalidInput, CLIError) as exc:
         return {"key": key, "config": dict(config), "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}
     return {"key": key, "config": dict(config), "result": payload, "seconds": time.perf_counter() - start}

@@ -197,3 +197,17 @@ def test_a_cell_above_the_memory_limit_is_an_error_record_not_an_allocation(monk
     assert "needs about" in rec["error"] and "CATAPULT_MAX_MEMORY" in rec["error"] and cell.key in rec["error"]
     monkeypatch.undo()  # the default limit: the same cell runs
     assert "result" in run_cell(cell.config)
+
+
+def test_local_workers_share_the_memory_limit(monkeypatch):
+    """N local worker processes run at once: each gets limit / N, set as its environment's
+    CATAPULT_MAX_MEMORY when it starts."""
+    from catapult_theory import resources
+    from catapult_theory.grid._task import start_worker, worker_memory
+
+    monkeypatch.setattr(resources, "_limit_override", None)
+    monkeypatch.setenv("CATAPULT_MAX_MEMORY", "4G")
+    assert worker_memory(4) == (4 << 30) // 4 and worker_memory(1) == 4 << 30
+    start_worker(None, 12345)
+    assert os.environ["CATAPULT_MAX_MEMORY"] == "12345"
+    assert resources.memory_limit() == (12345, "CATAPULT_MAX_MEMORY")
