@@ -30,6 +30,7 @@ __all__ = [
     "add_k_grid",
     "add_format",
     "add_max_memory",
+    "add_no_refine",
     "memory_size",
     "phase_segments",
     "fmt",
@@ -140,6 +141,12 @@ def memory_size(text: str) -> int:
         return parse_size(text, "size")
     except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None
+
+
+def add_no_refine(p: argparse.ArgumentParser) -> None:
+    """``--no-refine``: boundaries at grid resolution (no refinement runs), in every family."""
+    p.add_argument("--no-refine", action="store_true",
+                   help="report boundaries at grid resolution (no bisection runs)")
 
 
 def add_max_memory(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from ..errors import InvalidInput
 from ._common import (
     Family,
     add_k_grid,
+    add_no_refine,
     bound_lines,
     boundary_text,
     fmt,
@@ -159,8 +160,7 @@ class NetFamily(Family):
         p.add_argument("--steps", type=positive_int, default=3000, help="GD step budget per k (default 3000)")
         p.add_argument("--tol", type=positive_float, default=1e-8,
                        help="stop a run when its loss changes by less than this (default 1e-8)")
-        p.add_argument("--no-refine", action="store_true",
-                       help="report boundaries at grid resolution (no bisection runs)")
+        add_no_refine(p)
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:

@@ -9,6 +9,7 @@ from ._common import (
     CLIError,
     Family,
     add_k_grid,
+    add_no_refine,
     bound_lines,
     boundary_text,
     fmt,
@@ -71,7 +72,7 @@ class PureQuadraticFamily(Family):
         B = 1 if args.data.strip().lower().startswith("toy") else int(args.data.split(":")[1])
         m, p = args.rank, self.default_features if args.features is None else args.features
         # phases: the grid, then refinement rounds of both boundaries' brackets at once
-        R = 1 if command == "run" else max(args.num, refinement_batch(2))
+        R = 1 if command == "run" else args.num if args.no_refine else max(args.num, refinement_batch(2))
         rows = min(args.steps + 1, INITIAL_ROWS)
         n_test = args.test_size if B > 1 else 0
         return [Need("the model's W, q and their rank x rank work arrays (8 x d x rank^2)", 8.0 * 8 * d * m * m,
@@ -143,6 +144,7 @@ class PureQuadraticFamily(Family):
         p.add_argument("--steps", type=positive_int, default=2000, help="steps per k (default 2000)")
         p.add_argument("--engine", choices=("auto", "reduced", "gd"), default="auto",
                        help="auto: exact spectral engine for one datum, GD otherwise")
+        add_no_refine(p)
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -151,7 +153,8 @@ class PureQuadraticFamily(Family):
 
         k = k_grid(args.k_min, args.k_max, args.num, args.k_scale)
         setup = self._setup(args)
-        sweep = sweep_quadratic(setup, k, steps=args.steps, engine=args.engine)
+        refine: tuple[str, ...] = () if args.no_refine else ("catapult_onset", "divergence")
+        sweep = sweep_quadratic(setup, k, steps=args.steps, engine=args.engine, refine=refine)
         payload = sweep.to_dict()
         plot_line = None
         if args.plot:
@@ -166,7 +169,7 @@ class PureQuadraticFamily(Family):
             self._describe(setup),
             f"lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)}; engine: {sweep.settings['engine']}; "
             f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), {args.steps} steps",
-            *boundary_text(b),
+            *boundary_text(b, "grid resolution" if args.no_refine else "bisection"),
             "predicted k_max (bounds), and tightness = k_max / measured divergence:",
         ]
 

@@ -8,6 +8,7 @@ from typing import Any
 from ._common import (
     Family,
     add_k_grid,
+    add_no_refine,
     bound_lines,
     boundary_text,
     finite_float,
@@ -57,7 +58,7 @@ class UVFamily(Family):
         return [Need("the seeded initialisation (width x d)", init, "--width"),
                 Need("the batch of exact-map runs (num x 4 series x rows)", 8.0 * args.num * (4 * rows + 64), "--num"),
                 Need("the refinement batches (2 x 15 runs x 4 series x rows)",
-                     8.0 * refinement_batch(2) * (4 * rows + 64), "--steps")]
+                     0.0 if args.no_refine else 8.0 * refinement_batch(2) * (4 * rows + 64), "--steps")]
 
     # ------------------------------------------------------------- run
     def add_run_args(self, p: argparse.ArgumentParser) -> None:
@@ -118,6 +119,7 @@ class UVFamily(Family):
         p.add_argument("--x-norm", type=positive_float, default=1.0, help="|x| (default 1)")
         add_k_grid(p)
         p.add_argument("--steps", type=positive_int, default=2000, help="map iterations per k (default 2000)")
+        add_no_refine(p)
         p.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
 
     def phases(self, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -134,7 +136,7 @@ class UVFamily(Family):
             setup = uv_state(args.width, args.f0, args.lam0, y=args.y, w2_0=args.w2_0, x_norm=args.x_norm)
         else:
             setup = uv_setup(args.width, seed=args.seed, y=args.y, d=args.d, x_norm=args.x_norm)
-        sweep = sweep_uv(setup, k, steps=args.steps)
+        sweep = sweep_uv(setup, k, steps=args.steps, refine=not args.no_refine)
         payload = sweep.to_dict()
         plot_line = None
         if args.plot:
@@ -150,7 +152,7 @@ class UVFamily(Family):
             f"uv exact map: width {args.width}, y {fmt(args.y)}, |x|^2 {fmt(setup.x2)}; "
             f"f0 = {fmt(setup.f0)}, lam0 = {fmt(setup.lam0)}, w2_0 = {fmt(setup.w2_0)} ({origin})",
             f"k from {fmt(args.k_min)} to {fmt(args.k_max)} ({args.num} points), up to {args.steps} steps",
-            *boundary_text(b),
+            *boundary_text(b, "grid resolution" if args.no_refine else "bisection"),
         ]
         if sweep.bounds:
             text.append(f"predicted k_max (bounds; the proven window is {fmt(_edge())} < k < k_max):")

@@ -173,8 +173,10 @@ def sweep_uv(
     steps: int = 2000,
     criteria: PhaseCriteria = PhaseCriteria(),
     tol: float = 1e-6,
+    refine: bool = True,
 ) -> PhaseSweep:
-    """Phases of the exact map on a grid of ``k``; boundaries refined by multisection.
+    """Phases of the exact map on a grid of ``k``; boundaries refined by multisection
+    (``refine=False``: at grid resolution).
 
     ``catapult_onset`` is the first ``k`` where the loss rises above its start;
     ``divergence`` the first ``k`` where the run blows up (``None`` when not in
@@ -183,8 +185,9 @@ def sweep_uv(
     k = np.asarray(k, dtype=float)
     traj = sweep_map(setup, k, steps, criteria)
     phase = classify(traj, criteria)
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria),
-                                 lambda ks: phase_flags(sweep_map(setup, ks, steps, criteria), criteria), tol)
+    boundaries = grid_boundaries(
+        k, phase_flags(traj, criteria),
+        (lambda ks: phase_flags(sweep_map(setup, ks, steps, criteria), criteria)) if refine else None, tol)
     final = final_values(traj, k / setup.lam0, setup.w2_0)
     final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
     bounds = {"lemma": uv_window(setup)} if setup.y == 0 else {}

@@ -145,3 +145,27 @@ def test_log_k_grid_on_a_huge_range_keeps_the_right_boundaries(capsys):
         code, _, err = run_cli(capsys, "phases", *fam, "--k-min", "1", "--k-max", "2", "--num", "2",
                                "--k-scale", "cubic")
         assert code == 2 and "--k-scale" in err
+
+
+@pytest.mark.parametrize("family, args", [
+    ("uv", ["--width", "1000"]), ("pure-quadratic", ["--rank", "200"]), ("quadratic-bias", ["--rank", "200"]),
+    ("two-layer", ["--width", "64", "--slope", "0.5", "--steps", "300"]),
+    ("three-layer", ["--width", "16", "--steps", "300", "--k-max", "40"]),
+])
+def test_no_refine_means_grid_resolution_in_every_family(capsys, monkeypatch, family, args):
+    """``--no-refine`` is one flag with one meaning everywhere: boundaries at the grid points
+    where their flags turn true, and no refinement run (the refinement is made to fail)."""
+    import json
+
+    from catapult_theory.experiments import _boundaries
+
+    monkeypatch.setattr(_boundaries, "_multisect", lambda *a, **k: pytest.fail("a refinement ran"))
+    grid = ["--k-min", "0.5", "--num", "12"] + ([] if "--k-max" in args else ["--k-max", "12"])
+    code, out, _ = run_cli(capsys, "phases", family, *args, *grid, "--no-refine", "--format", "json")
+    assert code == 0
+    res = json.loads(out)
+    found = [d for d in res["boundary_details"].values() if d["status"] not in ("not_found", "below_grid")]
+    assert found and all(d["status"] == "grid" for d in found)
+    for name, d in res["boundary_details"].items():
+        if d["status"] == "grid":
+            assert res["boundaries"][name] == d["interval"][1] and d["interval"][1] in res["k"]

@@ -35,7 +35,7 @@ def test_the_contract_shape_reads_from_toml(tmp_path):
     assert [dict(c.axes) for c in cells] == [{"width": 50, "seed": 0}, {"width": 50, "seed": 1},
                                              {"width": 500, "seed": 0}, {"width": 500, "seed": 1}]
     assert cells[0].params == {"width": 50, "seed": 0, "steps": 60, "y": 0.0, "f0": None, "lam0": None,
-                               "w2_0": None, "d": 1, "x_norm": 1.0}
+                               "w2_0": None, "d": 1, "x_norm": 1.0, "no_refine": False}
     assert len({c.key for c in cells}) == 4 and cells[0].label() == "width=50 seed=0"
     assert parse_spec(TINY).cells()[3].key == cells[3].key
 
