@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from catapult_theory.files import write_atomic
 from catapult_theory.report import BUILTIN_SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -616,9 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta["load average at end"] = load_average()
     text = render(meta, st, qb, uv, batch, fl, rep, args.reproduce, raw)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, args.out)
+    write_atomic(args.out, text)
     _say(f"wrote {args.out}")
     sys.stdout.write(text + "\n")
     return 0

@@ -21,8 +21,8 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import InvalidInput
-from ._common import (EXIT_OUTPUT_FAILED, CLIError, Family, Parser, add_format, add_max_memory, emit, positive_float,
-                      positive_int)
+from ._common import (EXIT_OUTPUT_FAILED, CLIError, Family, Parser, add_format, add_max_memory, emit, k_grid,
+                      positive_float, positive_int)
 from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
 from ._three_layer import ThreeLayerFamily
 from ._two_layer import TwoLayerFamily
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ._model_file import ModelFiles
 
 __all__ = ["main", "entry_point", "Family", "UVFamily", "PureQuadraticFamily", "QuadraticBiasFamily",
-           "TwoLayerFamily", "ThreeLayerFamily", "CLIError", "Parser", "positive_float", "positive_int"]
+           "TwoLayerFamily", "ThreeLayerFamily", "CLIError", "Parser", "k_grid", "positive_float", "positive_int"]
 
 
 def _faces() -> list[Family]:

@@ -543,7 +543,9 @@ class _Basis:
         return s if self.C is None else self.C @ s
 
     def train_form_scales(self, theta: np.ndarray, U: np.ndarray) -> np.ndarray:
-        """``Σ_j |θ_j| |(ψ(x_b) θ)_j|``: ``(B, R)``, the rounding scale of :meth:`train_forms`."""
+        """The rounding scale of :meth:`train_forms` as it computes them: ``Σ_j |θ_j| |U_kj|``
+        per basis matrix, combined with ``|C|`` for a linear ``g`` (an upper bound of
+        ``Σ_j |θ_j| |(ψ(x_b) θ)_j|``: the cancellations of ``C`` are rounding too): ``(B, R)``."""
         s = np.einsum("jr,kjr->kr", np.abs(theta), np.abs(U))
         return s if self.C is None else np.abs(self.C) @ s
 

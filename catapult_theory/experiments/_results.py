@@ -85,6 +85,13 @@ class RunResult:
         s = int(self.gd.diverged_at)
         return s if s >= 0 else None
 
+    def scaled_series(self) -> dict[str, Any]:
+        """``k``, the phase and the GD series on the scales the study plots: the loss,
+        ``eta*lam`` and ``w2/w2_0``."""
+        gd = self.gd
+        return {"k": self.k, "phase": self.phase, "loss": gd.series("loss"), "lam_eta": self.eta * gd.series("lam"),
+                "w2_ratio": gd.series("w2") / self.w2_0}
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (strict: no NaN; see the README's contracts)."""
         out: dict[str, Any] = {

@@ -70,10 +70,10 @@ class KGrid:
     scale: str = "linear"
 
     def values(self) -> np.ndarray:
-        """The grid itself (the same as ``catapult phases --k-min ... --k-scale ...``)."""
-        if self.scale == "log":
-            return np.geomspace(self.min, self.max, self.num)
-        return np.linspace(self.min, self.max, self.num)
+        """The grid itself: ``catapult phases --k-min ... --k-scale ...``'s (:func:`~catapult_theory.cli.k_grid`)."""
+        from ..cli import k_grid
+
+        return k_grid(self.min, self.max, self.num, self.scale)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"min", "max", "num", "scale"}``."""

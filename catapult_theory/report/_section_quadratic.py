@@ -292,8 +292,7 @@ def _grid(k: tuple[float, float], num: int, steps: int, tol: float | None = None
 
 
 def _runs_data(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
-    return [{"k": r.k, "phase": r.phase, "loss": r.gd.series("loss"), "lam_eta": r.eta * r.gd.series("lam"),
-             "w2_ratio": r.gd.series("w2") / r.w2_0} for r in runs]
+    return [r.scaled_series() for r in runs]
 
 
 def quadratic_data(res: QuadraticResult) -> dict[str, Any]:

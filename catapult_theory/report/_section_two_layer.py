@@ -307,8 +307,7 @@ def compute_two_layer(settings: TwoLayerSettings, reporter: Reporter = SILENT) -
 
 
 def _runs_data(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
-    return [{"k": r.k, "phase": r.phase, "loss": r.gd.series("loss"), "lam_eta": r.eta * r.gd.series("lam"),
-             "w2_ratio": r.gd.series("w2") / r.w2_0} for r in runs]
+    return [r.scaled_series() for r in runs]
 
 
 def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
