@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine import linear_stability_edge
+from ..engine import PhaseCriteria, linear_stability_edge
 from ..experiments import PhaseSweep, RunResult
 from ..files import save_figure
 from ._derived import exact
@@ -89,10 +89,11 @@ def _phase_bands(ax: Any, k: np.ndarray, phase: Sequence[str]) -> None:
 #: along a trajectory, losses below this fraction of the initial loss are float64 round-off:
 #: not drawn (a dotted floor line says where the axis stops)
 ROUNDOFF_FLOOR = 1e-20
-#: a final loss below this fraction of the initial loss means "converged": its value there is
-#: set by the stopping rule and float64 round-off, not by the dynamics, so a phase diagram draws
-#: it as a triangle on this floor, never on a log axis running down to 1e-30
-CONVERGED_FLOOR = 1e-14
+#: a final loss below this fraction of the initial loss means "converged" (the classifier's
+#: ``PhaseCriteria.converged_loss``): its value there is set by the stopping rule and float64
+#: round-off, not by the dynamics, so a phase diagram draws it as a triangle on this floor,
+#: never on a log axis running down to 1e-30
+CONVERGED_FLOOR = PhaseCriteria().converged_loss
 
 
 def _loss_scale(sweep: PhaseSweep) -> float | None:
