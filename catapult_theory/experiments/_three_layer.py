@@ -36,6 +36,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.three_layer import three_layer_facts
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers
+from ._bound_status import bound_status
 from ._boundaries import phase_flags
 from ._two_layer import net_sweep
 from ._dataset import Dataset
@@ -110,19 +111,9 @@ def three_layer_bounds(setup: ThreeLayerSetup) -> dict[str, float]:
 
 
 def three_layer_bound_status(setup: ThreeLayerSetup, names: Any) -> dict[str, dict[str, Any]]:
-    """``name -> {"rigorous", "hypotheses_hold", "why"}`` (the one bound is proven for
-    ``y = 0`` and any number of data)."""
-    out = {}
-    for name in names:
-        if name != "degree3":
-            raise InvalidInput(f"no three-layer bound {name!r}")
-        y = setup.data.y
-        hold = bool(np.all(y == 0))
-        why = ("proven for y = 0 (any B; degree-3 weight-norm identity with lam <= K |theta|^4), "
-               + ("which holds here" if hold else
-                  f"this data has labels y != 0 (max |y| = {float(np.max(np.abs(y))):.4g})"))
-        out[name] = {"rigorous": True, "hypotheses_hold": hold, "why": why}
-    return out
+    """``name -> {"rigorous", "hypotheses_hold", "why"}`` (:func:`.bound_status`: the one
+    bound is proven for ``y = 0`` and any number of data)."""
+    return bound_status("three-layer", names, setup.data.y, setup.data.B)
 
 
 #: the default phase criteria (immutable)
