@@ -156,3 +156,18 @@ def test_help_says_that_loading_runs_the_file(capsys):
             main(argv)
         out = " ".join(capsys.readouterr().out.split())
         assert ".py" in out and "conftest.py" in out
+
+
+def test_the_falsify_options_taking_a_value_are_all_known_to_the_file_lookup():
+    """Before parsing, a model FILE of ``falsify`` is the first ``.py`` that is no option's
+    value: the list of valued options must be the parser's (``--builder`` is removed first)."""
+    import argparse
+
+    from catapult_theory.cli import _build_parser
+    from catapult_theory.cli._model_file import _VALUED
+
+    parser, _ = _build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    valued = {o for a in sub.choices["falsify"]._actions if a.option_strings and a.nargs != 0
+              for o in a.option_strings if o.startswith("--")}
+    assert set(_VALUED) == valued - {"--builder"}
