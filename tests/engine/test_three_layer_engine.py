@@ -1,7 +1,7 @@
 """Batched GD on three-layer ReLU MLPs against plain references, and the degree-3 facts on real steps.
 
 The references share no code with the engine: the forward pass is a loop over data,
-gradients and per-sample Jacobians are central finite differences, GD is a plain
+gradients and per-sample Jacobians are the chain rule written out per datum, GD is a plain
 per-rate loop, sparsity is counted unit by unit. The derived facts (Euler's identity
 with 3, the weight-norm change with 6, lam <= K |theta|^4) are read from the symbolic
 layer and checked on real GD steps, each beside a deliberately wrong twin that the
@@ -27,7 +27,7 @@ from catapult_theory.symbolic import symbols as S
 from catapult_theory.symbolic import three_layer_facts
 
 # --------------------------------------------------------------------------
-# From-scratch references (loops, finite differences; tiny sizes only).
+# From-scratch references (loops, the chain rule by hand; tiny sizes only).
 # --------------------------------------------------------------------------
 
 
@@ -50,16 +50,23 @@ def _unflat(th, n, d):
     return th[: n * d].reshape(n, d), th[n * d : n * d + n * n].reshape(n, n), th[n * d + n * n :]
 
 
-def _ref_jac(th, X, a, n, d, rel=1e-6):
-    """Per-sample gradients of f by central differences (steps relative to the weights), ``(B, P)``."""
-    J = np.zeros((X.shape[0], th.size))
-    for i in range(th.size):
-        e = np.zeros_like(th)
-        h = e[i] = rel * max(1.0, abs(th[i]))
-        fp = [_ref_f(*_unflat(th + e, n, d), x, a) for x in X]
-        fm = [_ref_f(*_unflat(th - e, n, d), x, a) for x in X]
-        J[:, i] = (np.array(fp) - np.array(fm)) / (2 * h)
-    return J
+def _dsig(z, a):
+    return np.where(z > 0, 1.0, a)
+
+
+def _ref_jac(th, X, a, n, d):
+    """Per-sample gradients of f by the chain rule written out layer by layer, ``(B, P)``."""
+    W1, W2, v = _unflat(th, n, d)
+    c = n * np.sqrt(d)
+    rows = []
+    for x in X:
+        z1 = W1 @ x
+        h1 = _sig(z1, a)
+        z2 = W2 @ h1
+        g2 = v * _dsig(z2, a) / c  # df/dz2
+        g1 = (W2.T @ g2) * _dsig(z1, a)  # df/dz1
+        rows.append(np.concatenate([np.outer(g1, x).ravel(), np.outer(g2, h1).ravel(), _sig(z2, a) / c]))
+    return np.array(rows)
 
 
 _BLOWUP = PhaseCriteria().blowup
