@@ -400,8 +400,11 @@ def _coquelicot_missing() -> str | None:
         out = subprocess.run([exe, "-where"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
         return f"coqc -where failed: {exc}"
+    if out.returncode != 0 or not out.stdout.strip():
+        said = (out.stderr or out.stdout).strip()[:200]
+        return f"coqc -where failed (exit {out.returncode})" + (f": {said}" if said else "")
     where = Path(out.stdout.strip())
-    if out.returncode != 0 or not (where / "user-contrib" / "Coquelicot" / "Coquelicot.vo").exists():
+    if not (where / "user-contrib" / "Coquelicot" / "Coquelicot.vo").exists():
         return f"Coquelicot is not installed for this coqc (looked in {where}/user-contrib; " \
                "Debian: apt-get install libcoq-coquelicot)"
     return None

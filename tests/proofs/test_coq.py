@@ -242,24 +242,27 @@ def _variant(text: str, old: str, new: str) -> str:
 
 
 @needs_coq
-def test_wrong_statements_and_axioms_are_rejected(tmp_path):
+def test_a_wrong_statement_is_rejected(tmp_path):
+    """Window.v with the window edge 4 of the one-step decrease moved to 4.1: coqc refuses it."""
     window = (coq.COQ_DIR / "Window.v").read_text(encoding="utf-8")
     shutil.copy(coq.COQ_DIR / coq.GENERATED, tmp_path / coq.GENERATED)
-    # the window edge 4 moved to 4.1
-    (tmp_path / "WrongEdge.v").write_text(_variant(
+    (tmp_path / "Window.v").write_text(_variant(
         window, "0 < eta -> lam <= K * w -> eta * (K * w) < 4 ->", "0 < eta -> lam <= K * w -> eta * (K * w) < 41 / 10 ->"))
-    # an axiom of ours without the forbidden words: a hypothesis outside any section
-    (tmp_path / "Cheat.v").write_text("From Catapult Require Import Generated.\nRequire Import Reals.\n"
-                                      "Open Scope R_scope.\nHypothesis cheat : 1 = 2.\n"
-                                      "Theorem cheat_thm : 1 = 2. Proof. exact cheat. Qed.\n")
     res = coq.check(source_dir=tmp_path)
     files = {f.name: f for f in res.files}
-    assert res.ran and not res.ok
-    assert files["Generated.v"].ok
-    assert not files["WrongEdge.v"].ok and "Error" in files["WrongEdge.v"].error
-    assert files["Cheat.v"].ok and "Cheat.cheat_thm" in res.theorems
+    assert res.ran and not res.ok and files["Generated.v"].ok
+    assert not files["Window.v"].ok and "Error" in files["Window.v"].error
+
+
+@needs_coq
+def test_an_axiom_of_ours_is_caught(tmp_path):
+    """A hypothesis outside any section is an axiom (no forbidden word): Print Assumptions finds it."""
+    (tmp_path / "Cheat.v").write_text("Require Import Reals.\nOpen Scope R_scope.\nHypothesis cheat : 1 = 2.\n"
+                                      "Theorem cheat_thm : 1 = 2. Proof. exact cheat. Qed.\n")
+    res = coq.check(source_dir=tmp_path)
+    assert res.ran and not res.ok and res.files[0].ok and "Cheat.cheat_thm" in res.theorems
     assert any(a.endswith("cheat") for a in res.foreign_axioms), res.summary()
-    assert not res.accepted("Cheat.v", "cheat_thm")
+    assert not res.accepted("Cheat.v", "cheat_thm") and "axioms not allowed" in res.summary()
 
 
 @needs_coq
