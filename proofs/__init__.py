@@ -1,12 +1,13 @@
 """Machine-checked proofs of the theorems of the catapult study.
 
-One module per theorem; a proof is an ordered list of named steps
-(:class:`Step`), each an ``identity`` (simplifies to 0 with the sizes
-symbolic), an ``inequality`` (a certificate SymPy verifies) or a ``logical``
-step (bookkeeping only, labelled so), most with a numeric cross-check on the
-package's compiled maps or on real finite models. Proofs read every formula
-from :mod:`catapult_theory.symbolic` (the lemma, update maps, thresholds and
-the bound catalogue's premises); nothing is retyped here.
+A proof is data (:class:`Theorem`, :class:`Step`): every step states a claim
+(a SymPy relation) and how it is proved (:class:`Identity`,
+:class:`Certificate`, :class:`Chain`, :class:`Induction`, :class:`Cases`,
+:class:`Axiom`, :class:`Iterate`). One small kernel (:mod:`proofs._kernel`)
+checks exactly the printed claims; an SMT solver checks every identity and
+inequality step again; what stays assumed is the short list of
+:data:`AXIOMS`, and every theorem lists the axioms it used. Proofs read every
+formula from :mod:`catapult_theory.symbolic`; nothing is retyped here.
 
 Theorem ids (a contract):
 
@@ -17,39 +18,31 @@ Theorem ids (a contract):
   ``closure-converse``;
 * generic theorems, for any registered model family (a family added at run time
   with :func:`catapult_theory.symbolic.register` included): ``linear-onset``,
-  ``weight-norm-identity``, ``weight-norm-decrease``, ``ntk-bound`` (when the
-  family's gradient map has an operator relation).
+  ``weight-norm-identity``, ``weight-norm-decrease``, ``ntk-bound``.
 
-``prove()`` runs them; ``catapult prove`` is the command line. This package is
-shipped in the wheel beside ``catapult_theory`` (import name ``proofs``).
+``prove()`` runs them; ``catapult prove`` is the command line, and
+``catapult prove FILE`` checks a proof of your own (:func:`load_proof_file`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import import_module
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from catapult_theory.errors import InvalidInput
-from ._core import KINDS, Outcome, ProofResult, Step, StepResult, Theorem, run_theorem
+from ._kernel import (Always, Axiom, Cases, Certificate, Chain, Definition, Identity, Induction, Iterate,
+                      KernelError, Step, Theorem, Trajectory, Use)
+from ._runner import Outcome, ProofResult, StepResult, run_theorem as _run_theorem
 from ._format import FORMATS, render
 from ._sources import inject
+from .axioms import AXIOMS
 
 __all__ = [
-    "FAMILY_THEOREMS",
-    "FORMATS",
-    "GENERIC_THEOREMS",
-    "KINDS",
-    "Outcome",
-    "ProofResult",
-    "Step",
-    "StepResult",
-    "Theorem",
-    "THEOREM_IDS",
-    "inject",
-    "prove",
-    "render",
-    "run_theorem",
-    "theorems",
+    "AXIOMS", "Always", "Axiom", "Cases", "Certificate", "Chain", "Definition", "FAMILY_THEOREMS", "FORMATS",
+    "GENERIC_THEOREMS", "Identity", "Induction", "Iterate", "KernelError", "Outcome", "Planned", "ProofResult",
+    "Step", "StepResult", "Theorem", "THEOREM_IDS", "Trajectory", "Use", "inject", "load_proof_file", "prove",
+    "render", "run_theorem", "theorems", "coq_result", "coq_status",
 ]
 
 #: family theorem id -> module
@@ -75,6 +68,15 @@ GENERIC_THEOREMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ntk-bound": ("ntk_bound", ("uv",)),
 }
 
+#: the family each family theorem is about
+FAMILY_OF: dict[str, str] = {
+    "uv-map": "uv", "ntk-bound-uv": "uv", "ntk-bound-pure-quadratic": "pure-quadratic",
+    "ntk-bound-omega": "pure-quadratic", "ntk-bound-quadratic-bias": "quadratic-bias",
+    "ntk-bound-two-layer": "two-layer", "catapult-window-uv": "uv",
+    "catapult-window-pure-quadratic": "pure-quadratic", "catapult-window-quadratic-bias": "quadratic-bias",
+    "catapult-window-two-layer": "two-layer", "closure-converse": "pure-quadratic",
+}
+
 #: every theorem id, in the order of the study
 THEOREM_IDS: tuple[str, ...] = (
     "uv-map", "linear-onset", "weight-norm-identity", "weight-norm-decrease",
@@ -84,11 +86,43 @@ THEOREM_IDS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A theorem to run: its id, model, and the function that builds its proof."""
+
+    id: str
+    model: str
+    generic: bool
+    build: Callable[[], Theorem]
+
+    @property
+    def label(self) -> str:
+        return f"{self.id}[{self.model}]" if self.generic else self.id
+
+
 def _module(name: str):
     return import_module(f"{__name__}.{name}")
 
 
-def theorems(ids: Iterable[str] | None = None, models: Sequence[str] | None = None) -> list[Theorem]:
+def _planned(tid: str, model: str | None) -> Planned:
+    if tid in GENERIC_THEOREMS:
+        mod = GENERIC_THEOREMS[tid][0]
+        m = model or GENERIC_THEOREMS[tid][1][0]
+        return Planned(tid, m, True, lambda: _module(mod).theorem(m))
+    mod = FAMILY_THEOREMS[tid]
+    return Planned(tid, FAMILY_OF[tid], False, lambda: _module(mod).theorem())
+
+
+def _from_label(label: str) -> Planned | None:
+    if "[" in label and label.endswith("]"):
+        tid, model = label[:-1].split("[", 1)
+        return _planned(tid, model) if tid in GENERIC_THEOREMS else None
+    if label in FAMILY_THEOREMS:
+        return _planned(label, None)
+    return None
+
+
+def theorems(ids: Iterable[str] | None = None, models: Sequence[str] | None = None) -> list[Planned]:
     """The theorems to run.
 
     ``ids``: theorem ids (default: all). ``models``: model families; generic
@@ -106,26 +140,124 @@ def theorems(ids: Iterable[str] | None = None, models: Sequence[str] | None = No
         bad = [m for m in models if m not in MODELS]
         if bad:
             raise InvalidInput(f"unknown model {bad[0]!r}; known: {', '.join(sorted(MODELS))}")
-    out: list[Theorem] = []
+    out: list[Planned] = []
     for i in ids:
         if i in GENERIC_THEOREMS:
-            mod, default = GENERIC_THEOREMS[i]
-            for m in (default if models is None else models):
-                out.append(_module(mod).theorem(m))
-        else:
-            th = _module(FAMILY_THEOREMS[i]).theorem()
-            if models is None or th.model in models:
-                out.append(th)
+            for m in (GENERIC_THEOREMS[i][1] if models is None else models):
+                out.append(_planned(i, m))
+        elif models is None or FAMILY_OF[i] in models:
+            out.append(_planned(i, None))
     return out
 
 
+def _cited(th: Theorem) -> list[str]:
+    out = []
+    for st in th.steps:
+        refs = list(st.uses) + ([st.by.ref] if isinstance(st.by, Iterate) else [])
+        for ref in refs:
+            name = ref.name if isinstance(ref, Use) else str(ref)
+            if name.startswith("theorem:") and name[len("theorem:"):] not in out:
+                out.append(name[len("theorem:"):])
+    return out
+
+
+_COQ: dict = {}
+
+
+def coq_result():
+    """Coq's verdict on proofs/coq/ (compiled once per process), or ``None`` when
+    coqc with Coquelicot is not installed (:func:`coq_status` says why)."""
+    from . import _coq
+
+    if "result" not in _COQ:
+        _COQ["result"] = _coq.check() if _coq.coqc_available() else None
+    return _COQ["result"]
+
+
+def coq_status() -> str:
+    """One line: what Coq checked, or why it was not run."""
+    from . import _coq
+
+    res = coq_result()
+    if res is None:
+        return f"Coq was not run: {_coq.coq_missing_reason()}"
+    return res.summary().splitlines()[0]
+
+
+class _Session:
+    """Proves theorems once each, the theorems they cite first."""
+
+    def __init__(self, smt: bool = True, coq: bool = True):
+        self.smt = smt
+        self.coq = coq
+        self.done: dict[str, tuple] = {}
+        self.results: dict[str, ProofResult] = {}
+        self.active: list[str] = []
+
+    def run(self, planned: Planned) -> ProofResult:
+        label = planned.label
+        if label in self.results:
+            return self.results[label]
+        self.active.append(label)
+        try:
+            try:
+                th = planned.build()
+            except Exception as exc:  # a proof that cannot be built is not proved, with the reason
+                import traceback
+
+                res = ProofResult(planned.id, planned.model, "", (), (), "failed", (), 0.0,
+                                  "could not build the proof: "
+                                  + traceback.format_exception_only(type(exc), exc)[-1].strip(),
+                                  generic=planned.generic)
+                self.results[label] = res
+                return res
+            for dep in _cited(th):
+                if dep in self.done or dep in self.active:
+                    continue
+                p = _from_label(dep)
+                if p is not None:
+                    self.run(p)
+            coq = coq_result() if self.coq and any(st.coq for st in th.steps) else None
+            res = _run_theorem(th, {k: v for k, v in self.done.items()}, smt=self.smt, model=planned.model,
+                               coq=coq)
+            self.results[label] = res
+            from ._kernel import TheoremVerdict
+
+            self.done[label] = (th, res, TheoremVerdict(label, res.proved, [], "", res.hypotheses, res.axioms))
+            return res
+        finally:
+            self.active.pop()
+
+
 def prove(ids: Iterable[str] | None = None, models: Sequence[str] | None = None,
-          progress=None) -> list[ProofResult]:
-    """Run the theorems (see :func:`theorems`); ``progress(label)`` is called
-    before each one."""
-    results = []
-    for th in theorems(ids, models):
+          progress: Callable[[str], None] | None = None, smt: bool = True, coq: bool = True) -> list[ProofResult]:
+    """Run the theorems (see :func:`theorems`), with the theorems they cite;
+    ``progress(label)`` is called before each requested one. With ``coq`` (and
+    coqc installed) the conclusions Coq also proves are marked ``coq``."""
+    session = _Session(smt, coq)
+    out = []
+    for p in theorems(ids, models):
         if progress is not None:
-            progress(th.label)
-        results.append(run_theorem(th))
-    return results
+            progress(p.label)
+        out.append(session.run(p))
+    return out
+
+
+def run_theorem(th: Theorem | Planned, smt: bool = True, coq: bool = True) -> ProofResult:
+    """Check one theorem (a :class:`Theorem`, or a :class:`Planned` one from
+    :func:`theorems`), proving first the theorems it cites."""
+    session = _Session(smt, coq)
+    if isinstance(th, Planned):
+        return session.run(th)
+    for dep in _cited(th):
+        p = _from_label(dep)
+        if p is not None:
+            session.run(p)
+    return _run_theorem(th, dict(session.done), smt=smt)
+
+
+def load_proof_file(path) -> Theorem:
+    """The ``theorem`` a Python file defines (see :mod:`proofs._userfile`)."""
+    from ._userfile import load
+
+    return load(path)

@@ -20,7 +20,12 @@ from catapult_theory.symbolic.models.quadratic import phi2 as PHI2, zeta as ZETA
 from catapult_theory.symbolic.models.two_layer import a as A_SLOPE
 from catapult_theory.symbolic.models.uv import d as D_IN
 
-__all__ = ["Instance", "SAMPLERS", "instances", "q"]
+__all__ = ["Instance", "SAMPLERS", "STEP_SAMPLERS", "BATCH_SAMPLERS", "instances", "q", "gd_steps"]
+
+#: families with a real one-datum GD-step sampler
+STEP_SAMPLERS = frozenset({"uv", "pure-quadratic", "quadratic-bias", "two-layer"})
+#: families with a real many-data GD-step sampler
+BATCH_SAMPLERS = {"uv": "uv-batch", "pure-quadratic": "pure-quadratic-batch", "two-layer": "two-layer-batch"}
 
 _Q = {s.name: s for s in QUANTITIES}
 

@@ -118,8 +118,8 @@ def premise(spec: BoundSpec, name: str) -> Premise:
     raise KeyError(f"bound {spec.model}/{spec.name} has no premise {name!r}")
 
 
-def hypotheses(theorem: str, declared: dict[str, dict]) -> dict[str, dict]:
-    """A theorem's hypotheses (name -> substitution it licenses), less a dropped one."""
+def hypotheses(theorem: str, declared: dict[str, Any]) -> dict[str, Any]:
+    """A theorem's hypotheses (name -> what it states), less a dropped one."""
     fault = _FAULTS.get("drop_hypothesis")
     if fault is not None and fault[0] == theorem:
         return {k: v for k, v in declared.items() if k != fault[1]}

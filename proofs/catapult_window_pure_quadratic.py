@@ -1,5 +1,5 @@
-"""``catapult-window-pure-quadratic``: one datum, y = 0, 2 < eta lam_0 < k_max of the ``single``
-bound => the loss converges to 0 and eta lam_inf <= 2 (see :mod:`._window`)."""
+"""``catapult-window-pure-quadratic``: one datum, y = 0, along the GD iterates inside the
+window of the catalogue's ``single`` bound (see :mod:`._window`)."""
 
 from ._window import window_theorem
 
@@ -7,4 +7,4 @@ ID = "catapult-window-pure-quadratic"
 
 
 def theorem(model: str | None = None):
-    return window_theorem(ID, "pure-quadratic", "single")
+    return window_theorem(ID, "pure-quadratic", "single", "ntk_bound_pure_quadratic")

@@ -1,5 +1,5 @@
-"""``catapult-window-quadratic-bias``: one datum, y = 0, 2 < eta lam_0 < k_max of the ``feature``
-bound => the loss converges to 0 and eta lam_inf <= 2 (see :mod:`._window`)."""
+"""``catapult-window-quadratic-bias``: one datum, y = 0, along the GD iterates inside the
+window of the catalogue's ``feature`` bound (see :mod:`._window`)."""
 
 from ._window import window_theorem
 
@@ -7,4 +7,4 @@ ID = "catapult-window-quadratic-bias"
 
 
 def theorem(model: str | None = None):
-    return window_theorem(ID, "quadratic-bias", "feature")
+    return window_theorem(ID, "quadratic-bias", "feature", "ntk_bound_quadratic_bias")

@@ -1,10 +1,12 @@
-"""``linear-onset``: linear stability of a minimum is lost at ``η = eta_crit``
-(``eta_crit · lam = 2``), where a multiplier of the one-step map, linearised at
-``r = 0``, passes through −1. Generic: any registered family.
+"""``linear-onset``: at a minimum the residual's one-step multiplier is
+``μ = 1 − η λ``; it lies in (−1, 1) for 0 < η < eta_crit, equals −1 at the
+reported ``eta_crit`` (``eta_crit λ = 2``) and is below −1 above it. Generic:
+any registered family.
 
-Steps: every increment vanishes at ``r = 0`` (minima are fixed points); the
-η-dependent eigenvalue of the Jacobian there is the derived multiplier; it equals
-−1 at ``eta_crit``; it lies in (−1, 1] below and below −1 above.
+Steps, in the word algebra (sizes symbolic): one GD step changes f by an
+expression whose value at r = 0 is 0 (minima are fixed points, as are λ and
+|θ|²) and whose coefficient of r is −ηλ, so near a minimum
+``r' = (1 − ηλ) r + O(r²)``; then the sign certificates of μ + 1 and 1 − μ.
 """
 
 from __future__ import annotations
@@ -15,111 +17,60 @@ import sympy as sp
 from catapult_theory.symbolic import symbols as S
 
 from . import _sources as src
-from ._bounds import SIGNS
-from ._core import Outcome, Step, Theorem, identity, sign_certificate
-from ._generic import random_point_check
+from ._kernel import Certificate, Definition, Identity, Step, Theorem
+from ._runner import Outcome
+from ._tactics import F_NEXT, LAM_NEXT, W2_NEXT, model_table
 
 ID = "linear-onset"
 
-_u = sp.Symbol("u_slack", positive=True)
+MU, F1, ETA_CRIT = sp.symbols("mu f_rate eta_crit")
 
 
 def theorem(model: str | None = None) -> Theorem:
     model = model or "uv"
-
-    def build():
-        th = src.theory(model)
-        um = th.update
-        crit = th.thresholds["eta_crit"]
-        mult = crit.solved_from
-        incs = um.increments()
-        contract = um.contract()
-        state = list(um.state)
-        F = sp.Matrix([contract[s] for s in state])
-        J = F.jacobian(state).subs(S.f, S.y)
-        mu = sp.Symbol("mu")
-        at_r0 = [sp.simplify(inc.subs(S.r, 0)) for inc in incs.values()]
-        signs = {**SIGNS, S.lam: "positive"}
-
-        def fixed_numeric() -> Outcome:
-            return random_point_check(sum(sp.expand(inc.subs(S.r, 0)) ** 2 for inc in incs.values()),
-                                      "increments at r = 0")
-
-        steps = [Step("fixed-point", "identity", sp.Eq(sp.Symbol("increments(r=0)"), 0),
-                      "each derived increment with r = 0 simplifies to 0",
-                      check=lambda: identity(sum(a**2 for a in at_r0), "increments at r = 0"),
-                      numeric=fixed_numeric)]
-        charpoly = sp.factor((J - mu * sp.eye(len(state))).det())
-
-        def jac_numeric() -> Outcome:
-            # finite differences of the lambdified map at random states with f = y
-            syms = sorted(set().union(*(e.free_symbols for e in contract.values())) - set(state) - {S.y},
-                          key=str)
-            fn = sp.lambdify(state + [S.y] + syms, list(F), "numpy")
-            mfn = sp.lambdify([S.eta, S.lam, *sorted(mult.free_symbols - {S.eta, S.lam}, key=str)], mult, "numpy")
-            rng = np.random.default_rng(8)
-            worst = 0.0
-            for _ in range(5):
-                vals = {s: float(rng.uniform(0.5, 1.5)) for s in state + syms}
-                vals[S.y] = vals[S.f]
-                base = np.array(fn(*[vals[s] for s in state], vals[S.y], *[vals[s] for s in syms]), dtype=float)
-                cols = []
-                for s in state:
-                    h = 1e-6
-                    v2 = dict(vals)
-                    v2[s] += h
-                    cols.append((np.array(fn(*[v2[q] for q in state], v2[S.y], *[v2[q] for q in syms]),
-                                          dtype=float) - base) / h)
-                Jn = np.array(cols).T
-                m = float(mfn(vals[S.eta], vals[S.lam], *[vals[q] for q in sorted(mult.free_symbols - {S.eta, S.lam},
-                                                                                     key=str)]))
-                ev = np.linalg.eigvals(Jn)
-                worst = max(worst, float(np.min(np.abs(ev - m))))
-            if worst > 1e-4:
-                return Outcome(False, f"the multiplier is not an eigenvalue of the numeric Jacobian ({worst:.2e})")
-            return Outcome(True, f"multiplier among the eigenvalues of a finite-difference Jacobian "
-                                 f"(5 random states, worst {worst:.1e})")
-
-        steps.append(Step("multiplier", "identity", sp.Eq(sp.Symbol("det(J - mu I)|_{mu=multiplier}"), 0),
-                          f"characteristic polynomial of the Jacobian at f = y, {sp.sstr(charpoly)}, "
-                          f"vanishes at the multiplier {sp.sstr(mult)}", uses=("fixed-point",),
-                          check=lambda: identity(charpoly.subs(mu, mult), "characteristic polynomial"),
-                          numeric=jac_numeric))
-        flip = mult.subs(S.eta, crit.eta) + 1
-        steps.append(Step("flip", "identity", sp.Eq(mult.subs(S.eta, crit.eta), -1),
-                          f"the multiplier at eta_crit = {sp.sstr(crit.eta)}", uses=("multiplier",),
-                          check=lambda: identity(flip, "multiplier + 1 at eta_crit"),
-                          numeric=lambda: random_point_check(flip, "multiplier + 1 at eta_crit")))
-        below = mult.subs(S.eta, crit.eta / (1 + _u))
-        above = mult.subs(S.eta, crit.eta * (1 + _u))
-
-        def stable() -> Outcome:
-            lo = sign_certificate(below + 1, "positive", signs)
-            hi = sign_certificate(1 - below, "nonnegative", signs)
-            return lo if not lo else hi
-
-        def numeric_run() -> Outcome:
-            # the residual of real GD on the uv-type map near a minimum shrinks below
-            # eta_crit and grows above it, by the multiplier each step
-            fm = sp.lambdify([S.lam, _u], [below, above], "numpy")
-            vals = np.array([fm(lam, u) for lam in (0.3, 1.0, 4.0) for u in (0.01, 0.5, 3.0)], dtype=float)
-            if np.all(np.abs(vals[:, 0]) < 1) and np.all(vals[:, 1] < -1):
-                return Outcome(True, "|multiplier| < 1 below, < −1 above at 9 random (lam, u)")
-            return Outcome(False, f"multiplier values {vals.tolist()}")
-
-        steps.append(Step("stable-below", "inequality", sp.Lt(sp.Abs(sp.Symbol("multiplier")), 1),
-                          "sign certificate at eta = eta_crit/(1 + u), u > 0", uses=("flip",), check=stable,
-                          numeric=numeric_run))
-        steps.append(Step("unstable-above", "inequality", sp.Lt(sp.Symbol("multiplier"), -1),
-                          "sign certificate at eta = eta_crit (1 + u), u > 0", uses=("flip",),
-                          check=lambda: sign_certificate(above + 1, "negative", signs), numeric=numeric_run))
-        steps.append(Step("onset", "logical",
-                          "a minimum is linearly stable iff eta < eta_crit; above it the residual flips sign and grows",
-                          "the spectrum of the linearised map decides local stability", uses=("stable-below",
-                                                                                             "unstable-above")))
-        return steps
-
     th = src.theory(model)
-    eta_crit = th.thresholds["eta_crit"].eta if "eta_crit" in th.thresholds else "?"
-    return Theorem(ID, model, f"linear stability of a minimum is lost at eta_crit = {sp.sstr(eta_crit)}",
-                   ("one datum",), build, generic=True)
+    t = model_table(model)
+    crit = th.thresholds["eta_crit"]
+    at0 = {}
+    for sym, nxt, base in ((sp.Symbol("Df_0"), F_NEXT, S.f), (sp.Symbol("Dlam_0"), LAM_NEXT, S.lam),
+                           (sp.Symbol("Dw2_0"), W2_NEXT, S.w2)):
+        value = sp.expand((t.value(nxt) - t.value(base)).subs(S.r, 0))
+        tex = {"f": "f", "lam": r"\lambda", "w2": r"|\theta|^{2}"}[base.name]
+        t.add(Definition(sym, f"the change of {base} in one GD step at r = 0", value, r"\Delta_{0} " + tex))
+        at0[sym] = base
+    rate = sp.expand(sp.diff(t.value(F_NEXT) - t.value(S.f), S.r).subs(S.r, 0))
+    t.add(Definition(F1, "the coefficient of r in the change of f: ∂(f' − f)/∂r at r = 0", rate,
+                     r"f_{r}"))
+    t.add(Definition(MU, "the residual's multiplier at a minimum: r' = μ r + O(r²)", 1 + F1, r"\mu"))
+    pos = (sp.Gt(S.lam, 0),)
+    t.add(Definition(ETA_CRIT, "the reported onset threshold (linear stability edge)", crit.eta, r"\eta_{c}",
+                     where=pos))
+    steps = [Step(f"fixed-{base.name}", sp.Eq(sym, 0), Identity()) for sym, base in at0.items()]
+    steps.append(Step("rate", sp.Eq(F1, -S.eta * S.lam), Identity(), note="f' − f = −ηλ r + O(r²)"))
+    steps.append(Step("multiplier", sp.Eq(MU, 1 - S.eta * S.lam), Identity()))
+    flip = sp.Eq(1 - ETA_CRIT * S.lam, -1)
+    steps.append(Step("flip", flip, Identity(), hypotheses=pos, note="μ at the reported eta_crit"))
+    below = (sp.Gt(S.eta, 0), sp.Gt(S.lam, 0), sp.Lt(S.eta * S.lam, 2))
+    above = (sp.Gt(S.eta * S.lam, 2),)
+    steps.append(Step("stable-below-lower", sp.Gt(MU, -1), Certificate(((1, sp.Lt(S.eta * S.lam, 2)),)),
+                      hypotheses=below, uses=("multiplier",)))
+
+    def numeric_run() -> Outcome:
+        fm = sp.lambdify([S.eta, S.lam], 1 - S.eta * S.lam, "numpy")
+        rng = np.random.default_rng(8)
+        lam = rng.uniform(0.1, 5, 50)
+        below_v = fm(rng.uniform(0.01, 0.99, 50) * float(crit.eta.subs(S.lam, 1)) / lam, lam)
+        above_v = fm(rng.uniform(1.01, 3, 50) * float(crit.eta.subs(S.lam, 1)) / lam, lam)
+        if np.all(np.abs(below_v) < 1) and np.all(above_v < -1):
+            return Outcome(True, "|μ| < 1 below eta_crit and μ < −1 above it at 50 random (η, λ)")
+        return Outcome(False, "the multiplier does not change stability at the reported eta_crit")
+
+    steps.append(Step("stable-below-upper", sp.Lt(MU, 1), Certificate(((S.eta, sp.Gt(S.lam, 0)),)),
+                      hypotheses=below, uses=("multiplier",), numeric=numeric_run))
+    steps.append(Step("unstable-above", sp.Lt(MU, -1), Certificate(((1, sp.Gt(S.eta * S.lam, 2)),)),
+                      hypotheses=above, uses=("multiplier",)))
+    conclusion = [*(st.claim for st in steps[:4]), (flip, pos), (sp.Gt(MU, -1), below), (sp.Lt(MU, 1), below),
+                  (sp.Lt(MU, -1), above)]
+    return Theorem(ID, tuple(t.hypotheses), tuple(conclusion), tuple(steps), tuple(t.definitions), model,
+                   f"at a minimum the residual is multiplied by μ = 1 − ηλ per step: |μ| < 1 for 0 < η < eta_crit = "
+                   f"{sp.sstr(crit.eta)}, μ = −1 at eta_crit, μ < −1 above", generic=True)

@@ -1,11 +1,15 @@
 """``weight-norm-identity``: for a degree-2 homogeneous model, one GD step changes
-the squared weight norm by ``Δ|θ|² = η r (η lam r − 4 f)`` (one datum) and by
-``−(4η/B) r·f + (η²/B²) rᵀΘr`` (B data). Generic: any registered family.
+the squared weight norm by ``Δ|θ|² = η r (η λ r − 4 f)`` (one datum). When the
+output is linear in its data (uv, pure quadratic), the same identity read on
+the data ``Σ_a r_a x_a`` is the many-data lemma
+``Δ|θ|² = −(4η/B) r·f + (η²/B²) rᵀΘr``. Generic: any registered family.
 
-Euler's identity ``θ·∇f = 2f`` (checked in the word algebra and by a direct
-homogeneity test) turns the cross term ``−2η r θ·∇f`` of ``|θ − η r ∇f|²`` into
-``−4η r f``; for B data the step is ``θ − (η/B) Σ_a r_a ∇f_a`` and Euler per datum
-gives ``θ·Σ_a r_a ∇f_a = 2 r·f``.
+Steps: Euler's identity ``θ·∇f = 2f`` and homogeneity ``f(cθ) = c² f(θ)``
+(identities of the word algebra, which is why the constant is 4), the
+one-datum identity, and for data-linear models the many-data identity (the
+one-datum one with ``η -> η/B``, ``r -> 1`` and the data replaced by their
+``r``-weighted sum, which is what a full-batch step does to a model linear in
+its data).
 """
 
 from __future__ import annotations
@@ -13,92 +17,105 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions import MatrixSymbol
 
-from catapult_theory.symbolic import Algebra, batch_weight_norm_identity, symbols as S
+from catapult_theory.symbolic import batch_weight_norm_identity, symbols as S
 
 from . import _numeric as N
 from . import _sources as src
-from ._core import Outcome, Step, Theorem, identity, numeric_relation
-from ._generic import BATCH_STEPS, BUILTIN_STEPS, random_point_check
+from ._crosscheck import numeric_relation
+from ._kernel import Definition, Identity, Step, Theorem
+from ._tactics import DW2, model_table
 
 ID = "weight-norm-identity"
+
+THETA_GRAD_F, F_SCALED, C_SCALE = sp.Symbol("theta_dot_grad_f"), sp.Symbol("f_scaled"), sp.Symbol("c")
+DW2_B, R_DOT_F, R_THETA_R, B = sp.symbols("Dw2_B r_dot_f rTr B")
+
+
+def data_linear(der) -> bool:
+    """The output is homogeneous of degree 1 in all its data matrices together and
+    no rewrite rule constrains the data: then a full-batch step is a one-datum
+    step on the ``r``-weighted data."""
+    if der.model.rules:
+        return False
+    data = [a for a in der.model.output.free_symbols if isinstance(a, MatrixSymbol) and a not in der.model.params]
+    if not data:
+        return False
+    c = sp.Symbol("c_data", positive=True)
+    scaled = sp.expand(der.algebra.scale_symbols(der.f, {m: c for m in data}))
+    return sp.expand(scaled - c * der.f) == 0
 
 
 def theorem(model: str | None = None) -> Theorem:
     model = model or "uv"
-
-    def build():
-        der = src.theory(model).derivation
-        inc = src.lemma_increment(der.lam, der.f)
-        euler = der.euler_residual()
-        homog = der.homogeneity_residual()
-        Dw2, fsum2, rTr, B = N.q("Dw2"), N.q("fsum2"), N.q("rTr"), N.q("B")
-        steps = [
-            Step("euler", "identity", sp.Eq(sp.Symbol("theta_dot_grad_f"), 2 * S.f),
-                 "θ·∇f − 2f computed in the word algebra, sizes symbolic",
-                 check=lambda: identity(euler, "Euler residual"),
-                 numeric=lambda: random_point_check(euler, "Euler residual")),
-            Step("homogeneity", "identity", sp.Eq(sp.Symbol("f(c theta)"), sp.Symbol("c") ** 2 * S.f),
-                 "f(cθ) − c² f(θ) in the word algebra",
-                 check=lambda: identity(homog, "homogeneity residual"),
-                 numeric=lambda: random_point_check(homog, "homogeneity residual")),
-        ]
-        one_rel = sp.Eq(Dw2, src.lemma_increment())
-        one_diff = der.named(der.weight_norm_change() - inc)
-        if model in BUILTIN_STEPS:
-            pts = N.gd_steps(model)
-            one_num = lambda: numeric_relation(one_rel, pts, what="real GD steps")  # noqa: E731
-        else:
-            one_num = lambda: random_point_check(one_diff, "one-datum residual")  # noqa: E731
-        steps.append(Step("one-datum", "identity", one_rel,
-                          "|θ − η r ∇f|² − |θ|² expanded in the word algebra against the lemma",
-                          uses=("euler",), check=lambda: identity(one_diff, "Δ|θ|² against the lemma"),
-                          numeric=one_num))
-        # many data: the step algebra for any direction g, then Euler per datum
-        c = sp.Symbol("c")
-        p_ = sp.Symbol("p")
-        th, g = MatrixSymbol("theta", p_, 1), MatrixSymbol("g", p_, 1)
-        A = Algebra()
-        tg = A.scalarize(th.T * g)
-        gg = A.scalarize(g.T * g)
-        moved = A.sub(A.poly(th), A.scale(A.poly(g), c))
-        step_diff = A.inner(moved, moved) - A.inner(A.poly(th), A.poly(th)) - (-2 * c * tg + c**2 * gg)
-        steps.append(Step("step-algebra", "identity",
-                          sp.Eq(sp.Symbol("|theta - c g|^2 - |theta|^2"), -2 * c * sp.Symbol("theta.g")
-                                + c**2 * sp.Symbol("|g|^2")),
-                          "word algebra with generic blocks θ, g of symbolic size p",
-                          check=lambda: identity(step_diff, "step algebra"),
-                          numeric=lambda: random_point_check(step_diff, "step algebra")))
+    t = model_table(model)
+    der = t.derivation
+    A = der.algebra
+    dot = der.named(sp.expand(sum((A.inner(A.poly(p), g) for p, g in der.grads.items()), sp.S.Zero)))
+    scaled = der.named(sp.expand(A.scale_symbols(der.f, {p: C_SCALE for p in der.model.params})))
+    t.add(Definition(THETA_GRAD_F, "θ·∇f, summed over the parameter blocks", dot, r"\theta \cdot \nabla f"))
+    t.add(Definition(F_SCALED, "f at the scaled parameters cθ", scaled, r"f_{c\theta}"))
+    lemma = src.lemma_increment()
+    one_rel = sp.Eq(DW2, lemma)
+    pts = N.gd_steps(model) if model in N.STEP_SAMPLERS else None
+    steps = [
+        Step("euler", sp.Eq(THETA_GRAD_F, 2 * S.f), Identity(),
+             note="Euler's identity for degree 2: the cross term −2ηr θ·∇f of |θ − ηr∇f|² is −4ηr f"),
+        Step("homogeneity", sp.Eq(F_SCALED, C_SCALE**2 * S.f), Identity()),
+        Step("one-datum", one_rel, Identity(),
+             numeric=(lambda: numeric_relation(one_rel, pts, what="real GD steps")) if pts else None),
+    ]
+    conclusion = [sp.Eq(THETA_GRAD_F, 2 * S.f), one_rel]
+    if data_linear(der):
+        v = t.value
+        t.add(Definition(R_DOT_F, "r·f = Σ_a r_a f(x_a), which is f at the data Σ_a r_a x_a (f is linear in "
+                                  "its data)", v(S.f), r"r \cdot f"))
+        t.add(Definition(R_THETA_R, "rᵀΘr = |Σ_a r_a ∇f(x_a)|², which is λ at the data Σ_a r_a x_a",
+                         v(S.lam), r"r^{T} \Theta r"))
+        dw2 = sp.expand((v(W2) - v(S.w2)))
+        t.add(Definition(DW2_B, "|θ'|² − |θ|² after the full-batch step θ − (η/B) Σ_a r_a ∇f(x_a), which is the "
+                                "one-datum step with η/B, r = 1 at the data Σ_a r_a x_a",
+                         dw2.xreplace({S.eta: S.eta / B, S.r: 1}), r"\Delta_{B}|\theta|^{2}"))
+        t.add(Definition(B, "the number of data", None, "B"))
+        t.hypotheses.append(sp.Gt(B, 0))
         const = src.lemma_constant()
-        batch_rel = sp.Eq(Dw2, -const * S.eta / B * fsum2 + S.eta**2 / B**2 * rTr)
-        # θ·g with g = Σ_a r_a ∇f_a is Σ_a r_a θ·∇f_a = 2 r·f by the Euler step
-        euler_factor = sp.Integer(2) if euler == 0 else None
-
-        # the step algebra with c = η/B and θ·g = (Euler factor) r·f
-        derived = -2 * (S.eta / B) * (euler_factor or 2) * fsum2 + (S.eta / B) ** 2 * rTr
-
-        def batch_check() -> Outcome:
-            if euler_factor is None:
-                return Outcome(False, "Euler's identity fails for this model: no many-data lemma")
-            return identity(derived - batch_rel.rhs, "many-data lemma")
-
-        if model in BATCH_STEPS:
-            bpts = N.gd_steps(BATCH_STEPS[model])
-            batch_num = lambda: numeric_relation(batch_rel, bpts, what="real many-data GD steps")  # noqa: E731
-        else:
-            batch_num = lambda: random_point_check(derived - batch_rel.rhs, "many-data residual")  # noqa: E731
-        steps.append(Step("many-data", "identity", batch_rel,
-                          "the step algebra with c = η/B, g = Σ_a r_a ∇f_a, and θ·∇f_a = 2 f_a (Euler per datum)",
-                          uses=("step-algebra", "euler"), check=batch_check, numeric=batch_num))
+        batch_rel = sp.Eq(DW2_B, -const * S.eta / B * R_DOT_F + S.eta**2 / B**2 * R_THETA_R)
+        bsampler = N.BATCH_SAMPLERS.get(model)
+        bpts = N.gd_steps(bsampler) if bsampler else None
+        bnum = sp.Eq(sp.Symbol("Dw2"), -const * S.eta / sp.Symbol("B") * sp.Symbol("fsum2")
+                     + S.eta**2 / sp.Symbol("B")**2 * sp.Symbol("rTr"))
+        steps.append(Step("many-data", batch_rel, Identity(),
+                          note="the model is linear in its data and no rule constrains them",
+                          numeric=(lambda: numeric_relation(bnum, bpts, what="real many-data GD steps"))
+                          if bpts else None))
+        conclusion.append(batch_rel)
         if model == "uv":
-            n, d, Bs = S.n, sp.Symbol("d"), sp.Symbol("B")
-            U, v, X = MatrixSymbol("U", n, d), MatrixSymbol("v", n, 1), MatrixSymbol("X", d, Bs)
-            _, residual = batch_weight_norm_identity((U, v), v.T * U * X / sp.sqrt(n), Bs, constant=const)
-            steps.append(Step("many-data-uv", "identity", batch_rel,
-                              "the whole batch step of the uv model in the word algebra (n, d, B symbolic)",
-                              uses=("many-data",),
-                              check=lambda: identity(residual, "uv batch identity against the lemma"),
-                              numeric=lambda: random_point_check(residual, "uv batch residual")))
-        return steps
+            n, d, Bs = S.n, sp.Symbol("d"), B
+            U, vv, X = MatrixSymbol("U", n, d), MatrixSymbol("v", n, 1), MatrixSymbol("X", d, Bs)
+            dw2b, _ = batch_weight_norm_identity((U, vv), vv.T * U * X / sp.sqrt(n), Bs, constant=const)
+            from catapult_theory.symbolic import Algebra
 
-    return Theorem(ID, model, "degree-2 homogeneous: |θ'|² − |θ|² = η r (η lam r − 4 f) (one datum), "
-                   "−(4η/B) r·f + (η²/B²) rᵀΘr (B data)", ("f(cθ) = c² f(θ)",), build, generic=True)
+            BA = Algebra()
+            Rsym = MatrixSymbol("r", 1, Bs)
+            rf = BA.scalarize(Rsym * (vv.T * U * X / sp.sqrt(n)).T)
+            grads = {p: BA.grad(rf, p) for p in (U, vv)}
+            rtr = sp.expand(sum((BA.inner(g, g) for g in grads.values()), sp.S.Zero))
+            syms = sp.symbols("Dw2_X rf_X rTr_X")
+            for sym, val, meaning, tex in ((syms[0], dw2b, "Δ|θ|² of the full-batch step, data as columns of X",
+                                            r"\Delta_{X}|\theta|^{2}"),
+                                           (syms[1], rf, "r·f with the outputs vᵀUX/√n as a row", r"F_{X}"),
+                                           (syms[2], rtr, "rᵀΘr = |∇_θ(r·f)|² with the data as columns of X",
+                                            r"G_{X}")):
+                t.add(Definition(sym, meaning, val, tex))
+            for a in sorted(set().union(*(BA.atoms_of(e) for e in (dw2b, rf, rtr))), key=str):
+                t.add(Definition(a, f"the scalar {BA.atom_latex(a)} of the parameters and the batch", None,
+                                 BA.atom_latex(a)))
+            steps.append(Step("many-data-uv", sp.Eq(syms[0], -const * S.eta / B * syms[1]
+                                                    + S.eta**2 / B**2 * syms[2]), Identity(),
+                              note="the whole batch step of the uv model derived with the data as the columns of "
+                                   "X (n, d, B symbolic): the same lemma, independently of the data-linear reading"))
+    return Theorem(ID, tuple(t.hypotheses), tuple(conclusion), tuple(steps), tuple(t.definitions), model,
+                   "degree-2 homogeneous: |θ'|² − |θ|² = η r (η λ r − 4 f) for one datum; for a model linear in "
+                   "its data, −(4η/B) r·f + (η²/B²) rᵀΘr for B data", generic=True)
+
+
+W2 = sp.Symbol("w2_next")

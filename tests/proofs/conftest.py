@@ -3,18 +3,16 @@ import pytest
 
 @pytest.fixture(scope="session")
 def all_results():
-    """Every theorem, proved once per test session."""
+    """Every theorem, proved once per test session (Coq separately: tests/proofs/test_coq.py)."""
     import proofs
 
-    return proofs.prove()
+    return proofs.prove(coq=False)
 
 
 def label(r):
-    import proofs
-
-    return f"{r.theorem}[{r.model}]" if r.theorem in proofs.GENERIC_THEOREMS else r.theorem
+    return r.label
 
 
 def failed(results):
     """label -> failing step names, for the theorems that failed."""
-    return {label(r): set(r.failed_steps) for r in results if not r.proved}
+    return {r.label: set(r.failed_steps) for r in results if not r.proved}

@@ -208,7 +208,7 @@ def test_proofs_compute_render():
     assert isinstance(res, ProofsResult)
     _assert_frozen(res)
     md = render_proofs(res)
-    assert f"All 2 theorems proved ({res.checked_steps} machine-checked steps" in md
+    assert f"All 2 theorems proved ({res.checked_steps} kernel-checked steps, {res.smt_steps} of them" in md
     assert "| `weight-norm-decrease[uv]` | uv |" in md
     assert _json(proofs_data(res))["proved"] == 2
 
