@@ -57,6 +57,9 @@ def _execute(path: Path) -> Any:
         sys.modules.pop(name, None)
         where = f" (line {exc.lineno})" if exc.lineno else ""
         raise InvalidInput(f"{path}: SyntaxError: {exc.msg}{where}") from None
+    except InvalidInput as exc:  # the package refused what the file built (a model's names, ...)
+        sys.modules.pop(name, None)
+        raise InvalidInput(f"{path}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'invalid'}") from None
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's own code failed: bad input, not our bug
         sys.modules.pop(name, None)
         raise InvalidInput(f"{path}: running the file raised {_one_line(exc)}") from None
