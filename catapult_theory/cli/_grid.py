@@ -42,11 +42,11 @@ def _stderr(line: str) -> None:
 
 def grid_cli(args: argparse.Namespace) -> int:
     """Run ``catapult grid``; progress (a line per finished cell) on stderr, the summary on stdout."""
-    from ..grid import boundary_summary, grid, load_spec, parse_scheduler
+    from ..grid import boundary_summary, check_scheduler, grid, load_spec
 
     spec = load_spec(args.spec)
     if args.scheduler is not None:
-        parse_scheduler(args.scheduler)  # a bad --scheduler fails before anything runs
+        check_scheduler(args.scheduler)  # a bad or unreachable --scheduler fails before anything runs
     out = Path(args.out) if args.out is not None else Path(f"{Path(args.spec).stem}-grid")
     total = len(spec.cells())
     shape = " x ".join(f"{n} {len(v)}" for n, v in spec.axes.items()) or "no axes"
