@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -29,7 +30,9 @@ from typing import Any
 
 from .errors import InvalidInput
 
-__all__ = ["source_digest", "temp_target", "write_atomic", "save_figure", "check_output_file", "check_output_dir", "FolderLock", "LOCK_NAME"]
+__all__ = ["source_digest", "temp_target", "write_atomic", "save_figure", "check_name_lengths", "check_output_file",
+           "check_output_dir", "describe_failure", "is_output_failure", "FolderLock", "LOCK_NAME", "NAME_MAX",
+           "OUTPUT_ERRNOS"]
 
 #: name of the lock file :class:`FolderLock` keeps in a folder while it writes there
 LOCK_NAME = ".catapult.lock"
@@ -75,6 +78,46 @@ def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     return write_atomic(path, buf.getvalue())
 
 
+#: errors of an output that could not be written (a full or read-only disk, a file in the way, no permission)
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES,
+                           errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ENOENT})
+
+
+def is_output_failure(err: BaseException) -> bool:
+    """True for an :class:`OSError` of :data:`OUTPUT_ERRNOS`: the output could not be written
+    (reported with exit code 3, not as a bug)."""
+    return isinstance(err, OSError) and err.errno in OUTPUT_ERRNOS
+
+
+def describe_failure(err: OSError) -> str:
+    """``No space left on device (report.md)``: the reason and the file, for one line."""
+    name = err.filename2 if err.filename2 is not None else err.filename
+    return f"{err.strerror or err}" + (f" ({name})" if name is not None else "")
+
+
+#: the longest file name (one path component) most file systems take
+NAME_MAX = 255
+
+
+def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse (:class:`InvalidInput`, naming ``what``) a path with a component longer than
+    the file system takes (:data:`NAME_MAX` bytes, or the folder's own limit), or a path
+    longer than the system's: every later use of it would fail with ``ENAMETOOLONG``."""
+    text = os.fspath(path)
+    for part in Path(text).parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise InvalidInput(f"{what} {text[:60]}...: the name {part[:20]}... is {size} bytes long; "
+                               f"file names take at most {NAME_MAX}")
+    limit = 4096
+    try:
+        limit = int(os.pathconf("/", "PC_PATH_MAX"))
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        pass
+    if len(os.fsencode(os.path.abspath(text))) >= limit:
+        raise InvalidInput(f"{what} {text[:60]}...: the path is longer than the {limit} bytes the system takes")
+
+
 def _probe(folder: Path, flag: str, shown: str) -> None:
     """Create and remove a file in ``folder``: the only reliable test that it takes files
     (permission bits say nothing for root, nor for /proc or a read-only mount)."""
@@ -104,6 +147,7 @@ def check_output_file(path: str | os.PathLike[str], flag: str, suffixes: tuple[s
     p = Path(path)
     if not shown or shown.endswith(("/", os.sep)):
         raise InvalidInput(f"{flag} {shown!r}: expected a file name, not a folder")
+    check_name_lengths(shown, flag)
     if suffixes and p.suffix.lower() not in suffixes:
         raise InvalidInput(f"{flag} {shown}: the file must end in {', '.join(suffixes)}")
     if p.is_dir():
@@ -122,6 +166,7 @@ def check_output_dir(path: str | os.PathLike[str], flag: str) -> Path:
     shown = str(path)
     if not shown:
         raise InvalidInput(f"{flag}: expected a folder name")
+    check_name_lengths(shown, flag)
     p = Path(path)
     _make_folder(p, flag, shown)
     _probe(p, flag, shown)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_format, emit, fmt
+from ._common import EXIT_OUTPUT_FAILED, add_format, emit, fmt
 
 __all__ = ["add_grid_parser", "grid_cli"]
 
@@ -70,8 +70,8 @@ def grid_cli(args: argparse.Namespace) -> int:
     payload = {
         "model": spec.model,
         "out": str(out),
-        "table": str(table.files["table"]),
-        "grid": str(table.files["grid"]),
+        "table": str(table.files["table"]) if "table" in table.files else None,
+        "grid": str(table.files["grid"]) if "grid" in table.files else None,
         "figures": figures,
         "cells": total,
         "computed": len(table.computed),
@@ -99,12 +99,19 @@ def grid_cli(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     for r in [head, *body]:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    lines.append(f"table: {table.files['table']} ({len(table.rows)} rows, one per cell and k)")
+    if "table" in table.files:
+        lines.append(f"table: {table.files['table']} ({len(table.rows)} rows, one per cell and k)")
+    else:
+        lines.append(f"table NOT written ({len(table.rows)} rows, one per cell and k)")
     lines.append(f"cells: {out / 'cells'} (one JSON file per cell)")
     if figures:
         lines.append("figures: " + ", ".join(figures))
+    payload["failures"] = list(table.failures)
     emit(payload, "\n".join(lines), args.format)
-    return 0
+    if table.failures:
+        more = f" (and {len(table.failures) - 1} more outputs not written)" if len(table.failures) > 1 else ""
+        sys.stderr.write(f"catapult: error: {table.failures[0]}{more}; the results above are complete\n")
+    return EXIT_OUTPUT_FAILED if table.failures else 0
 
 
 def _stat(stat: tuple[float | None, float | None, int], n: int) -> str:

@@ -90,6 +90,9 @@ def load_model_file(path: str | Path, builder: str | None = None) -> SymbolicMod
     p = Path(path)
     if p.suffix != ".py":
         raise InvalidInput(f"{p}: a model file must be a .py file")
+    from ..files import check_name_lengths
+
+    check_name_lengths(p, "model file")
     if not p.is_file():
         raise InvalidInput(f"{p}: no such model file")
     module = _execute(p)

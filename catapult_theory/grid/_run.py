@@ -284,15 +284,22 @@ def _grid(spec: GridSpec, cells: list[Cell], client: Any, out_dir: Path | None, 
         (out_dir / "cells").mkdir(exist_ok=True)
     params = list(spec.params)
 
+    failures: list[str] = []
+
     def finished(raw: Mapping[str, Any]) -> None:
         cell = by_key[raw["key"]]
         if "error" in raw:
             raise InvalidInput(f"SPEC cell {cell.label()}: {spec_message(str(raw['error']), params)}")
         rec = _plain(raw)
         if out_dir is not None:
-            from ..files import write_atomic
+            from ..files import describe_failure, is_output_failure, write_atomic
 
-            write_atomic(cell_path(out_dir, cell.key), json.dumps(rec, allow_nan=False, indent=1) + "\n")
+            try:
+                write_atomic(cell_path(out_dir, cell.key), json.dumps(rec, allow_nan=False, indent=1) + "\n")
+            except OSError as err:  # a full disk: the result is kept in memory, the grid goes on
+                if not is_output_failure(err):
+                    raise
+                failures.append(f"could not write the cell file of {cell.label()}: {describe_failure(err)}")
         records[cell.key] = rec
         if progress is not None:
             progress(CellDone(cell, rec, len(records), total))
@@ -302,7 +309,18 @@ def _grid(spec: GridSpec, cells: list[Cell], client: Any, out_dir: Path | None, 
     table = build_table(spec, cells, records, computed=[c.key for c in todo], reused=reused,
                         scheduler=sched.describe() if todo else "nothing to compute")
     if out_dir is not None:
-        table = write_outputs(table, out_dir, figures=figures)
+        from ..files import describe_failure, is_output_failure
+
+        try:
+            table = write_outputs(table, out_dir, figures=figures)
+        except OSError as err:
+            if not is_output_failure(err):
+                raise
+            failures.append(f"could not write the table, grid.json or figures in {out_dir}: {describe_failure(err)}")
+    if failures:
+        from dataclasses import replace
+
+        table = replace(table, failures=tuple(failures))
     return table
 
 

@@ -55,6 +55,8 @@ class GridTable:
     scheduler: str = ""
     out: Path | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
+    #: what could not be written (a full or read-only disk): the table itself is complete
+    failures: tuple[str, ...] = ()
 
     @property
     def axes(self) -> tuple[str, ...]:

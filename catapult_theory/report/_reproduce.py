@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 from ..errors import InvalidInput
 from ..experiments import jsonable
-from ..files import FolderLock, check_output_dir, write_atomic
+from ..files import FolderLock, check_output_dir, describe_failure, is_output_failure, write_atomic
 from ._cache import ExperimentCache
 
 T = TypeVar("T")
@@ -283,7 +283,8 @@ def _write_results(ctx: Context, done: list[_Done], results: dict[str, dict[str,
 def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True,
               force: bool = False) -> int:
     """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 if a
-    section raised or reported an alert (e.g. a theorem not proved).
+    section raised or reported an alert (e.g. a theorem not proved), 3 if the report folder
+    could not be written (a full or read-only disk: the sections finished before are kept).
 
     Finished experiments (and whole sections) are cached in ``out/cache``: a rerun with the
     same configuration, package version and code skips them (``force`` recomputes)."""
@@ -318,9 +319,25 @@ def _run_section(ctx: Context, sec: Section) -> tuple[SectionOutput, bool]:
     return res, False
 
 
+#: exit code of a run whose report folder could not be written
+EXIT_OUTPUT_FAILED = 3
+
+
 def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
-    (ctx.out / "data").mkdir(exist_ok=True)
     done: list[_Done] = []
+    try:
+        return _sections(ctx, selected, verbose, done)
+    except OSError as err:
+        if not is_output_failure(err):
+            raise
+        finished = ", ".join(d.section.name for d in done if d.status.startswith("done")) or "none"
+        sys.stderr.write(f"catapult: error: could not write the report folder {ctx.out}: {describe_failure(err)}; "
+                         f"sections finished: {finished} (stored where the disk allowed)\n")
+        return EXIT_OUTPUT_FAILED
+
+
+def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_Done]) -> int:
+    (ctx.out / "data").mkdir(exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
     failed = False
     for i, sec in enumerate(selected, 1):
@@ -334,6 +351,13 @@ def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
                                                     "complete, and finished experiments are kept for the next run.")
             _write_results(ctx, done, results)
             raise
+        except OSError as err:
+            if is_output_failure(err):  # a full disk is not the section's fault: stop, exit 3
+                raise
+            failed = True
+            tb = traceback.format_exc()
+            done.append(_Done(sec, "FAILED", time.perf_counter() - t0, f"```\n{tb}\n```"))
+            sys.stderr.write(tb)
         except Exception:  # a failing section is reported, the others still run
             failed = True
             tb = traceback.format_exc()

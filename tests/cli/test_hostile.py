@@ -396,3 +396,129 @@ def test_fuzz_worker_reports_a_crash(worker):
     assert "RuntimeError" in r["crash"]
     r = _ask(worker, ["run", "uv", "--width", "10", "--eta-lambda", "3", "--steps", "5", "--y", "1e-320"])
     assert r["crash"] is None  # a subnormal target is a legal value
+
+
+# ------------------------------------------------------------------ one line, the right exit code
+def _tiny_section(R):
+    return R.Section("tiny", "Tiny", lambda ctx: R.SectionOutput("a tiny section\n", {"v": 1}))
+
+
+def test_a_full_disk_during_reproduce_exits_3_with_one_line(capsys, monkeypatch, tmp_path):
+    from catapult_theory.report import _reproduce as R
+
+    monkeypatch.setattr(R, "SECTIONS", [_tiny_section(R)])
+    monkeypatch.setattr(R, "_load_sections", lambda: None)
+
+    def full(path, data):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(R, "write_atomic", full)
+    code, out, err = run_cli(capsys, "reproduce", "--out", str(tmp_path / "r"))
+    assert code == 3
+    line = [ln for ln in err.splitlines() if ln.startswith("catapult:")]
+    assert len(line) == 1 and "No space left on device" in line[0] and "Traceback" not in err
+
+
+def test_a_report_md_in_the_way_exits_3(capsys, monkeypatch, tmp_path):
+    """report.md that cannot be replaced (here a folder of that name) is an output failure."""
+    from catapult_theory.report import _reproduce as R
+
+    monkeypatch.setattr(R, "SECTIONS", [_tiny_section(R)])
+    monkeypatch.setattr(R, "_load_sections", lambda: None)
+    (tmp_path / "report.md").mkdir()
+    (tmp_path / "report.md" / "x").write_text("")
+    code, out, err = run_cli(capsys, "reproduce", "--out", str(tmp_path))
+    assert code == 3 and "Traceback" not in err and "report.md" in err
+
+
+def test_a_full_disk_during_a_grid_prints_the_summary_and_exits_3(capsys, monkeypatch, tmp_path):
+    import catapult_theory.files as files_mod
+
+    from tests.grid.conftest import TINY_TOML
+
+    spec = tmp_path / "g.toml"
+    spec.write_text(TINY_TOML)
+    real = files_mod.write_atomic
+
+    def full(path, data):
+        if "cells" in str(path) or str(path).endswith("table.csv"):
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(files_mod, "write_atomic", full)
+    code, out, err = run_cli(capsys, "grid", str(spec), "--out", str(tmp_path / "o"), "--scheduler", "synchronous",
+                             "--no-figures")
+    assert code == 3 and "boundaries (mean" in out and "table NOT written" in out
+    lines = [ln for ln in err.splitlines() if ln.startswith("catapult: error")]
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "more outputs not written" in lines[0]
+
+
+def test_the_memory_limit_is_checked_before_any_work_by_every_command(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CATAPULT_MAX_MEMORY", "garbage")
+    for argv in (["reproduce", "--out", str(tmp_path / "r"), "--only", "proofs"],
+                 ["falsify", "uv", "--claim", "lam >= 0"], ["derive", "uv"]):
+        line = one_error_line(*run_cli(capsys, *argv))
+        assert "CATAPULT_MAX_MEMORY" in line, argv
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    "phases uv --width 10 --k-min 1 --k-max 5 --num 5 --plot {long}.png",
+    "phases uv --width 10 --k-min 1 --k-max 5 --num 5 --plot {long}/x.png",
+    "reproduce --only proofs --out {long}",
+    "derive {long}.py",
+    "grid {long}.toml",
+    "prove uv-map --out {long}.md",
+])
+def test_an_over_long_path_exits_2(capsys, tmp_path, argv):
+    long = str(tmp_path / ("a" * 300))
+    one_error_line(*run_cli(capsys, *argv.format(long=long).split()))
+
+
+class _Unwritable:
+    """A standard output that refuses every write (``> /dev/full``) or is closed."""
+
+    def __init__(self, errno_):
+        self.errno = errno_
+
+    def write(self, text):
+        raise OSError(self.errno, os.strerror(self.errno))
+
+    def flush(self):
+        raise OSError(self.errno, os.strerror(self.errno))
+
+    def fileno(self):
+        raise ValueError("no descriptor")
+
+
+def test_a_full_stdout_exits_3_and_a_closed_one_quietly(capsys, monkeypatch):
+    import errno
+
+    import sys as sys_
+
+    for argv in (["models"], ["derive", "uv", "--format", "json"], ["prove", "--list"]):
+        monkeypatch.setattr(sys_, "stdout", _Unwritable(errno.ENOSPC))
+        code = main(argv)
+        monkeypatch.undo()
+        err = capsys.readouterr().err
+        assert code == 3 and err.count("\n") == 1 and "No space left on device" in err, (argv, err)
+        monkeypatch.setattr(sys_, "stdout", _Unwritable(errno.EBADF))
+        code = main(argv)
+        monkeypatch.undo()
+        assert code == 0 and capsys.readouterr().err == ""
+    monkeypatch.setattr(sys_, "stdout", None)  # started with stdout closed (catapult models >&-)
+    assert main(["models"]) == 0
+    monkeypatch.undo()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, word", [
+    ("run uv --width 10 --eta-lambda 3 --steps 5 --x-norm 1e-200", "lam0 = 0"),
+    ("phases uv --width 10 --k-min 1 --k-max 5 --num 5 --x-norm 5e-324", "--x-norm"),
+    ("phases uv --width 10 --f0 1 --lam0 1e-300 --k-min 1 --k-max 1e100 --num 5", "overflows"),
+    ("run pure-quadratic --rank 10 --eta-lambda 2 --steps 5 --mu-dist uniform:1e-320:1e-320", "--mu-dist"),
+    ("run two-layer --width 1 --slope 0 --seed 4 --eta-lambda 3 --steps 5", "every unit of the net is inactive"),
+])
+def test_lam0_zero_or_underflowing_is_named_with_the_flag(capsys, argv, word):
+    line = one_error_line(*run_cli(capsys, *argv.split()))
+    assert "lam0" in line and word in line
