@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import EXIT_OUTPUT_FAILED, add_format, emit, fmt
+from ._common import EXIT_OUTPUT_FAILED, add_format, add_max_memory, emit, fmt
 
 __all__ = ["add_grid_parser", "grid_cli"]
 
@@ -31,6 +31,7 @@ def add_grid_parser(sub: Any) -> None:
     gp.add_argument("--resume", action="store_true",
                     help="reuse the cells already in DIR: compute only the missing ones")
     gp.add_argument("--no-figures", action="store_true", help="write the table only, no summary figures")
+    add_max_memory(gp)
     add_format(gp)
     gp.set_defaults(handler=None, command="grid")
 
@@ -42,13 +43,16 @@ def _stderr(line: str) -> None:
 
 def grid_cli(args: argparse.Namespace) -> int:
     """Run ``catapult grid``; progress (a line per finished cell) on stderr, the summary on stdout."""
-    from ..grid import boundary_summary, check_scheduler, grid, load_spec
+    import math
+
+    from ..grid import boundary_summary, check_grid, check_scheduler, grid, load_spec
 
     spec = load_spec(args.spec)
     if args.scheduler is not None:
         check_scheduler(args.scheduler)  # a bad or unreachable --scheduler fails before anything runs
+    check_grid(spec)  # the number of cells and the grid's own table, before a cell is made
     out = Path(args.out) if args.out is not None else Path(f"{Path(args.spec).stem}-grid")
-    total = len(spec.cells())
+    total = math.prod(spec.shape())
     shape = " x ".join(f"{n} {len(v)}" for n, v in spec.axes.items()) or "no axes"
     _stderr(f"catapult grid: {spec.model}, {total} cells ({shape}) -> {out}")
     done = [0]

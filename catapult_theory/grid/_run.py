@@ -30,10 +30,10 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ._spec import Cell, GridSpec, load_spec, parse_spec, spec_message
-from ._table import GridTable, build_table, write_outputs
+from ._table import GridTable, build_table, table_bytes, write_outputs
 
-__all__ = ["ADDRESS_SCHEMES", "SCHEDULER_FORMS", "CellDone", "Scheduler", "cell_path", "check_scheduler", "grid",
-           "parse_scheduler"]
+__all__ = ["ADDRESS_SCHEMES", "SCHEDULER_FORMS", "CellDone", "Scheduler", "cell_path", "check_grid", "check_scheduler",
+           "grid", "grid_memory", "parse_scheduler"]
 
 SCHEDULER_FORMS = ("synchronous, processes:N, local, local:N or a scheduler address such as tcp://host:8786 "
                    "(schemes tcp, tls, ws, wss)")
@@ -130,6 +130,28 @@ def _reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
     except OSError as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc) or type(exc).__name__)
         raise InvalidInput(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def grid_memory(spec: GridSpec) -> list[Any]:
+    """What the process running ``spec`` holds for the grid itself (records and table of
+    every cell, :func:`~catapult_theory.grid.table_bytes`), from the axes alone: no cell
+    is made. Each cell checks its own computation when it runs."""
+    import math
+
+    from ..resources import Need
+
+    cells = math.prod(spec.shape())
+    return [Need(f"the records and table of {cells} cells x {spec.k.num} values of k", table_bytes(cells, spec.k.num),
+                 "the number of values on the axes (or k.num)")]
+
+
+def check_grid(spec: GridSpec) -> float:
+    """Refuse (:class:`InvalidInput`, before any cell is made) a grid whose records and table
+    would not fit the memory limit (``--max-memory``, ``CATAPULT_MAX_MEMORY``, or a quarter
+    of the available memory) beside what the process holds; returns the estimate."""
+    from ..resources import check_memory
+
+    return check_memory(grid_memory(spec), f"the {spec.model} grid")
 
 
 def check_scheduler(text: str | None) -> Scheduler:
@@ -252,6 +274,7 @@ def grid(
         raise InvalidInput(f"blas_threads must be a positive integer or None, got {blas_threads!r}")
     if client is None:
         check_scheduler(scheduler)  # a bad or unreachable scheduler fails before anything runs
+    check_grid(spec)  # the number of cells and the grid's own table, before a cell is made
     cells = spec.cells()
     out_dir = Path(out) if out is not None else None
     if out_dir is None:

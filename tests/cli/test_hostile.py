@@ -4,6 +4,7 @@ Every probe gives a correct answer or one line with exit code 2, quickly, withou
 traceback or a floating-point warning (warnings are errors in this test suite).
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -126,7 +127,7 @@ def test_memory_limit_from_the_environment(capsys, monkeypatch):
 
 def test_large_step_budget_costs_what_the_run_uses(capsys):
     code, out, err = run_cli(capsys, "run", "uv", "--width", "1000", "--eta-lambda", "3", "--steps", str(10**12),
-                             "--format", "json", "--max-memory", "200M")
+                             "--format", "json", "--max-memory", "4G")
     assert code == 0, err
     d = json.loads(out)
     assert d["settings"]["steps_run"] < 10_000 and d["phase"] == "catapult"
@@ -153,30 +154,66 @@ def test_growth_beyond_the_limit_is_refused():
         set_memory_limit(None)
 
 
-@pytest.mark.parametrize("argv", [
-    "run uv --width 20000 --eta-lambda 3 --steps 50",
-    "phases uv --width 2000 --k-min 0.5 --k-max 5 --num 40 --steps 200",
-    "run pure-quadratic --rank 300 --eta-lambda 2.5 --steps 50",
-    "phases two-layer --width 3000 --slope 0.5 --k-min 0.5 --k-max 5 --num 6 --steps 100 --no-refine",
-    "phases two-layer --width 3000 --slope 0.5 --k-min 0.5 --k-max 5 --num 6 --steps 100",
-])
-def test_memory_estimate_covers_what_the_run_allocates(argv):
-    """The estimate is not decoration: it is at least the peak the run really allocates
-    (NumPy reports its buffers to tracemalloc) and not absurdly above it."""
+@functools.lru_cache(maxsize=None)
+def _estimate_and_peak(argv):
+    """The command's estimate of its arrays and the peak it really allocates beyond what the
+    process held before (tracemalloc: NumPy reports its buffers to it), after a warm-up run
+    (derivations, compiled maps, caches of the process)."""
+    from threadpoolctl import threadpool_limits
+
     from catapult_theory.cli import _build_parser
 
     parser, _ = _build_parser()
     args = parser.parse_args(argv.split())
     estimate = sum(n.nbytes for n in args.face.memory(args, args.command))
-    main(argv.split() + ["--format", "json"])  # warm caches (derivations), not counted
-    tracemalloc.start()
-    try:
-        main(argv.split() + ["--format", "json"])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert estimate >= 0.5 * peak, (estimate, peak)
-    assert estimate <= 200 * peak + 2**20, (estimate, peak)
+    with threadpool_limits(limits=1):
+        assert main(argv.split() + ["--format", "json"]) == 0
+        tracemalloc.start()
+        try:
+            main(argv.split() + ["--format", "json"])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return estimate, peak
+
+
+FAST_ESTIMATES = [
+    "run uv --width 200000 --eta-lambda 3 --steps 50",
+    "phases uv --width 20000 --k-min 0.5 --k-max 5 --num 400 --steps 300 --no-refine",
+    "run pure-quadratic --rank 500 --eta-lambda 2.5 --steps 50",
+    "phases two-layer --width 3000 --slope 0.5 --k-min 0.5 --k-max 5 --num 40 --steps 100 --no-refine",
+    "run two-layer --width 512 --slope 0 --data digits01 --eta-lambda 3 --steps 60",
+]
+SLOW_ESTIMATES = [
+    "phases uv --width 20000 --k-min 0.5 --k-max 5 --num 400 --steps 300",
+    "phases pure-quadratic --rank 400 --k-min 0.5 --k-max 5 --num 40 --steps 200",
+    "phases pure-quadratic --rank 150 --data random:48:2 --k-min 0.5 --k-max 5 --num 20 --steps 100",
+    "phases pure-quadratic --rank 100 --data random:32:2 --act tanh --k-min 0.5 --k-max 5 --num 20 --steps 100",
+    "run quadratic-bias --rank 100 --features 10 --data random:32:2 --eta-lambda 2 --steps 100",
+    "phases two-layer --width 256 --slope 0.5 --data digits01 --k-min 0.5 --k-max 20 --num 10 --steps 60",
+    "phases two-layer --width 256 --slope 0 --data digits01 --k-min 0.5 --k-max 20 --num 40 --steps 60 --no-refine",
+    "phases three-layer --width 128 --data digits:3:8 --k-min 0.5 --k-max 12 --num 12 --steps 60 --no-refine",
+    "run three-layer --width 256 --data digits:3:8 --eta-lambda 6 --steps 60",
+]
+
+
+@pytest.mark.parametrize("argv", FAST_ESTIMATES + [pytest.param(a, marks=pytest.mark.slow) for a in SLOW_ESTIMATES])
+def test_memory_estimate_is_within_half_and_twice_the_real_peak(argv):
+    """Each estimate is honest on both sides: at least half and at most twice the peak the
+    run allocates (sizes where the arrays, not the interpreter's own objects, dominate)."""
+    estimate, peak = _estimate_and_peak(argv)
+    assert 0.5 * peak <= estimate <= 2 * peak, (argv, estimate / peak)
+
+
+def test_the_estimate_check_catches_the_old_two_layer_estimate():
+    """The check can fail: the two-layer estimate that counted per-sample Jacobians (never
+    built) is 20 to 70 times the peak of the digits run, and a quarter of the real
+    estimate is below half of it."""
+    argv = "run two-layer --width 512 --slope 0 --data digits01 --eta-lambda 3 --steps 60"
+    estimate, peak = _estimate_and_peak(argv)
+    B, d, n_test, n = 128, 64, 232, 512
+    old = 8.0 * 4 * n * (d + 1) + 8.0 * (B + n_test) * n * (d + 3)
+    assert old > 2 * peak and estimate / 4 < 0.5 * peak
 
 
 # ------------------------------------------------------------------ item 3: output paths
@@ -522,3 +559,88 @@ def test_a_full_stdout_exits_3_and_a_closed_one_quietly(capsys, monkeypatch):
 def test_lam0_zero_or_underflowing_is_named_with_the_flag(capsys, argv, word):
     line = one_error_line(*run_cli(capsys, *argv.split()))
     assert "lam0" in line and word in line
+
+
+# ------------------------------------------------------------------ memory of grids and of falsify
+@pytest.mark.slow
+def test_a_grid_estimate_is_within_half_and_twice_of_its_own_memory(tmp_path):
+    """The grid's own records and table (cells x k values), pinned on both sides against
+    what a grid of 16 tiny cells of 400 k values allocates beyond the process's start."""
+    from threadpoolctl import threadpool_limits
+
+    from catapult_theory.grid import grid, grid_memory, parse_spec
+
+    spec = {"model": "uv", "fixed": {"steps": 10, "no-refine": True, "k": {"min": 0.5, "max": 5.0, "num": 400}},
+            "axes": {"width": list(range(20, 28)), "seed": [0, 1]}}
+    estimate = sum(n.nbytes for n in grid_memory(parse_spec(spec)))
+    with threadpool_limits(limits=1):
+        grid({**spec, "axes": {"width": [20], "seed": [0]}}, scheduler="synchronous", figures=False)  # warm
+        tracemalloc.start()
+        try:
+            grid(spec, out=tmp_path, scheduler="synchronous", figures=False)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert 0.5 * peak <= estimate <= 2 * peak, estimate / peak
+
+
+def test_a_grid_of_ten_million_cells_is_refused_before_a_cell_is_made(capsys, tmp_path):
+    spec = tmp_path / "huge.toml"
+    spec.write_text('model = "uv"\n[fixed]\nk = { min = 0.5, max = 5, num = 10 }\n[axes]\n'
+                    f"width = {list(range(1, 10001))}\nseed = {list(range(1000))}\n")
+    t0 = time.perf_counter()
+    line = one_error_line(*run_cli(capsys, "grid", str(spec), "--out", str(tmp_path / "o"), "--max-memory", "4G"))
+    assert time.perf_counter() - t0 < 20
+    assert "10000000 cells" in line and "--max-memory" in line and "above the limit of 4 GB" in line
+    assert not (tmp_path / "o").exists()
+
+
+def _falsify_peak(argv):
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(argv)
+        tracemalloc.start()
+        try:
+            main(argv)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+@pytest.mark.parametrize("model, n", [("uv", 1500), pytest.param("two-layer", 400, marks=pytest.mark.slow)])
+def test_the_falsify_state_estimate_is_within_half_and_twice_of_the_real_peak(model, n):
+    from catapult_theory.testing._search import plan_states
+
+    plan = plan_states(model, [f"n == {n}"])
+    sizes = {d: hi for d, (lo, hi) in plan.ranges.sizes.items()}
+    from catapult_theory.testing._states import state_bytes
+
+    estimate = state_bytes(plan.spec, sizes)
+    peak = _falsify_peak(["falsify", model, "--claim", "lam >= 0", "--assume", f"n == {n}", "--assume", "d == 4",
+                          "--max-examples", "3"])
+    assert 0.5 * peak <= estimate <= 2 * peak, estimate / peak
+
+
+def test_falsify_refuses_sizes_beyond_the_limit_and_narrows_open_ranges(capsys):
+    t0 = time.perf_counter()
+    line = one_error_line(*run_cli(capsys, "falsify", "uv", "--assume", "n >= 100000000", "--claim", "lam >= 0"))
+    assert time.perf_counter() - t0 < 10 and "n = 100000000" in line and "--max-memory" in line
+    code, out, err = run_cli(capsys, "falsify", "uv", "--assume", "n <= 1000000000", "--claim", "lam >= 0",
+                             "--max-memory", "2G", "--max-examples", "3", "--format", "json")
+    assert code == 0, err
+    lo, hi = json.loads(out)["generator"]["sizes"]["n"]
+    assert lo == 1 and 100 < hi < 10**6  # narrowed to what fits in 2 GB beside this process
+    from catapult_theory.resources import baseline_memory, set_memory_limit
+    from catapult_theory.testing._search import plan_states
+    from catapult_theory.testing._states import state_bytes
+
+    set_memory_limit("2G")
+    try:
+        plan = plan_states("uv", ["n <= 1000000000"])
+        n_hi = plan.ranges.sizes["n"][1]
+        room = 2 * 2**30 - baseline_memory()
+        assert state_bytes(plan.spec, {"n": n_hi, "d": 4}) <= room < state_bytes(plan.spec, {"n": 2 * n_hi, "d": 4})
+    finally:
+        set_memory_limit(None)
