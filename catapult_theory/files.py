@@ -104,6 +104,8 @@ def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
     the file system takes (:data:`NAME_MAX` bytes, or the folder's own limit), or a path
     longer than the system's: every later use of it would fail with ``ENAMETOOLONG``."""
     text = os.fspath(path)
+    if "\x00" in text:
+        raise InvalidInput(f"{what} {text!r}: a path cannot contain a NUL character")
     for part in Path(text).parts:
         size = len(os.fsencode(part))
         if size > NAME_MAX:

@@ -323,11 +323,11 @@ def test_a_bug_exits_1_with_a_traceback_from_the_console_script():
 
 # ------------------------------------------------------------------ item 7: the fuzz
 HUGE = ["1e308", "1e100", str(10**12), str(10**15), str(2**63), "1e20"]
-TINY = ["1e-320", "5e-324", "1e-300", "0"]
+TINY = ["1e-320", "5e-324", "1e-300", "1e-200", "0"]
 BAD = ["nan", "inf", "-inf", "-1", "-1e308", "2.5", "", "abc", "0x10", "1_000", " 3"]
 SPECS = ["uniform:1", "uniform:2:1", "uniform:1:1e308", "normal:0:-1", "normal:1e308:1", "random:x",
          "random:0:2", "random:100000000:2", "random:2:100000000", "toy:nan:0", "toy:1e308:0", "digits01",
-         "toy:1:2:3", "uniform:-1:1"]
+         "toy:1:2:3", "uniform:-1:1", "uniform:1e-320:1e-320", "uniform:1e-200:1e-200", "normal:1e-300:1e-300"]
 
 BASES = {
     ("run", "uv"): "--width 50 --eta-lambda 3 --steps 50",
@@ -644,3 +644,104 @@ def test_falsify_refuses_sizes_beyond_the_limit_and_narrows_open_ranges(capsys):
         assert state_bytes(plan.spec, {"n": n_hi, "d": 4}) <= room < state_bytes(plan.spec, {"n": 2 * n_hi, "d": 4})
     finally:
         set_memory_limit(None)
+
+
+# ------------------------------------------------------------------ the fuzz: paths, schedulers, model files
+LONG = "a" * 300
+PATHS = [f"{LONG}.png", f"{LONG}/x.png", "/proc/x.png", "/dev/full", "/dev/null", "/nonexistent-root-dir/x/y.png",
+         "{tmp}", "{tmp}/file/x.png", "{tmp}/", "", "{tmp}/ok.png", "{tmp}/ok.svg", "{tmp}/x.txt", "a\x00b.png",
+         "{tmp}/" + "b" * 255 + ".png"]
+SCHEDULERS = ["http://127.0.0.1:1", "foo://x", "inproc://x", "tcp://127.0.0.1:1", "tcp://", "tcp://:1", "processes:0",
+              "processes:x", "local:-1", "threads:2", "synchronous", "sync", "127.0.0.1:1", "", " ", "tls://[::1]:1",
+              "ws://127.0.0.1:99999"]
+SCALAR_NAMES = ["lam", "eta", "f", "y", "w2", "r", "n", "x2", "c", "None", "lambda", "zeta", "numpy", "a_1", "gamma",
+                "theta2", "w_2", "E", "q1", "xTx"]
+FILE_SPEC = """model = "uv"
+[fixed]
+steps = 20
+no-refine = true
+k = {{ min = 0.5, max = 5, num = 4 }}
+[axes]
+width = [20, 30]
+"""
+MODEL_FILE = """import sympy as sp
+from sympy.matrices.expressions import MatrixSymbol
+from catapult_theory.symbolic import SymbolicModel
+from catapult_theory.symbolic import symbols as S
+d, s = sp.Symbol("d"), sp.Symbol({name!r})
+U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+model = SymbolicModel("fuzzed", (U, v), s * v.T * U * x / sp.sqrt(S.n){aliases})
+"""
+
+
+@st.composite
+def hostile_io_argv(draw, tmp):
+    kind = draw(st.sampled_from(["plot", "grid", "derive", "out", "tiny"]))
+    path = draw(st.sampled_from(PATHS)).format(tmp=tmp)
+    if kind == "plot":
+        return ["phases", "uv", "--width", "20", "--k-min", "0.5", "--k-max", "5", "--num", "4", "--steps", "30",
+                "--no-refine", "--plot", path]
+    if kind == "grid":
+        argv = ["grid", f"{tmp}/spec.toml", "--scheduler", draw(st.sampled_from(SCHEDULERS)), "--no-figures"]
+        return argv + ["--out", draw(st.sampled_from([path, f"{tmp}/grid-out"]))]
+    if kind == "out":
+        return ["prove", "uv-map", "--out", path]
+    if kind == "tiny":
+        flag = draw(st.sampled_from(["--x-norm", "--y", "--f0", "--lam0"]))
+        value = draw(st.sampled_from(TINY + HUGE))
+        argv = ["phases", "uv", "--width", "20", "--k-min", "0.5", "--k-max", "5", "--num", "4", "--steps", "30"]
+        if flag in ("--f0", "--lam0"):
+            argv += ["--f0", "0.5", "--lam0", "1"]
+        return argv + [f"{flag}={value}"]
+    name = draw(st.sampled_from(SCALAR_NAMES))
+    aliases = draw(st.sampled_from(["", ", aliases=((x.T * x, S.x2),)"]))
+    fmt = draw(st.sampled_from(["text", "python", "latex", "json", "markdown"]))
+    return ["derive", f"{tmp}/{name}{'-a' if aliases else ''}.py", "--format", fmt]
+
+
+@pytest.fixture(scope="module")
+def io_folder(tmp_path_factory):
+    """A folder with the grid SPEC, a file where a folder is expected, and one model file
+    per scalar name (with and without aliases) for the fuzz below."""
+    tmp = tmp_path_factory.mktemp("hostile-io")
+    (tmp / "spec.toml").write_text(FILE_SPEC.format())
+    (tmp / "file").write_text("")
+    for name in SCALAR_NAMES:
+        (tmp / f"{name}.py").write_text(MODEL_FILE.format(name=name, aliases=""))
+        (tmp / f"{name}-a.py").write_text(MODEL_FILE.format(name=name, aliases=", aliases=((x.T * x, S.x2),)"))
+    return tmp
+
+
+def _check_reply(argv, r):
+    assert r["crash"] is None, f"catapult {' '.join(argv)} raised:\n{r['crash']}"
+    assert r["code"] in (0, 2, 3), (argv, r)
+    assert r["seconds"] < 60, argv
+    lines = [ln for ln in r["err"].strip().splitlines() if ln.startswith("catapult: error:")]
+    if r["code"] in (2, 3):
+        assert len(lines) == 1 and "Traceback" not in r["err"], (argv, r["err"])
+    else:
+        assert not lines and "Traceback" not in r["err"], (argv, r["err"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_hostile_paths_schedulers_model_files_and_floats(worker, io_folder, data):
+    """Paths (too long, in /proc, devices, a file as a folder, NUL), scheduler strings, model
+    files whose scalars are named like the derivation's symbols (every export format), and
+    tiny and huge floats: a result or one line with exit 2 or 3, never a traceback."""
+    argv = data.draw(hostile_io_argv(str(io_folder)))
+    r = _ask(worker, argv)
+    _check_reply(argv, r)
+    if argv[0] == "derive" and r["code"] == 0 and argv[-1] == "python":
+        compile(r["out"], "exported", "exec")  # the export is Python
+
+
+def test_the_io_fuzz_sees_a_traceback(worker):
+    """The reply check can fail: a crash, a second error line and a traceback are caught."""
+    with pytest.raises(AssertionError):
+        _check_reply(["__raise__"], _ask(worker, ["__raise__"]))
+    with pytest.raises(AssertionError):
+        _check_reply(["x"], {"crash": None, "code": 2, "seconds": 0.1, "err": "catapult: error: a\ncatapult: error: b"})
+    with pytest.raises(AssertionError):
+        _check_reply(["x"], {"crash": None, "code": 0, "seconds": 0.1, "err": "Traceback (most recent call last)"})
