@@ -266,14 +266,15 @@ def fit_sizes(spec: ModelSpec, sizes: Mapping[str, tuple[int, int]]) -> dict[str
     the smallest state the assumptions allow does not fit."""
     from ..resources import ENV_VAR, baseline_memory, format_bytes, memory_limit
 
-    full = {d.name: tuple(sizes.get(d.name, SIZE_DEFAULT)) for d in spec.dims}
+    full: dict[str, tuple[int, int]] = {d.name: (int(sizes.get(d.name, SIZE_DEFAULT)[0]),
+                                                 int(sizes.get(d.name, SIZE_DEFAULT)[1])) for d in spec.dims}
     limit, source = memory_limit()
     room = limit - baseline_memory()
     low = {d: lo for d, (lo, _) in full.items()}
     need = state_bytes(spec, low)
     if need > room:
-        at = ", ".join(f"{d} = {v}" for d, v in low.items())
-        raise InvalidInput(f"a state of {spec.name} with {at} holds about {format_bytes(need)} of matrices, above the "
+        where = ", ".join(f"{d} = {v}" for d, v in low.items())
+        raise InvalidInput(f"a state of {spec.name} with {where} holds about {format_bytes(need)} of matrices, above the "
                            f"memory limit of {format_bytes(limit)} ({source}) beside the {format_bytes(limit - room)} "
                            f"held already; assume smaller dimensions, or raise the limit with --max-memory or {ENV_VAR}")
 

@@ -745,3 +745,34 @@ def test_the_io_fuzz_sees_a_traceback(worker):
         _check_reply(["x"], {"crash": None, "code": 2, "seconds": 0.1, "err": "catapult: error: a\ncatapult: error: b"})
     with pytest.raises(AssertionError):
         _check_reply(["x"], {"crash": None, "code": 0, "seconds": 0.1, "err": "Traceback (most recent call last)"})
+
+
+def test_reproduce_checks_every_section_before_it_touches_the_folder(capsys, monkeypatch, tmp_path):
+    from catapult_theory.report import _reproduce as R
+    from catapult_theory.resources import Need
+
+    line = one_error_line(*run_cli(capsys, "reproduce", "--max-memory", "1K", "--out", str(tmp_path / "r")))
+    assert "section proofs" in line and "above the limit of 1 kB (--max-memory)" in line
+    assert not (tmp_path / "r").exists()
+    big = R.Section("big", "Big", lambda ctx: R.SectionOutput("never run\n"),
+                    lambda quick: [Need("a huge batch", 2.0**50 if not quick else 1.0, "--quick")])
+    monkeypatch.setattr(R, "SECTIONS", [big])
+    monkeypatch.setattr(R, "_load_sections", lambda: None)
+    line = one_error_line(*run_cli(capsys, "reproduce", "--out", str(tmp_path / "r")))
+    assert "section big" in line and "a huge batch" in line and "lower --quick" in line
+    assert not (tmp_path / "r").exists()
+    assert run_cli(capsys, "reproduce", "--quick", "--out", str(tmp_path / "r"))[0] == 0
+
+
+def test_the_built_in_sections_fit_the_default_limit_of_a_small_machine():
+    """Every section's estimate (full settings) is positive and fits 4 GB: the report runs
+    on an 16 GB machine's default limit."""
+    from catapult_theory.report import _reproduce as R
+
+    R._load_sections()
+    for sec in R.SECTIONS:
+        if sec.memory is None:
+            continue
+        for quick in (True, False):
+            total = sum(n.nbytes for n in sec.memory(quick))
+            assert 0 < total < 4 * 2**30, (sec.name, quick, total)
