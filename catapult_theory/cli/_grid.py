@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import EXIT_OUTPUT_FAILED, add_format, add_max_memory, emit, fmt
+from ._common import EXIT_OUTPUT_FAILED, CLIError, add_format, add_max_memory, emit, fmt
 
 __all__ = ["add_grid_parser", "grid_cli"]
 
@@ -51,6 +51,8 @@ def grid_cli(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         check_scheduler(args.scheduler)  # a bad or unreachable --scheduler fails before anything runs
     check_grid(spec)  # the number of cells and the grid's own table, before a cell is made
+    if args.out is not None and not args.out.strip():
+        raise CLIError("--out: expected a folder name, got an empty one")
     out = Path(args.out) if args.out is not None else Path(f"{Path(args.spec).stem}-grid")
     total = math.prod(spec.shape())
     shape = " x ".join(f"{n} {len(v)}" for n, v in spec.axes.items()) or "no axes"

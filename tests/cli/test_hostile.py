@@ -368,7 +368,7 @@ def hostile_argv(draw):
 
 
 @pytest.fixture(scope="module")
-def worker():
+def worker(tmp_path_factory):
     """One worker process under a 4 GB address-space limit (RLIMIT_AS)."""
     resource = pytest.importorskip("resource")
     limit = 4 * 2**30
@@ -377,9 +377,13 @@ def worker():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     env = {**os.environ, "CATAPULT_MAX_MEMORY": "512M", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    # in a folder of its own: a command that writes where it should not (an empty --out) is not
+    # hidden in the repository; the package is found through PYTHONPATH as in every test
+    root = str(Path(__file__).parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     proc = subprocess.Popen([sys.executable, "-W", "error", str(Path(__file__).with_name("_hostile_worker.py"))],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=cap,
-                            cwd=str(Path(__file__).parents[2]))
+                            cwd=str(tmp_path_factory.mktemp("hostile-cwd")))
     assert proc.stdout.readline().strip() == "ready"
     yield proc
     proc.stdin.close()
@@ -506,10 +510,17 @@ def test_the_memory_limit_is_checked_before_any_work_by_every_command(capsys, mo
     "derive {long}.py",
     "grid {long}.toml",
     "prove uv-map --out {long}.md",
+    "grid {spec} --out=",
 ])
 def test_an_over_long_path_exits_2(capsys, tmp_path, argv):
+    """(and an empty --out of a grid, which wrote into the current folder)"""
     long = str(tmp_path / ("a" * 300))
-    one_error_line(*run_cli(capsys, *argv.format(long=long).split()))
+    spec = tmp_path / "g.toml"
+    from tests.grid.conftest import TINY_TOML
+
+    spec.write_text(TINY_TOML)
+    one_error_line(*run_cli(capsys, *argv.format(long=long, spec=spec).split()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.toml"]
 
 
 class _Unwritable:
