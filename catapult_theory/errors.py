@@ -13,7 +13,8 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["InvalidInput", "check_int", "check_float", "check_positive", "check_initial_state"]
+__all__ = ["InvalidInput", "check_int", "check_float", "check_positive", "check_initial_state", "check_lam0",
+           "learning_rates"]
 
 
 class InvalidInput(ValueError):
@@ -62,3 +63,36 @@ def check_initial_state(values: dict[str, Any], advice: str) -> None:
     for name, v in values.items():
         if not np.all(np.isfinite(np.asarray(v, dtype=float))):
             raise InvalidInput(f"the initial state overflows float64 ({name} is not finite); {advice}")
+
+
+#: what to change when a net's ``lam0`` is 0: every unit inactive at the start
+NET_LAM0_ADVICE = ("every unit of the net is inactive at the start (a collapsed net): change --seed, raise --width "
+                   "or use --slope above 0")
+
+
+def check_lam0(lam0: Any, advice: str) -> float:
+    """Refuse an initial NTK eigenvalue that is zero or underflows float64 (below the
+    smallest normal number): no learning rate ``eta = k / lam0`` exists then.
+    :class:`InvalidInput` naming ``lam0`` and ``advice`` (which input to change)."""
+    import numpy as np
+
+    value = float(lam0)
+    if not (math.isfinite(value) and value >= np.finfo(float).tiny):
+        what = "= 0" if value == 0 else f"= {value:g} underflows float64" if math.isfinite(value) else "is not finite"
+        raise InvalidInput(f"lam0 {what}: the NTK eigenvalue at initialisation gives no learning rate "
+                           f"eta = k / lam0; {advice}")
+    return value
+
+
+def learning_rates(k: Any, lam0: float, advice: str) -> Any:
+    """``eta = k / lam0`` (an array like ``k``), refused with :class:`InvalidInput` when
+    ``lam0`` is zero or underflows (:func:`check_lam0`) or a rate overflows float64."""
+    import numpy as np
+
+    lam0 = check_lam0(lam0, advice)
+    with np.errstate(all="ignore"):
+        eta = np.asarray(k, dtype=float) / lam0
+    if not np.all(np.isfinite(eta)):
+        raise InvalidInput(f"eta = k / lam0 overflows float64 (lam0 = {lam0:g}, largest k = "
+                           f"{float(np.max(k)):g}); {advice}")
+    return eta

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -29,7 +30,9 @@ from typing import Any
 
 from .errors import InvalidInput
 
-__all__ = ["source_digest", "temp_target", "write_atomic", "save_figure", "check_output_file", "check_output_dir", "FolderLock", "LOCK_NAME"]
+__all__ = ["source_digest", "temp_target", "write_atomic", "save_figure", "check_name_lengths", "check_output_file",
+           "check_output_dir", "describe_failure", "is_output_failure", "FolderLock", "LOCK_NAME", "NAME_MAX",
+           "OUTPUT_ERRNOS"]
 
 #: name of the lock file :class:`FolderLock` keeps in a folder while it writes there
 LOCK_NAME = ".catapult.lock"
@@ -75,6 +78,48 @@ def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     return write_atomic(path, buf.getvalue())
 
 
+#: errors of an output that could not be written (a full or read-only disk, a file in the way, no permission)
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES,
+                           errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ENOENT})
+
+
+def is_output_failure(err: BaseException) -> bool:
+    """True for an :class:`OSError` of :data:`OUTPUT_ERRNOS`: the output could not be written
+    (reported with exit code 3, not as a bug)."""
+    return isinstance(err, OSError) and err.errno in OUTPUT_ERRNOS
+
+
+def describe_failure(err: OSError) -> str:
+    """``No space left on device (report.md)``: the reason and the file, for one line."""
+    name = err.filename2 if err.filename2 is not None else err.filename
+    return f"{err.strerror or err}" + (f" ({name})" if name is not None else "")
+
+
+#: the longest file name (one path component) most file systems take
+NAME_MAX = 255
+
+
+def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse (:class:`InvalidInput`, naming ``what``) a path with a component longer than
+    the file system takes (:data:`NAME_MAX` bytes, or the folder's own limit), or a path
+    longer than the system's: every later use of it would fail with ``ENAMETOOLONG``."""
+    text = os.fspath(path)
+    if "\x00" in text:
+        raise InvalidInput(f"{what} {text!r}: a path cannot contain a NUL character")
+    for part in Path(text).parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise InvalidInput(f"{what} {text[:60]}...: the name {part[:20]}... is {size} bytes long; "
+                               f"file names take at most {NAME_MAX}")
+    limit = 4096
+    try:
+        limit = int(os.pathconf("/", "PC_PATH_MAX"))
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        pass
+    if len(os.fsencode(os.path.abspath(text))) >= limit:
+        raise InvalidInput(f"{what} {text[:60]}...: the path is longer than the {limit} bytes the system takes")
+
+
 def _probe(folder: Path, flag: str, shown: str) -> None:
     """Create and remove a file in ``folder``: the only reliable test that it takes files
     (permission bits say nothing for root, nor for /proc or a read-only mount)."""
@@ -104,6 +149,7 @@ def check_output_file(path: str | os.PathLike[str], flag: str, suffixes: tuple[s
     p = Path(path)
     if not shown or shown.endswith(("/", os.sep)):
         raise InvalidInput(f"{flag} {shown!r}: expected a file name, not a folder")
+    check_name_lengths(shown, flag)
     if suffixes and p.suffix.lower() not in suffixes:
         raise InvalidInput(f"{flag} {shown}: the file must end in {', '.join(suffixes)}")
     if p.is_dir():
@@ -122,6 +168,7 @@ def check_output_dir(path: str | os.PathLike[str], flag: str) -> Path:
     shown = str(path)
     if not shown:
         raise InvalidInput(f"{flag}: expected a folder name")
+    check_name_lengths(shown, flag)
     p = Path(path)
     _make_folder(p, flag, shown)
     _probe(p, flag, shown)
@@ -141,17 +188,23 @@ def _alive(pid: int) -> bool:
 class FolderLock:
     """An exclusive lock on a folder for the life of a ``with`` block.
 
-    The lock is the file :data:`LOCK_NAME` in the folder, created exclusively and
-    holding ``pid@host``. A second writer finds it and gets :class:`InvalidInput`
-    (naming the holder). A lock left by a process that no longer exists on this
-    host (killed with SIGKILL) is taken over; the lock file is removed on exit,
-    also on an exception or Ctrl-C.
+    The lock is the file :data:`LOCK_NAME` in the folder, holding ``pid@host``, and an
+    OS lock (``flock``) on it for as long as the holder runs: the kernel lets exactly
+    one process hold it and releases it when that process ends, however it ends. A
+    second writer finds it held and gets :class:`InvalidInput` (naming the holder). A
+    lock file left by a process that no longer exists on this host (killed with
+    SIGKILL) is taken over, atomically: the taker holds the OS lock before it rewrites
+    the file, so of two takers racing for one stale lock only one wins. A lock file that
+    names a live process (on this host, or any process on another host) is respected
+    even without the OS lock (a lock of another machine over a network file system).
+    The lock file is removed on exit, also on an exception or Ctrl-C.
     """
 
     def __init__(self, folder: str | os.PathLike[str], what: str = "folder") -> None:
         self.folder, self.what = Path(folder), what
         self.path = self.folder / LOCK_NAME
         self._held = False
+        self._fd: int | None = None
 
     def _holder(self) -> tuple[int, str] | None:
         try:
@@ -161,32 +214,49 @@ class FolderLock:
         except (OSError, ValueError):
             return None
 
+    def _refuse(self, holder: tuple[int, str] | None) -> InvalidInput:
+        who = f"process {holder[0]} on {holder[1]}" if holder else "another process"
+        return InvalidInput(
+            f"the {self.what} {self.folder} is in use by {who} (lock file {self.path}); "
+            "wait for it to finish, or remove the lock file if that process is gone")
+
     def acquire(self) -> None:
         """Take the lock; :class:`InvalidInput` if a live process holds it."""
-        me = f"{os.getpid()}@{socket.gethostname()}"
-        for _ in range(3):
+        me, host = os.getpid(), socket.gethostname()
+        for _ in range(5):
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if holder is not None and holder[1] == socket.gethostname() and not _alive(holder[0]):
-                    self.path.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                who = f"process {holder[0]} on {holder[1]}" if holder else "another process"
-                raise InvalidInput(
-                    f"the {self.what} {self.folder} is in use by {who} (lock file {self.path}); "
-                    "wait for it to finish, or remove the lock file if that process is gone") from None
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(me + "\n")
-            self._held = True
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as err:
+                raise InvalidInput(f"cannot create the lock file {self.path}: {err.strerror or err}") from None
+            if not _os_lock(fd):
+                os.close(fd)
+                raise self._refuse(self._holder())
+            try:  # the file may have been released (removed) between our open and our lock
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except OSError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            holder = self._holder()
+            if holder is not None and (holder[1] != host or _alive(holder[0])):
+                os.close(fd)  # a live holder that does not use the OS lock (another host, an old release)
+                raise self._refuse(holder)
+            # free, or stale (its process is gone): ours, and we hold the OS lock while we rewrite it
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{me}@{host}\n".encode("utf-8"), 0)
+            self._fd, self._held = fd, True
             return
         raise InvalidInput(f"could not lock the {self.what} {self.folder} (lock file {self.path})")
 
     def release(self) -> None:
-        """Remove the lock file (if this lock holds it)."""
+        """Remove the lock file (if this lock holds it), then let go of the OS lock."""
         if self._held:
             self.path.unlink(missing_ok=True)
             self._held = False
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> "FolderLock":
         self.acquire()
@@ -195,6 +265,22 @@ class FolderLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _os_lock(fd: int) -> bool:
+    """Take the exclusive OS lock of ``fd`` without waiting: ``False`` when another open
+    file holds it. Without ``fcntl`` (not POSIX) the lock file's contents decide alone."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without flock (some network mounts): the contents decide
+        return True
+    return True
 
 
 def source_digest(roots: Iterable[Path]) -> str:

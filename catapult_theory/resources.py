@@ -1,8 +1,11 @@
 """Memory limits: estimate before allocating, refuse above a limit with one clear line.
 
 Every command estimates the memory its run needs (the arrays it will hold, times
-8 bytes for float64, times the batch of learning rates) *before* allocating, and
-:func:`check_memory` refuses an estimate above the limit with
+8 bytes for float64, times the batch of learning rates; each estimate is pinned by
+tests to lie within 0.5x to 2x of the peak the run really allocates) *before*
+allocating, and :func:`check_memory` adds what the process already holds (the
+interpreter and its libraries, :func:`baseline_memory`: 75 to 160 MB for the
+command line) and refuses a total above the limit with
 :class:`~catapult_theory.errors.InvalidInput` naming the estimate, the limit and
 the flag to lower. Trajectories grow as a run goes (they are not allocated for the
 whole step budget up front) and each growth is checked with :func:`check_growth`,
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 
 from .errors import InvalidInput
 
-__all__ = ["DEFAULT_FRACTION", "ENV_VAR", "Need", "available_memory", "check_growth", "check_memory",
+__all__ = ["DEFAULT_FRACTION", "ENV_VAR", "Need", "available_memory", "baseline_memory", "check_growth", "check_memory",
            "format_bytes", "memory_limit", "parse_size", "set_memory_limit"]
 
 #: environment variable holding the memory limit
@@ -72,6 +75,24 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
+def baseline_memory() -> int:
+    """Bytes this process holds now (its resident set: the interpreter, the imported
+    libraries, what earlier work left), which every estimate comes on top of."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:  # pragma: no cover - not Linux: the peak so far (kilobytes on Linux, bytes on macOS)
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 0
+
+
 def set_memory_limit(limit: int | str | None) -> None:
     """Set the limit for this process (``--max-memory``); ``None`` restores the default."""
     global _limit_override
@@ -97,18 +118,21 @@ class Need:
     flag: str
 
 
-def check_memory(needs: list[Need], command: str = "this run") -> float:
-    """Refuse (:class:`InvalidInput`, one line) if the arrays ``needs`` exceed the memory
-    limit; returns the estimate in bytes. The message names the estimate, the limit and
-    the flag of the largest array."""
-    total = float(sum(n.nbytes for n in needs))
+def check_memory(needs: list[Need], command: str = "this run", baseline: float | None = None) -> float:
+    """Refuse (:class:`InvalidInput`, one line) if the arrays ``needs`` together with what the
+    process already holds (``baseline``, default :func:`baseline_memory`) exceed the memory
+    limit; returns that total in bytes. The message names the total, the limit and the
+    flag of the largest array."""
+    arrays = float(sum(n.nbytes for n in needs))
+    base = float(baseline_memory() if baseline is None else baseline)
+    total = arrays + base
     limit, source = memory_limit()
     if total > limit:
-        top = max(needs, key=lambda n: n.nbytes)
+        top = max(needs, key=lambda n: n.nbytes) if needs else Need("nothing", 0.0, "the work")
         raise InvalidInput(
-            f"{command} needs about {format_bytes(total)} of memory (largest: {top.what}, "
-            f"{format_bytes(top.nbytes)}), above the limit of {format_bytes(limit)} ({source}); "
-            f"lower {top.flag}, or raise the limit with --max-memory or {ENV_VAR}")
+            f"{command} needs about {format_bytes(total)} of memory ({format_bytes(arrays)} of arrays, largest: "
+            f"{top.what}, {format_bytes(top.nbytes)}; {format_bytes(base)} held already), above the limit of "
+            f"{format_bytes(limit)} ({source}); lower {top.flag}, or raise the limit with --max-memory or {ENV_VAR}")
     return total
 
 

@@ -123,6 +123,109 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
         assert (tmp_path / LOCK_NAME).read_text().startswith(f"{os.getpid()}@")
 
 
+def _dead_pid():
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_two_takers_of_a_stale_lock_never_both_hold_it(tmp_path, monkeypatch):
+    """Two threads take over one stale lock at once, 40 times, with the window between
+    reading the stale holder and replacing it held open (both read it before either
+    goes on): exactly one holds the lock each time. (The old takeover, read, delete and
+    create again, let both hold it in every such trial.)"""
+    import socket
+    import threading
+
+    stale = f"{_dead_pid()}@{socket.gethostname()}\n"
+    real = FolderLock._holder
+
+    for trial in range(40):
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        (folder / LOCK_NAME).write_text(stale)
+        gate = threading.Barrier(2)
+
+        def slow_holder(self, gate=gate):
+            try:
+                gate.wait(timeout=0.3)  # both takers have read (or are about to read) the holder
+            except threading.BrokenBarrierError:
+                pass
+            return real(self)
+
+        monkeypatch.setattr(FolderLock, "_holder", slow_holder)
+        won, locks = [], []
+        start = threading.Barrier(2)
+
+        def take():
+            lock = FolderLock(folder)
+            start.wait()
+            try:
+                lock.acquire()
+            except InvalidInput:
+                return
+            won.append(1)
+            locks.append(lock)
+
+        threads = [threading.Thread(target=take) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for lock in locks:
+            lock.release()
+        assert len(won) == 1, f"trial {trial}: {len(won)} holders"
+
+
+def test_two_processes_racing_for_a_stale_lock(tmp_path):
+    """The same race between two processes (forked, released together), 15 times: one
+    holder each time, the other refused naming it."""
+    import multiprocessing
+    import socket
+
+    ctx = multiprocessing.get_context("fork")
+    stale = f"{_dead_pid()}@{socket.gethostname()}\n"
+    for trial in range(15):
+        folder = tmp_path / f"p{trial}"
+        folder.mkdir()
+        (folder / LOCK_NAME).write_text(stale)
+        go, done, results = ctx.Event(), ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_race_taker, args=(str(folder), go, done, results)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        go.set()
+        got = [results.get(timeout=30) for _ in procs]
+        done.set()
+        for p in procs:
+            p.join(timeout=30)
+        assert sorted(got) == ["held", "refused"], (trial, got)
+
+
+def _race_taker(folder, go, done, results):
+    go.wait(10)
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except InvalidInput:
+        results.put("refused")
+        return
+    results.put("held")
+    done.wait(10)
+    lock.release()
+
+
+def test_a_lock_of_a_live_holder_is_respected_without_the_os_lock(tmp_path):
+    """A lock file naming a live process (here: this one, without holding the OS lock, as a
+    process of another host over a network file system would look) is not taken."""
+    import socket
+
+    (tmp_path / LOCK_NAME).write_text(f"{os.getpid()}@{socket.gethostname()}\n")
+    with pytest.raises(InvalidInput, match="in use by process"):
+        FolderLock(tmp_path).acquire()
+    (tmp_path / LOCK_NAME).write_text("1@another-host\n")
+    with pytest.raises(InvalidInput, match="in use by process 1 on another-host"):
+        FolderLock(tmp_path).acquire()
+
+
 def test_source_digest_follows_every_python_file(tmp_path):
     """An edit, a new file or a renamed file changes the digest; other files do not."""
     from catapult_theory.files import source_digest

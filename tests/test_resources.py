@@ -37,10 +37,24 @@ def test_check_memory_names_the_largest_array_and_its_flag():
     try:
         needs = [res.Need("small", 100, "--a"), res.Need("big", 5000, "--b")]
         with pytest.raises(InvalidInput, match=r"needs about 4\.98 kB .*largest: big.*lower --b"):
-            res.check_memory(needs, "the run")
-        assert res.check_memory([res.Need("ok", 1000, "--a")]) == 1000  # at the limit: allowed
+            res.check_memory(needs, "the run", baseline=0)
+        assert res.check_memory([res.Need("ok", 1000, "--a")], baseline=0) == 1000  # at the limit: allowed
+        # what the process holds already counts: the same arrays on top of 1 byte are refused
+        with pytest.raises(InvalidInput, match=r"1000 B of arrays.*1 B held already"):
+            res.check_memory([res.Need("ok", 1000, "--a")], baseline=1)
     finally:
         res.set_memory_limit(None)
+
+
+def test_the_baseline_is_this_process_resident_memory():
+    """The interpreter with NumPy loaded holds tens of MB; allocating 64 MB more raises it."""
+    import numpy as np
+
+    before = res.baseline_memory()
+    assert 20 * 2**20 < before < 8 * 2**30
+    block = np.ones(8 * 2**20)  # 64 MB, touched
+    assert res.baseline_memory() - before > 48 * 2**20
+    del block
 
 
 def test_settled_runs_stop_where_nothing_later_shows():

@@ -17,11 +17,14 @@ file that could not be written at the end: exit 3; any other exception is a bug 
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import sys
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import InvalidInput
-from ._common import (EXIT_OUTPUT_FAILED, CLIError, Family, Parser, add_format, add_max_memory, emit, k_grid,
+from ._common import (EXIT_OUTPUT_FAILED, CLIError, StdoutError, write_stdout, Family, Parser, add_format, add_max_memory, emit, k_grid,
                       positive_float, positive_int)
 from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
 from ._three_layer import ThreeLayerFamily
@@ -100,57 +103,65 @@ def _build_parser() -> tuple[Parser, list[Family]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `catapult` with ``argv``; the exit code: 0 ok, 1 failure, 2 bad input, 130 interrupted.
+    """Run `catapult` with ``argv``; the exit code: 0 ok, 1 failure, 2 bad input, 3 output not
+    written, 130 interrupted.
 
-    A model FILE given in place of a model name is registered for this one command."""
+    A model FILE given in place of a model name is registered for this one command. A closed
+    standard output (``>&-``, a reader that went away) is no error: the command runs and
+    its output is dropped; one that cannot take the output (``> /dev/full``) exits 3."""
     from ._model_file import ModelFiles
 
+    if sys.stdout is None:  # started with stdout closed: nowhere to print, nothing to complain about
+        sys.stdout = _Discard()
+    _STDOUT["dropped"] = False
     with ModelFiles() as files:
-        return _main(argv, files)
+        code = _main(argv, files)
+    return code if _STDOUT["dropped"] else _flush_stdout(code)
+
+
+class _Discard(io.TextIOBase):
+    """A standard output that drops what it is given (the process started without one)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+#: whether this call already gave up on the standard output (reported once)
+_STDOUT = {"dropped": False}
+
+
+def _flush_stdout(code: int) -> int:
+    """Flush what the command printed; a standard output that cannot take it exits 3 (disk
+    full) or quietly (closed, broken pipe), never with a traceback at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+    except OSError as err:
+        _drop_stdout()
+        if err.errno in (errno.EBADF, errno.EPIPE):
+            return code
+        sys.stderr.write(f"catapult: error: could not write the output: {err.strerror or err}\n")
+        return EXIT_OUTPUT_FAILED
+    return code
+
+
+def _drop_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so that the interpreter's final flush of the
+    buffered output succeeds silently."""
+    _STDOUT["dropped"] = True
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _main(argv: Sequence[str] | None, files: ModelFiles) -> int:
     """:func:`main` with the model files of the command line registered by ``files``."""
     try:
-        argv = files.load(sys.argv[1:] if argv is None else argv)
-        parser, faces = _build_parser()
-        args = parser.parse_args(argv)
-        if args.command == "models":
-            for fam in faces:
-                sys.stdout.write(f"{fam.name:16s} {fam.help}  [{', '.join(fam.commands())}]\n")
-            return 0
-        if args.command == "cache":
-            from ._cache import cache_cli
-
-            return cache_cli(args)
-        if args.command == "grid":
-            from ._grid import grid_cli
-
-            return grid_cli(args)
-        if args.command == "prove":
-            from ._prove import prove_cli
-
-            return prove_cli(args)
-        if args.command == "falsify":
-            from ._falsify import falsify_cli
-
-            return falsify_cli(args)
-        from ..resources import set_memory_limit
-
-        set_memory_limit(getattr(args, "max_memory", None))  # this call's flag, or the default
-        if args.command == "reproduce":
-            from ..report import reproduce_cli
-
-            return reproduce_cli(args)
-        if args.command in ("run", "phases"):
-            payload, text = args.face.execute(args, args.command)
-        else:
-            payload, text = args.handler(args)
-        emit(payload, text, args.format)
-        failures = getattr(args, "output_failures", [])
-        for failure in failures:
-            sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
-        return EXIT_OUTPUT_FAILED if failures else 0
+        return _run(argv, files)
     except InvalidInput as exc:  # bad input (CLIError included); any other exception is a bug: exit 1, traceback
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         sys.stderr.write(f"catapult: error: {msg}\n")
@@ -159,10 +170,61 @@ def _main(argv: Sequence[str] | None, files: ModelFiles) -> int:
         sys.stderr.write("\ncatapult: interrupted\n")
         return 130
     except BrokenPipeError:  # output piped into a closed reader (| head)
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
+        _drop_stdout()
+        return 0
+    except StdoutError as exc:  # emit() could not print: closed quietly, full with one line
+        _drop_stdout()
+        if exc.err.errno in (errno.EBADF, errno.EPIPE):
             return 0
+        sys.stderr.write(f"catapult: error: could not write the output: {exc.err.strerror or exc.err}\n")
+        return EXIT_OUTPUT_FAILED
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:  # a path the checks did not see (a data folder, ...)
+            sys.stderr.write(f"catapult: error: a file name is too long: {err.filename or err}\n")
+            return 2
+        raise
+
+
+def _run(argv: Sequence[str] | None, files: ModelFiles) -> int:
+    argv = files.load(sys.argv[1:] if argv is None else argv)
+    parser, faces = _build_parser()
+    args = parser.parse_args(argv)
+    from ..resources import memory_limit, set_memory_limit
+
+    set_memory_limit(getattr(args, "max_memory", None))  # this call's flag, or the default
+    memory_limit()  # a malformed CATAPULT_MAX_MEMORY is refused now, before any work, by every command
+    if args.command == "models":
+        write_stdout("".join(f"{fam.name:16s} {fam.help}  [{', '.join(fam.commands())}]\n" for fam in faces))
+        return 0
+    if args.command == "cache":
+        from ._cache import cache_cli
+
+        return cache_cli(args)
+    if args.command == "grid":
+        from ._grid import grid_cli
+
+        return grid_cli(args)
+    if args.command == "prove":
+        from ._prove import prove_cli
+
+        return prove_cli(args)
+    if args.command == "falsify":
+        from ._falsify import falsify_cli
+
+        return falsify_cli(args)
+    if args.command == "reproduce":
+        from ..report import reproduce_cli
+
+        return reproduce_cli(args)
+    if args.command in ("run", "phases"):
+        payload, text = args.face.execute(args, args.command)
+    else:
+        payload, text = args.handler(args)
+    emit(payload, text, args.format)
+    failures = getattr(args, "output_failures", [])
+    for failure in failures:
+        sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
+    return EXIT_OUTPUT_FAILED if failures else 0
 
 
 def entry_point() -> None:

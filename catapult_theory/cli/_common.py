@@ -26,6 +26,8 @@ __all__ = [
     "write_output",
     "EXIT_OUTPUT_FAILED",
     "emit",
+    "StdoutError",
+    "write_stdout",
     "k_grid",
     "add_k_grid",
     "add_format",
@@ -186,12 +188,30 @@ def add_k_grid(p: argparse.ArgumentParser) -> None:
                    help="grid spacing: linear (default) or log (geometric, for wide ranges)")
 
 
+class StdoutError(Exception):
+    """The standard output could not take what a command printed (``err``: the OSError)."""
+
+    def __init__(self, err: OSError) -> None:
+        super().__init__(str(err))
+        self.err = err
+
+
 def emit(payload: dict[str, Any], text: str, fmt: str) -> None:
-    """Print JSON (strict: no NaN) or the text form."""
-    if fmt == "json":
-        sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
-    else:
-        sys.stdout.write(text.rstrip("\n") + "\n")
+    """Print JSON (strict: no NaN) or the text form; :class:`StdoutError` when the standard
+    output cannot take it (a pipe whose reader went away stays a ``BrokenPipeError``)."""
+    write_stdout(json.dumps(payload, allow_nan=False) + "\n" if fmt == "json" else text.rstrip("\n") + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to the standard output and flush; :class:`StdoutError` when it cannot
+    take it (a pipe whose reader went away stays a ``BrokenPipeError``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        raise StdoutError(err) from None
 
 
 def fmt(x: Any, digits: int = 6) -> str:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import add_format, emit, fmt, nonneg_int, positive_int
+from ._common import add_format, add_max_memory, emit, fmt, nonneg_int, positive_int
 from ._model_file import FILE_HELP
 
 __all__ = ["add_falsify_parser", "falsify_cli"]
@@ -47,6 +47,7 @@ def add_falsify_parser(sub: Any, models: Sequence[str]) -> None:
     p.add_argument("--steps", type=positive_int, default=1000, metavar="T",
                    help="step budget of the runs behind run outcomes (default 1000)")
     p.add_argument("--builder", metavar="NAME", help="with a model FILE: the function that builds the model")
+    add_max_memory(p)
     add_format(p)
     p.set_defaults(handler=None, command="falsify")
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_format, emit, fmt
+from ._common import EXIT_OUTPUT_FAILED, CLIError, add_format, add_max_memory, emit, fmt
 
 __all__ = ["add_grid_parser", "grid_cli"]
 
@@ -31,6 +31,7 @@ def add_grid_parser(sub: Any) -> None:
     gp.add_argument("--resume", action="store_true",
                     help="reuse the cells already in DIR: compute only the missing ones")
     gp.add_argument("--no-figures", action="store_true", help="write the table only, no summary figures")
+    add_max_memory(gp)
     add_format(gp)
     gp.set_defaults(handler=None, command="grid")
 
@@ -42,13 +43,18 @@ def _stderr(line: str) -> None:
 
 def grid_cli(args: argparse.Namespace) -> int:
     """Run ``catapult grid``; progress (a line per finished cell) on stderr, the summary on stdout."""
-    from ..grid import boundary_summary, grid, load_spec, parse_scheduler
+    import math
+
+    from ..grid import boundary_summary, check_grid, check_scheduler, grid, load_spec
 
     spec = load_spec(args.spec)
     if args.scheduler is not None:
-        parse_scheduler(args.scheduler)  # a bad --scheduler fails before anything runs
+        check_scheduler(args.scheduler)  # a bad or unreachable --scheduler fails before anything runs
+    check_grid(spec)  # the number of cells and the grid's own table, before a cell is made
+    if args.out is not None and not args.out.strip():
+        raise CLIError("--out: expected a folder name, got an empty one")
     out = Path(args.out) if args.out is not None else Path(f"{Path(args.spec).stem}-grid")
-    total = len(spec.cells())
+    total = math.prod(spec.shape())
     shape = " x ".join(f"{n} {len(v)}" for n, v in spec.axes.items()) or "no axes"
     _stderr(f"catapult grid: {spec.model}, {total} cells ({shape}) -> {out}")
     done = [0]
@@ -70,8 +76,8 @@ def grid_cli(args: argparse.Namespace) -> int:
     payload = {
         "model": spec.model,
         "out": str(out),
-        "table": str(table.files["table"]),
-        "grid": str(table.files["grid"]),
+        "table": str(table.files["table"]) if "table" in table.files else None,
+        "grid": str(table.files["grid"]) if "grid" in table.files else None,
         "figures": figures,
         "cells": total,
         "computed": len(table.computed),
@@ -99,12 +105,19 @@ def grid_cli(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     for r in [head, *body]:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    lines.append(f"table: {table.files['table']} ({len(table.rows)} rows, one per cell and k)")
+    if "table" in table.files:
+        lines.append(f"table: {table.files['table']} ({len(table.rows)} rows, one per cell and k)")
+    else:
+        lines.append(f"table NOT written ({len(table.rows)} rows, one per cell and k)")
     lines.append(f"cells: {out / 'cells'} (one JSON file per cell)")
     if figures:
         lines.append("figures: " + ", ".join(figures))
+    payload["failures"] = list(table.failures)
     emit(payload, "\n".join(lines), args.format)
-    return 0
+    if table.failures:
+        more = f" (and {len(table.failures) - 1} more outputs not written)" if len(table.failures) > 1 else ""
+        sys.stderr.write(f"catapult: error: {table.failures[0]}{more}; the results above are complete\n")
+    return EXIT_OUTPUT_FAILED if table.failures else 0
 
 
 def _stat(stat: tuple[float | None, float | None, int], n: int) -> str:

@@ -28,7 +28,7 @@ FILE_HELP = ("MODEL may also be a path to a .py file that defines a SymbolicMode
 
 
 #: options of ``falsify`` whose value is a text that may end in ``.py``
-_VALUED = ("--claim", "--assume", "--format", "--seed", "--max-examples", "--steps")
+_VALUED = ("--claim", "--assume", "--format", "--seed", "--max-examples", "--steps", "--max-memory")
 
 
 def _pop_builder(argv: list[str]) -> str | None:

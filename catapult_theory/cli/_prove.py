@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..files import check_output_file, write_atomic
-from ._common import EXIT_OUTPUT_FAILED, CLIError, progress, write_output
+from ._common import EXIT_OUTPUT_FAILED, CLIError, progress, write_output, write_stdout
 
 __all__ = ["add_prove_parser", "prove_cli"]
 
@@ -50,7 +50,7 @@ def prove_cli(args: argparse.Namespace) -> int:
     if args.list:
         for tid in proofs.THEOREM_IDS:
             kind = "generic" if tid in proofs.GENERIC_THEOREMS else "family"
-            sys.stdout.write(f"{tid:34s} {kind}\n")
+            write_stdout(f"{tid:34s} {kind}\n")
         return 0
     if args.out is not None:
         check_output_file(args.out, "--out")
@@ -72,13 +72,12 @@ def prove_cli(args: argparse.Namespace) -> int:
     rendered = proofs.render(results, args.format)
     if args.out is not None:
         line = write_output(args, "certificate", args.out, lambda path: write_atomic(path, rendered))
-        sys.stdout.write(proofs.render(results, "text").rstrip("\n") + f"\n{line}\n")
+        write_stdout(proofs.render(results, "text").rstrip("\n") + f"\n{line}\n")
         for failure in getattr(args, "output_failures", []):
             sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
             return EXIT_OUTPUT_FAILED
     else:
-        sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
-    if args.format == "text" and any(s.coq or "coq" in s.checked_by for r in results for s in r.steps) or (
-            args.format == "text" and any(r.theorem.startswith("catapult-window") for r in results)):
-        sys.stdout.write(proofs.coq_status() + "\n")
+        write_stdout(rendered if rendered.endswith("\n") else rendered + "\n")
+    if args.format == "text" and any(r.theorem.startswith("catapult-window") for r in results):
+        write_stdout(proofs.coq_status() + "\n")
     return 0 if all(r.proved for r in results) else 1

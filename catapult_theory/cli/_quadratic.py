@@ -23,7 +23,25 @@ from ._common import (
 )
 from ._derive_common import derive_payload
 
-__all__ = ["PureQuadraticFamily", "QuadraticBiasFamily"]
+__all__ = ["PureQuadraticFamily", "QuadraticBiasFamily", "quadratic_stack_bytes"]
+
+
+def quadratic_stack_bytes(m: int, d: int, B: int, n_test: int, act: str) -> tuple[float, float]:
+    """``(kept, transient)`` bytes of the meta-feature stacks ``ψ(x) = g(Σ x_i W_i/√d)``
+    (``m x m`` each) of ``B`` training and ``n_test`` test inputs: teacher labels (``B > 1``)
+    are built in chunks of at most ``TEST_CHUNK_BYTES`` (two such arrays at once); with a
+    non-linear ``g`` (or ``d > B``) the engine keeps the training stack and the test
+    stack's upper triangles (up to ``TEST_STACK_BYTES``; beyond, chunks again)."""
+    from ..engine import TEST_CHUNK_BYTES, TEST_STACK_BYTES
+
+    if B <= 1:
+        return 0.0, 0.0
+    chunk = 2.0 * min(float(TEST_CHUNK_BYTES), 8.0 * (B + n_test) * m * m)
+    if act == "identity" and d <= B:
+        return 0.0, chunk
+    packed = 8.0 * n_test * m * (m + 1) / 2
+    kept = 8.0 * B * m * m + (packed if packed <= TEST_STACK_BYTES else 0.0)
+    return kept, chunk
 
 ACTS = ("identity", "tanh", "relu", "leaky_relu")
 
@@ -63,7 +81,9 @@ class PureQuadraticFamily(Family):
                        help="teacher coordinates of theta_psi set to zero (masked features, default 0)")
 
     def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
-        """The model's fixed parts (``W``, ``q``: d x m x m), features, data and the batch of rates."""
+        """The model's fixed parts (``W``, ``q``: d x m x m), the meta-feature stacks of the
+        data (the teacher's labels are computed in chunks; a non-linear ``g`` keeps the
+        training stack and the packed test stack), and the batch of rates."""
         from ..experiments import data_dimension, refinement_batch
         from ..engine import INITIAL_ROWS
         from ..resources import Need
@@ -75,8 +95,13 @@ class PureQuadraticFamily(Family):
         R = 1 if command == "run" else args.num if args.no_refine else max(args.num, refinement_batch(2))
         rows = min(args.steps + 1, INITIAL_ROWS)
         n_test = args.test_size if B > 1 else 0
+        stacks, transient = quadratic_stack_bytes(m, d, B, n_test, args.act)
         return [Need("the model's W, q and their rank x rank work arrays (8 x d x rank^2)", 8.0 * 8 * d * m * m,
                      "--rank"),
+                Need("meta-feature stacks of the data (B x rank^2, the packed test stack)", stacks,
+                     "--data, --test-size or --rank"),
+                Need("meta-features built in chunks (the teacher's labels, test forms)", transient,
+                     "--data, --test-size or --rank"),
                 Need("features and data ((B + test) x (d + features + rank))",
                      8.0 * ((B + n_test) * (d + p + 2 * m) + d * p), "--features" if p > m else "--data"),
                 Need("parameters, gradients and features per rate (R x (B + 6) x (rank + features))",

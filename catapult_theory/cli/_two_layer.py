@@ -10,7 +10,20 @@ from ._common import CLIError, unit_interval
 from ._derive_common import derive_payload
 from ._nets import NetFamily, data_shape
 
-__all__ = ["TwoLayerFamily"]
+__all__ = ["TwoLayerFamily", "two_layer_batch_bytes"]
+
+
+def two_layer_batch_bytes(R: int, n: int, d: int, B: int, n_test: int) -> tuple[float, float, float]:
+    """Bytes of the batched two-layer engine for ``R`` nets of width ``n`` on ``B`` training
+    and ``n_test`` test inputs of dimension ``d`` (its buffers, ``engine._two_layer``):
+    weights (``Uᵀ``, the step ``M``, the final ``U`` and the broadcast start: ``4 R n d``;
+    ``v`` twice), the pre-activations of every input in one ``(1 + B + test, R, n)``
+    buffer with ``W`` and a step's temporary (``B R n`` each) and the activity mask
+    (bytes); and the data and per-rate Gram matrices (``R (2 B² + 8 B)``)."""
+    weights = 8.0 * R * n * (4 * d + 2)
+    activations = 8.0 * R * n * (1 + 3 * B + n_test) + 1.0 * R * n * B
+    grams = 8.0 * (R * (2 * (B + 1) ** 2 + 8 * B) + 3 * (B + n_test) * d)
+    return weights, activations, grams
 
 
 class TwoLayerFamily(NetFamily):
@@ -35,7 +48,8 @@ class TwoLayerFamily(NetFamily):
         return derive_payload(self.name, args.format, subs)
 
     def memory(self, args: argparse.Namespace, command: str) -> list[Any]:
-        """Weights, activations and Jacobians of the batch of nets (``--num`` rates at once)."""
+        """The buffers of the batched engine for ``R`` nets at once (``--num`` rates, or one
+        refinement round; no per-sample Jacobian is ever formed): see :func:`two_layer_batch_bytes`."""
         from ..engine import INITIAL_ROWS
         from ..experiments import refinement_batch
         from ..resources import Need
@@ -43,13 +57,13 @@ class TwoLayerFamily(NetFamily):
         B, d, n_test = data_shape(args.data)
         R = 1 if command == "run" else args.num
         if command == "phases" and not args.no_refine:
-            R = max(R, refinement_batch(3))  # one refinement round: every boundary's brackets at once
-        n = args.width
+            R = max(R, refinement_batch(2))  # a refinement round: the brackets of (typically) two boundaries at once
         rows = min(args.steps + 1, INITIAL_ROWS)
-        return [Need("weights and gradients (R x 4 x width x (d + 1))", 8.0 * R * 4 * n * (d + 1),
-                     "--width" if R == 1 else "--num or --width"),
-                Need("activations and Jacobians (R x (B + test) x width x (d + 3))",
-                     8.0 * R * (B + n_test) * n * (d + 3), "--width" if R == 1 else "--num or --width"),
+        flag = "--width" if R == 1 else "--num or --width"
+        weights, activations, grams = two_layer_batch_bytes(R, args.width, d, B, n_test)
+        return [Need("weights, gradients and final weights (R x width x (4 d + 2))", weights, flag),
+                Need("pre-activations and their work arrays (R x width x (3 B + test + 1))", activations, flag),
+                Need("data and Gram matrices ((B + test) x d, R x B x B)", grams, "--data"),
                 Need("trajectories (R x 5 series x rows)", 8.0 * R * 5 * rows, "--steps")]
 
     # ------------------------------------------------------------- hooks

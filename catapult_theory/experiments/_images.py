@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInput, check_int
+from ..errors import NET_LAM0_ADVICE, InvalidInput, check_int, check_lam0
 from ._dataset import Dataset
 
 __all__ = ["DATA_DIR_ENV", "IMAGE_SOURCES", "IMAGE_SPEC_FORMS", "ImageSpec", "image_data", "is_image_spec",
@@ -463,6 +463,7 @@ def two_layer_image_setup(width: int, slope: float, spec: str, seed: int = 0, tr
     ds = named_data(spec, seed=seed, train_size=train_size, data_dir=data_dir)
     init = two_layer_init(width, ds.d, seed)
     obs = two_layer_observables(init, ds.X, ds.y, slope)
+    check_lam0(obs.lam, NET_LAM0_ADVICE)
     settings = {"model": "two-layer", "width": width, "slope": float(slope), "data": spec, "seed": seed,
                 "B": ds.B, "d": ds.d, "test_size": ds.B_test, "data_description": ds.description}
     return TwoLayerSetup(width, float(slope), ds, init, float(obs.lam), float(obs.w2), float(obs.loss),

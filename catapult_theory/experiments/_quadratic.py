@@ -33,7 +33,7 @@ from ..engine import (
     train_quadratic,
     train_spectral,
 )
-from ..errors import InvalidInput, check_initial_state, check_int, check_positive
+from ..errors import InvalidInput, check_initial_state, check_int, check_lam0, check_positive, learning_rates
 from ..symbolic import QUANTITIES
 from ..symbolic import bound_catalog as bound_specs
 from ..symbolic import symbols as S
@@ -119,6 +119,7 @@ def quadratic_setup(
         loss0 = 0.5 * np.mean((f0 - ds.y) ** 2)
     check_initial_state({"f0": f0, "lam0": lam0, "the initial loss": loss0, "w2_0": init.w2},
                         "make the --mu-dist values (or the data) smaller")
+    check_lam0(lam0, "raise the --mu-dist values (lam0 grows with the mu_i)")
     settings = {"model": name, "rank": rank, "features": features_, "mu": mu, "activation": activation,
                 "data": data, "seed": seed, "B": ds.B, "d": ds.d,
                 "test_size": 0 if ds.X_test is None else len(ds.X_test), "mask_psi": mask_psi, "mask_phi": mask_phi,
@@ -223,7 +224,7 @@ def run_quadratic(setup: QuadraticSetup, k: float, steps: int,
     (``test_every``: the cadence of the test loss, when the data have a test set)."""
     k, steps = check_positive("k", k), check_int("steps", steps, 1)
     test_every = check_int("test_every", test_every, 1)
-    eta = k / setup.lam0
+    eta = float(learning_rates(k, setup.lam0, "lower --eta-lambda or raise the --mu-dist values"))
     gd = _gd(setup, np.asarray(eta), steps, criteria, test_every=test_every)
     b = quadratic_bounds(setup)
     ref = _reduced(setup, np.asarray(eta), steps, criteria) if setup.single_datum else None
@@ -267,6 +268,8 @@ def sweep_quadratic(
         engine = "reduced" if setup.single_datum else "gd"
     if engine == "reduced" and not setup.single_datum:
         raise InvalidInput("the reduced (spectral) engine is exact for one datum only")
+
+    learning_rates(k, setup.lam0, "lower --k-max or raise the --mu-dist values")  # every rate finite
 
     def run(ks: np.ndarray, test: bool) -> Trajectory:
         eta = ks / setup.lam0

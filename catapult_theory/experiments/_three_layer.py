@@ -31,7 +31,7 @@ from ..engine import (
     three_layer_observables,
     train_three_layer,
 )
-from ..errors import InvalidInput, check_float, check_int, check_positive
+from ..errors import NET_LAM0_ADVICE, InvalidInput, check_float, check_int, check_lam0, check_positive, learning_rates
 from ..symbolic import symbols as S
 from ..symbolic.models.three_layer import three_layer_facts
 from ..symbolic.models.uv import d as D_IN
@@ -80,6 +80,7 @@ def three_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0
     ds = named_data(data, seed=seed, train_size=train_size, data_dir=data_dir)
     init = three_layer_init(width, ds.d, seed)
     obs = three_layer_observables(init, ds.X, ds.y, slope)
+    check_lam0(obs.lam, NET_LAM0_ADVICE)
     settings = {"model": "three-layer", "width": width, "slope": slope, "data": data, "seed": seed, "B": ds.B,
                 "d": ds.d, "test_size": ds.B_test, "data_description": ds.description}
     return ThreeLayerSetup(width, slope, ds, init, float(obs.lam), float(obs.w2), float(obs.loss),
@@ -123,7 +124,7 @@ _CRITERIA = PhaseCriteria()
 def _train(setup: ThreeLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
            lam_every: int = 1, test_every: int = 1, progress: Callable[[int, int], None] | None = None,
            keep_state: bool = False) -> ThreeLayerRun:
-    eta = np.atleast_1d(np.asarray(k, dtype=float)) / setup.lam0
+    eta = np.atleast_1d(learning_rates(k, setup.lam0, "lower k (--eta-lambda, --k-max)"))
     return train_three_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
                              lam_every=lam_every, test_every=test_every, progress=progress, keep_state=keep_state)
 

@@ -28,7 +28,7 @@ from ..engine import (
     two_layer_observables,
     two_layer_output,
 )
-from ..errors import InvalidInput, check_float, check_int, check_positive
+from ..errors import NET_LAM0_ADVICE, InvalidInput, check_float, check_int, check_lam0, check_positive, learning_rates
 from ..symbolic import QUANTITIES
 from ..symbolic import symbols as S
 from ..symbolic.models.two_layer import a as SLOPE
@@ -144,6 +144,7 @@ def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, 
     ds = two_layer_data(data, seed=seed, train_size=train_size, slope=slope)
     init = two_layer_init(width, ds.X.shape[1], seed)
     obs = two_layer_observables(init, ds.X, ds.y, slope)
+    check_lam0(obs.lam, NET_LAM0_ADVICE)
     settings = {"model": "two-layer", "width": width, "slope": slope, "data": data, "seed": seed,
                 "B": int(ds.X.shape[0]), "d": int(ds.X.shape[1]),
                 "test_size": 0 if ds.X_test is None else int(ds.X_test.shape[0]), "data_description": ds.description}
@@ -196,7 +197,7 @@ def _relu_uv_k() -> float:
 
 def _train(setup: TwoLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
            lam_every: int = 1, test_every: int = 1, progress=None):
-    eta = np.atleast_1d(np.asarray(k, dtype=float)) / setup.lam0
+    eta = np.atleast_1d(learning_rates(k, setup.lam0, "lower k (--eta-lambda, --k-max)"))
     return train_two_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
                            lam_every=lam_every, test_every=test_every, progress=progress)
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import InvalidInput, check_float, check_initial_state, check_int, check_positive
+from ..errors import InvalidInput, check_float, check_initial_state, check_int, check_lam0, check_positive, learning_rates
 from ..compiled import compile_expr, update_map
 from ..engine import PhaseCriteria, Trajectory, classify, iterate_map, train_uv, uv_init, uv_observables
 from ..symbolic import symbols as S
@@ -59,6 +59,7 @@ def uv_setup(width: int, seed: int = 0, y: float = 0.0, d: int = 1, x_norm: floa
         x2, loss0 = x @ x, 0.5 * (f0 - y) ** 2
     check_initial_state({"|x|^2": x2, "f0": f0, "lam0": lam0, "loss0 = (f0 - y)^2 / 2": loss0},
                         "make --x-norm or --y smaller")
+    check_lam0(lam0, "raise --x-norm (lam0 grows with |x|^2)")
     return UVSetup(width, x, float(y), float(f0), float(lam0), float(w2_0), seed)
 
 
@@ -98,6 +99,7 @@ def uv_state(
     (``K`` the derived constant of ``lam <= K w2``, an equality for ``d = 1``)."""
     width, f0, y = check_int("width", width, 1), check_float("f0", f0), check_float("y", y)
     lam0, x_norm = check_positive("lam0", lam0), check_positive("x_norm", x_norm)
+    check_lam0(lam0, "raise --lam0")
     w2_0 = None if w2_0 is None else check_positive("w2_0", w2_0)
     x = uv_datum(1, x_norm)
     with np.errstate(all="ignore"):
@@ -125,7 +127,7 @@ def run_uv(
     k, steps = check_positive("k", k), check_int("steps", steps, 1)
     setup = uv_setup(width, seed, y, d, x_norm)
     init = uv_init(width, d, seed)
-    eta = k / setup.lam0
+    eta = float(learning_rates(k, setup.lam0, "lower --eta-lambda or raise --x-norm"))
     # both stop once settled: a long budget costs only the steps the run needs
     gd = train_uv(init, setup.x, eta, steps, y=y, criteria=criteria, settle=True)
     ref = iterate_map(
@@ -162,7 +164,7 @@ def sweep_map(
     steps = check_int("steps", steps, 1)
     k = np.asarray(k, dtype=float)
     return iterate_map(
-        update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=k / setup.lam0, y=setup.y,
+        update_map("uv"), f0=setup.f0, lam0=setup.lam0, w2_0=setup.w2_0, eta=learning_rates(k, setup.lam0, "lower --k-max or raise --x-norm"), y=setup.y,
         steps=steps, criteria=criteria, stop_early=stop_early, n=setup.width, x2=setup.x2,
     )
 

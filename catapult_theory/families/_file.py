@@ -57,6 +57,9 @@ def _execute(path: Path) -> Any:
         sys.modules.pop(name, None)
         where = f" (line {exc.lineno})" if exc.lineno else ""
         raise InvalidInput(f"{path}: SyntaxError: {exc.msg}{where}") from None
+    except InvalidInput as exc:  # the package refused what the file built (a model's names, ...)
+        sys.modules.pop(name, None)
+        raise InvalidInput(f"{path}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'invalid'}") from None
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's own code failed: bad input, not our bug
         sys.modules.pop(name, None)
         raise InvalidInput(f"{path}: running the file raised {_one_line(exc)}") from None
@@ -87,6 +90,9 @@ def load_model_file(path: str | Path, builder: str | None = None) -> SymbolicMod
     p = Path(path)
     if p.suffix != ".py":
         raise InvalidInput(f"{p}: a model file must be a .py file")
+    from ..files import check_name_lengths
+
+    check_name_lengths(p, "model file")
     if not p.is_file():
         raise InvalidInput(f"{p}: no such model file")
     module = _execute(p)

@@ -15,12 +15,14 @@ table (:class:`GridTable`, one row per cell and ``k``)::
 Dask is imported only when a grid runs.
 """
 
-from ._run import SCHEDULER_FORMS, CellDone, Scheduler, cell_path, grid, parse_scheduler
+from ._run import (ADDRESS_SCHEMES, SCHEDULER_FORMS, CellDone, Scheduler, cell_path, check_grid, check_scheduler, grid,
+                   grid_memory, parse_scheduler)
 from ._spec import CELL_FORMAT, Cell, GridSpec, KGrid, cell_key, load_spec, parse_spec
-from ._table import BOUNDARIES, SEED_AXIS, GridTable, boundary_summary, build_table
+from ._table import BOUNDARIES, SEED_AXIS, GridTable, boundary_summary, build_table, table_bytes
 from ._task import pin_blas, run_cell
 
 __all__ = [
+    "ADDRESS_SCHEMES",
     "BOUNDARIES",
     "CELL_FORMAT",
     "SCHEDULER_FORMS",
@@ -35,10 +37,14 @@ __all__ = [
     "build_table",
     "cell_key",
     "cell_path",
+    "check_grid",
+    "check_scheduler",
     "grid",
+    "grid_memory",
     "load_spec",
     "parse_scheduler",
     "parse_spec",
     "pin_blas",
     "run_cell",
+    "table_bytes",
 ]

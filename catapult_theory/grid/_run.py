@@ -30,11 +30,17 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ._spec import Cell, GridSpec, load_spec, parse_spec, spec_message
-from ._table import GridTable, build_table, write_outputs
+from ._table import GridTable, build_table, table_bytes, write_outputs
 
-__all__ = ["SCHEDULER_FORMS", "CellDone", "Scheduler", "cell_path", "grid", "parse_scheduler"]
+__all__ = ["ADDRESS_SCHEMES", "SCHEDULER_FORMS", "CellDone", "Scheduler", "cell_path", "check_grid", "check_scheduler",
+           "grid", "grid_memory", "parse_scheduler"]
 
-SCHEDULER_FORMS = "synchronous, processes:N, local, local:N or a scheduler address such as tcp://host:8786"
+SCHEDULER_FORMS = ("synchronous, processes:N, local, local:N or a scheduler address such as tcp://host:8786 "
+                   "(schemes tcp, tls, ws, wss)")
+#: the address schemes of a remote Dask scheduler
+ADDRESS_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: seconds to wait for a remote scheduler to answer before giving up
+CONNECT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,73 @@ def parse_scheduler(text: str | None, todo: int | None = None) -> Scheduler:
         if not m.group(2).isdigit() or int(m.group(2)) < 1:
             raise InvalidInput(f"scheduler {t!r}: {m.group(1)}:N needs a positive integer N")
         return Scheduler(m.group(1), int(m.group(2)))
-    if re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", t) or re.fullmatch(r"[\w.-]+:\d+", t):
+    m = re.fullmatch(r"([a-z][a-z0-9+.-]*)://(\S*)", t)
+    if m:
+        if m.group(1) not in ADDRESS_SCHEMES:
+            raise InvalidInput(f"scheduler {t!r}: unknown scheme {m.group(1)}://; a scheduler address is "
+                               f"{' or '.join(s + '://HOST:PORT' for s in ADDRESS_SCHEMES)}")
+        if _host_port(m.group(2)) is None:
+            raise InvalidInput(f"scheduler {t!r}: expected {m.group(1)}://HOST:PORT")
+        return Scheduler("address", address=t)
+    if re.fullmatch(r"[\w.-]+:\d+", t):
         return Scheduler("address", address=t)
     raise InvalidInput(f"scheduler {t!r} is not one of: {SCHEDULER_FORMS}")
+
+
+def _host_port(rest: str) -> tuple[str, int] | None:
+    """``(host, port)`` of ``HOST:PORT`` (``[::1]:8786`` for IPv6), or ``None``."""
+    m = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):(\d{1,5})/?", rest)
+    if not m or not 0 < int(m.group(2)) < 65536:
+        return None
+    return m.group(1).strip("[]"), int(m.group(2))
+
+
+def _reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse (:class:`InvalidInput`) a scheduler address nothing answers on within
+    ``timeout`` seconds (a refused connection fails at once)."""
+    import socket
+
+    rest = address.split("://", 1)[1] if "://" in address else address
+    hp = _host_port(rest)
+    if hp is None:  # pragma: no cover - parse_scheduler checked it
+        return
+    try:
+        with socket.create_connection(hp, timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc) or type(exc).__name__)
+        raise InvalidInput(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def grid_memory(spec: GridSpec) -> list[Any]:
+    """What the process running ``spec`` holds for the grid itself (records and table of
+    every cell, :func:`~catapult_theory.grid.table_bytes`), from the axes alone: no cell
+    is made. Each cell checks its own computation when it runs."""
+    import math
+
+    from ..resources import Need
+
+    cells = math.prod(spec.shape())
+    return [Need(f"the records and table of {cells} cells x {spec.k.num} values of k", table_bytes(cells, spec.k.num),
+                 "the number of values on the axes (or k.num)")]
+
+
+def check_grid(spec: GridSpec) -> float:
+    """Refuse (:class:`InvalidInput`, before any cell is made) a grid whose records and table
+    would not fit the memory limit (``--max-memory``, ``CATAPULT_MAX_MEMORY``, or a quarter
+    of the available memory) beside what the process holds; returns the estimate."""
+    from ..resources import check_memory
+
+    return check_memory(grid_memory(spec), f"the {spec.model} grid")
+
+
+def check_scheduler(text: str | None) -> Scheduler:
+    """:func:`parse_scheduler`, and for an address a connection attempt: a scheduler nobody
+    listens on is :class:`InvalidInput` within :data:`CONNECT_TIMEOUT` seconds, before any work."""
+    sched = parse_scheduler(text)
+    if sched.kind == "address" and sched.address is not None:
+        _reachable(sched.address)
+    return sched
 
 
 @dataclass(frozen=True)
@@ -143,11 +213,30 @@ def _load_cell(out: Path, cell: Cell) -> dict[str, Any] | None:
         rec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(rec, dict) or rec.get("key") != cell.key or "result" not in rec:
+    if not isinstance(rec, dict) or rec.get("key") != cell.key or not _complete(rec.get("result"), cell.k.num):
         return None
     if rec.get("config") != _plain(cell.config):
         return None
     return rec
+
+
+def _complete(result: Any, num: int) -> bool:
+    """A cell's result has what the table reads: ``k`` and ``phase`` with ``num`` entries,
+    ``final`` series of that length, and ``boundaries``, ``bounds`` and ``settings`` tables
+    (a file that lacks any of it, or holds other types, is computed again like a corrupt one)."""
+    if not isinstance(result, dict):
+        return False
+    k, phase = result.get("k"), result.get("phase")
+    if not (isinstance(k, list) and isinstance(phase, list) and len(k) == len(phase) == num):
+        return False
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in k):
+        return False
+    if not all(isinstance(p, str) for p in phase):
+        return False
+    final = result.get("final", {})
+    if not isinstance(final, dict) or not all(isinstance(v, list) and len(v) == num for v in final.values()):
+        return False
+    return all(isinstance(result.get(name, {}), dict) for name in ("boundaries", "bounds", "settings"))
 
 
 def grid(
@@ -184,7 +273,8 @@ def grid(
                                      or blas_threads < 1):
         raise InvalidInput(f"blas_threads must be a positive integer or None, got {blas_threads!r}")
     if client is None:
-        parse_scheduler(scheduler)  # a bad scheduler fails before anything runs
+        check_scheduler(scheduler)  # a bad or unreachable scheduler fails before anything runs
+    check_grid(spec)  # the number of cells and the grid's own table, before a cell is made
     cells = spec.cells()
     out_dir = Path(out) if out is not None else None
     if out_dir is None:
@@ -217,15 +307,22 @@ def _grid(spec: GridSpec, cells: list[Cell], client: Any, out_dir: Path | None, 
         (out_dir / "cells").mkdir(exist_ok=True)
     params = list(spec.params)
 
+    failures: list[str] = []
+
     def finished(raw: Mapping[str, Any]) -> None:
         cell = by_key[raw["key"]]
         if "error" in raw:
             raise InvalidInput(f"SPEC cell {cell.label()}: {spec_message(str(raw['error']), params)}")
         rec = _plain(raw)
         if out_dir is not None:
-            from ..files import write_atomic
+            from ..files import describe_failure, is_output_failure, write_atomic
 
-            write_atomic(cell_path(out_dir, cell.key), json.dumps(rec, allow_nan=False, indent=1) + "\n")
+            try:
+                write_atomic(cell_path(out_dir, cell.key), json.dumps(rec, allow_nan=False, indent=1) + "\n")
+            except OSError as err:  # a full disk: the result is kept in memory, the grid goes on
+                if not is_output_failure(err):
+                    raise
+                failures.append(f"could not write the cell file of {cell.label()}: {describe_failure(err)}")
         records[cell.key] = rec
         if progress is not None:
             progress(CellDone(cell, rec, len(records), total))
@@ -235,7 +332,18 @@ def _grid(spec: GridSpec, cells: list[Cell], client: Any, out_dir: Path | None, 
     table = build_table(spec, cells, records, computed=[c.key for c in todo], reused=reused,
                         scheduler=sched.describe() if todo else "nothing to compute")
     if out_dir is not None:
-        table = write_outputs(table, out_dir, figures=figures)
+        from ..files import describe_failure, is_output_failure
+
+        try:
+            table = write_outputs(table, out_dir, figures=figures)
+        except OSError as err:
+            if not is_output_failure(err):
+                raise
+            failures.append(f"could not write the table, grid.json or figures in {out_dir}: {describe_failure(err)}")
+    if failures:
+        from dataclasses import replace
+
+        table = replace(table, failures=tuple(failures))
     return table
 
 
@@ -263,8 +371,10 @@ def _execute(cells: list[Cell], sched: Scheduler, client: Any, finished: Callabl
     else:
         from distributed import Client
 
+        assert sched.address is not None
+        _reachable(sched.address)  # nobody listening: one line within seconds, not Dask's retries
         try:
-            remote = Client(sched.address, timeout="20s")
+            remote = Client(sched.address, timeout=f"{CONNECT_TIMEOUT:g}s")
         except (OSError, TimeoutError) as exc:
             raise InvalidInput(f"cannot reach the Dask scheduler at {sched.address}: {exc}") from None
         with remote:

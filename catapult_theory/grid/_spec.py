@@ -166,12 +166,15 @@ class GridSpec:
 def load_spec(path: str | os.PathLike[str]) -> GridSpec:
     """Read and validate a SPEC file (TOML)."""
     p = Path(path)
+    from ..files import check_name_lengths
+
+    check_name_lengths(p, "SPEC file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"SPEC file not found: {p}") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"SPEC file {p} cannot be read: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"SPEC file {p} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

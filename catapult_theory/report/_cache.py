@@ -1,21 +1,29 @@
 """The experiment cache of a report folder: finished experiments are kept, reruns skip them.
 
-Each experiment's result is stored in ``<report>/cache/<name>-<key>.pkl`` (through the
+Each experiment's result is stored in ``<report>/cache/<name>-<key>.json`` (through the
 atomic-write helper, so an interrupt never leaves half a file), where ``key`` hashes
 the experiment's name, its configuration, the package version and the package's own
 source code: a changed configuration or changed code computes afresh; anything that
-fails to load (a stale or corrupted entry) is recomputed. ``--force`` recomputes all.
+fails to load (a stale, corrupted or foreign entry) is recomputed. ``--force``
+recomputes all.
+
+An entry is a record of :mod:`catapult_theory.records`, never a pickle: a report
+folder copied from someone else cannot run their code when it is read (the key in the
+file's header is compared before its body is parsed, and the body builds only data:
+arrays, SymPy expressions, the package's own result classes). A result a record
+cannot hold (a section registered from outside with its own classes) is computed in
+every run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
+from .. import records
 from ..files import source_digest, write_atomic
 
 __all__ = ["ExperimentCache", "code_hash", "config_key"]
@@ -59,23 +67,13 @@ class ExperimentCache:
     def path(self, name: str, config: Mapping[str, Any]) -> Path:
         """Where experiment ``name`` with ``config`` is stored."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return self.folder / f"{safe}-{config_key(name, config)[:20]}.pkl"
+        return self.folder / f"{safe}-{config_key(name, config)[:20]}.json"
 
     def load(self, name: str, config: Mapping[str, Any]) -> tuple[bool, Any]:
         """``(True, result)`` if a valid entry is stored, else ``(False, None)``."""
         if self.force:
             return False, None
-        path = self.path(name, config)
-        try:
-            with open(path, "rb") as fh:
-                entry = pickle.load(fh)
-        except FileNotFoundError:
-            return False, None
-        except Exception:  # noqa: BLE001 - a corrupted or stale entry is recomputed
-            return False, None
-        if not isinstance(entry, dict) or entry.get("key") != config_key(name, config):
-            return False, None
-        return True, entry["value"]
+        return records.read(self.path(name, config), config_key(name, config))
 
     def cached(self, name: str, config: Mapping[str, Any], compute: Callable[[], T]) -> T:
         """The stored result of ``name`` with ``config``, or ``compute()`` stored for next time."""
@@ -88,8 +86,12 @@ class ExperimentCache:
         return value
 
     def store(self, name: str, config: Mapping[str, Any], value: Any) -> None:
-        """Store ``value`` as the result of ``name`` with ``config`` (atomically)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path(name, config),
-                     pickle.dumps({"key": config_key(name, config), "value": value}, protocol=pickle.HIGHEST_PROTOCOL))
+        """Store ``value`` as the result of ``name`` with ``config`` (atomically); a value a
+        record cannot hold is not stored (computed again next time)."""
         self.misses.append(name)
+        try:
+            data = records.dumps(config_key(name, config), value, experiment=name)
+        except (TypeError, ValueError, RecursionError):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path(name, config), data)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp  # type: ignore[import-untyped]
@@ -102,6 +102,15 @@ class UVDivergenceLaw:
     def __reduce__(self) -> tuple[Callable[[], "UVDivergenceLaw"], tuple[()]]:
         """Pickled as its derivation (the compiled roots are rebuilt, never stored)."""
         return uv_divergence_law, ()
+
+    def _record_state(self) -> dict[str, Any]:
+        """Stored in a record (:mod:`catapult_theory.records`) as nothing: it is derived again."""
+        return {}
+
+    @classmethod
+    def _record_restore(cls, state: dict[str, Any]) -> "UVDivergenceLaw":
+        """The law, derived (the record holds no compiled function)."""
+        return uv_divergence_law()
 
     def invariant_text(self) -> str:
         """``D`` written in the residual ``r = f - y``: ``eta*lam - k_max - (finite-width term)``."""

@@ -26,12 +26,12 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 from ..errors import InvalidInput
 from ..experiments import jsonable
-from ..files import FolderLock, check_output_dir, write_atomic
+from ..files import FolderLock, check_output_dir, describe_failure, is_output_failure, write_atomic
 from ._cache import ExperimentCache
 
 T = TypeVar("T")
 
-__all__ = ["BUILTIN_SECTIONS", "Context", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS",
+__all__ = ["BUILTIN_SECTIONS", "Context", "check_sections", "command_memory", "largest", "Reporter", "SILENT", "Section", "SectionOutput", "SECTIONS",
            "figured_section", "register_section", "reproduce", "reproduce_cli", "write_atomic"]
 
 
@@ -160,11 +160,44 @@ def figured_section(ctx: Context, settings: Any, compute: Callable[[Any, Context
 
 @dataclass(frozen=True)
 class Section:
-    """A report section: its anchor ``name``, its heading ``title`` and what runs it."""
+    """A report section: its anchor ``name``, its heading ``title``, what runs it and,
+    optionally, ``memory(quick)``: the arrays of its largest experiment as
+    :class:`~catapult_theory.resources.Need` records, checked before any section runs."""
 
     name: str
     title: str
     run: Callable[[Context], SectionOutput]
+    memory: Callable[[bool], list[Any]] | None = None
+
+
+def command_memory(model: str, command: str, argv: Sequence[Any]) -> list[Any]:
+    """The memory estimate of ``catapult COMMAND MODEL ARGV`` (the family's own, as the
+    command line checks it): what an experiment of a section that runs the same holds."""
+    from ..cli import Parser
+    from ..families import get_family
+
+    face = get_family(model).cli_face()
+    parser = Parser(prog=f"catapult {command} {model}")
+    getattr(face, f"add_{command}_args")(parser)
+    return face.memory(parser.parse_args([str(a) for a in argv]), command)  # type: ignore[no-any-return]
+
+
+def largest(*estimates: list[Any]) -> list[Any]:
+    """The estimate of the largest total among ``estimates`` (experiments run one at a time)."""
+    return max(estimates, key=lambda needs: sum(n.nbytes for n in needs))
+
+
+def check_sections(sections: Sequence[Section], quick: bool) -> None:
+    """Refuse (:class:`InvalidInput`, before any work) a run one of whose sections needs
+    more memory than the limit beside what the process holds (sections run one at a time:
+    each is checked on its own; a section without an estimate is checked for the process
+    alone)."""
+    from ..resources import Need, check_memory
+
+    for sec in sections:
+        needs = sec.memory(quick) if sec.memory is not None else []
+        check_memory(needs or [Need("the section's own work", 0.0, "--only (fewer sections)")],
+                     f"catapult reproduce, section {sec.name}")
 
 
 #: sections in report order (model families append theirs)
@@ -283,7 +316,8 @@ def _write_results(ctx: Context, done: list[_Done], results: dict[str, dict[str,
 def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True,
               force: bool = False) -> int:
     """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 if a
-    section raised or reported an alert (e.g. a theorem not proved).
+    section raised or reported an alert (e.g. a theorem not proved), 3 if the report folder
+    could not be written (a full or read-only disk: the sections finished before are kept).
 
     Finished experiments (and whole sections) are cached in ``out/cache``: a rerun with the
     same configuration, package version and code skips them (``force`` recomputes)."""
@@ -294,6 +328,7 @@ def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = Fals
         if unknown:
             raise InvalidInput(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(names)}")
     selected = [s for s in SECTIONS if not only or s.name in only]
+    check_sections(selected, quick)  # the memory of each section, before the folder is touched
     ctx = Context(check_output_dir(out, "--out"), quick=quick, verbose=verbose, force=force)
     with FolderLock(ctx.out, "report folder"):
         return _run_sections(ctx, selected, verbose)
@@ -318,9 +353,25 @@ def _run_section(ctx: Context, sec: Section) -> tuple[SectionOutput, bool]:
     return res, False
 
 
+#: exit code of a run whose report folder could not be written
+EXIT_OUTPUT_FAILED = 3
+
+
 def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
-    (ctx.out / "data").mkdir(exist_ok=True)
     done: list[_Done] = []
+    try:
+        return _sections(ctx, selected, verbose, done)
+    except OSError as err:
+        if not is_output_failure(err):
+            raise
+        finished = ", ".join(d.section.name for d in done if d.status.startswith("done")) or "none"
+        sys.stderr.write(f"catapult: error: could not write the report folder {ctx.out}: {describe_failure(err)}; "
+                         f"sections finished: {finished} (stored where the disk allowed)\n")
+        return EXIT_OUTPUT_FAILED
+
+
+def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_Done]) -> int:
+    (ctx.out / "data").mkdir(exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
     failed = False
     for i, sec in enumerate(selected, 1):
@@ -334,6 +385,13 @@ def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
                                                     "complete, and finished experiments are kept for the next run.")
             _write_results(ctx, done, results)
             raise
+        except OSError as err:
+            if is_output_failure(err):  # a full disk is not the section's fault: stop, exit 3
+                raise
+            failed = True
+            tb = traceback.format_exc()
+            done.append(_Done(sec, "FAILED", time.perf_counter() - t0, f"```\n{tb}\n```"))
+            sys.stderr.write(tb)
         except Exception:  # a failing section is reported, the others still run
             failed = True
             tb = traceback.format_exc()

@@ -29,12 +29,14 @@ from ._derived import k_max, stability_edge
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
 from ._reproduce import (
-    SILENT,
     Context,
     Reporter,
+    SILENT,
     Section,
     SectionOutput,
+    command_memory,
     figured_section,
+    largest,
     register_section,
 )
 
@@ -459,4 +461,24 @@ def quadratic_section(ctx: Context) -> SectionOutput:
                            render_quadratic, quadratic_data)
 
 
-register_section(Section("quadratic", "Quadratic models", quadratic_section))
+def quadratic_memory(quick: bool) -> list[Any]:
+    """The largest quadratic experiment's arrays: the toy sweep, the random-label and
+    teacher-student sweeps and the bias sweeps, each as ``catapult phases`` estimates it."""
+    s = QuadraticSettings.quick() if quick else QuadraticSettings.full()
+    k = ["--k-min", "0.5", "--k-max", "5"]
+    return largest(
+        command_memory("pure-quadratic", "phases", ["--rank", s.toy_rank, *k, "--num", max(s.toy_num, s.unit_num),
+                                                    "--steps", s.toy_steps]),
+        command_memory("pure-quadratic", "phases", ["--rank", s.rl_rank, "--data", s.rl_data, "--test-size", "0", *k,
+                                                    "--num", s.rl_num, "--steps", s.rl_steps]),
+        command_memory("pure-quadratic", "phases", ["--rank", s.ts_rank, "--data", s.ts_data, "--act", s.ts_activation,
+                                                    "--test-size", s.ts_test_size, *k, "--num", s.ts_num,
+                                                    "--steps", s.ts_steps]),
+        command_memory("quadratic-bias", "phases", ["--rank", s.bias_rank, "--features", s.bias_features, *k,
+                                                    "--num", s.bias_num, "--steps", s.bias_steps]),
+        command_memory("quadratic-bias", "phases", ["--rank", s.bt_rank, "--features", s.bt_features, "--data",
+                                                    s.bt_data, "--act", s.bt_activation, "--test-size", s.bt_test_size,
+                                                    *k, "--num", s.bt_num, "--steps", s.bt_steps]))
+
+
+register_section(Section("quadratic", "Quadratic models", quadratic_section, quadratic_memory))

@@ -43,12 +43,14 @@ from ._derived import stability_edge, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
 from ._reproduce import (
-    SILENT,
     Context,
     Reporter,
+    SILENT,
     Section,
     SectionOutput,
+    command_memory,
     figured_section,
+    largest,
     register_section,
 )
 
@@ -672,6 +674,19 @@ def sparsity_section(ctx: Context) -> SectionOutput:
                            render_sparsity, sparsity_data)
 
 
-register_section(Section("sparsity", "ReLU nets on images: sparsity (two- and three-layer)", sparsity_section))
+def sparsity_memory(quick: bool) -> list[Any]:
+    """The largest sparsity experiment's arrays: the two- or the three-layer sweep of one
+    digit pair (``len(grid)`` rates), as ``catapult phases`` estimates it."""
+    s = SparsitySettings.quick() if quick else SparsitySettings.full()
+    k = ["--k-min", s.k[0], "--k-max", s.k[1], "--num", len(s.grid), "--no-refine"]
+    return largest(*(command_memory(model, "phases", ["--width", width, "--slope", "0", "--data", pair, *k,
+                                                      "--steps", steps])
+                     for model, width, steps in (("two-layer", s.two_width, s.two_steps),
+                                                 ("three-layer", s.three_width, s.three_steps))
+                     for pair in s.pairs[:1]))
+
+
+register_section(Section("sparsity", "ReLU nets on images: sparsity (two- and three-layer)", sparsity_section,
+                         sparsity_memory))
 
 

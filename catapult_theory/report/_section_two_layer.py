@@ -31,12 +31,14 @@ from ._derived import exact, stability_edge, uv_divergence_law, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
 from ._reproduce import (
-    SILENT,
     Context,
     Reporter,
+    SILENT,
     Section,
     SectionOutput,
+    command_memory,
     figured_section,
+    largest,
     register_section,
 )
 
@@ -441,4 +443,19 @@ def two_layer_section(ctx: Context) -> SectionOutput:
                            render_two_layer, two_layer_data)
 
 
-register_section(Section("two-layer", "Two-layer homogeneous nets", two_layer_section))
+def two_layer_memory(quick: bool) -> list[Any]:
+    """The largest two-layer experiment's arrays: the toy sweeps (``relu_num`` and
+    ``leaky_num`` rates) and the digits01 sweep, each as ``catapult phases two-layer``
+    estimates it (the small random-data sweeps, 32 and 4 data, stay below the toy ones:
+    ``--data`` of the command line takes no ``random:`` spec)."""
+    s = TwoLayerSettings.quick() if quick else TwoLayerSettings.full()
+    k = ["--k-min", "0.5", "--k-max", "5"]
+    digits_num = int(np.floor((s.digits_k[1] - s.digits_k[0]) / s.digits_dk + 1e-9)) + 1
+    return largest(
+        command_memory("two-layer", "phases", ["--width", s.width, "--slope", s.slope, *k, "--num",
+                                               max(s.leaky_num, s.relu_num), "--steps", s.toy_steps]),
+        command_memory("two-layer", "phases", ["--width", s.digits_width, "--slope", "0", "--data", "digits01", *k,
+                                               "--num", digits_num, "--steps", s.digits_cap, "--no-refine"]))
+
+
+register_section(Section("two-layer", "Two-layer homogeneous nets", two_layer_section, two_layer_memory))

@@ -40,12 +40,14 @@ from ._derived import (
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
 from ._reproduce import (
-    SILENT,
     Context,
     Reporter,
+    SILENT,
     Section,
     SectionOutput,
+    command_memory,
     figured_section,
+    largest,
     register_section,
 )
 
@@ -464,4 +466,21 @@ def uv_section(ctx: Context) -> SectionOutput:
     return figured_section(ctx, UVSettings, compute_uv, uv_figures, render_uv, uv_data)
 
 
-register_section(Section("uv", "uv model", uv_section))
+def uv_memory(quick: bool) -> list[Any]:
+    """The largest uv experiment's arrays: the phase diagram, or one of the batches of
+    exact-map runs (final eta*lam over widths x k, peak scaling over widths x seeds, the
+    y != 0 bisection), each as ``catapult phases uv`` of that many rates estimates it."""
+    from ..experiments import REFINE_POINTS
+
+    s = UVSettings.quick() if quick else UVSettings.full()
+    k = ["--k-min", s.phase_k[0], "--k-max", s.phase_k[1]]
+    batch = [("final", len(s.final_widths) * s.final_num, s.final_steps, max(s.final_widths)),
+             ("peak", s.peak_widths * s.peak_seeds, s.peak_steps, 10**5),
+             ("divergence", len(s.div_ns) * len(s.div_ys) * REFINE_POINTS, s.div_steps, 1)]
+    return largest(command_memory("uv", "phases", ["--width", s.width, *k, "--num", s.phase_num,
+                                                   "--steps", s.phase_steps]),
+                   *(command_memory("uv", "phases", ["--width", width, *k, "--num", num, "--steps", steps,
+                                                     "--no-refine"]) for _, num, steps, width in batch))
+
+
+register_section(Section("uv", "uv model", uv_section, uv_memory))

@@ -16,15 +16,21 @@ Every entry is keyed by the package version, the Python and SymPy versions and
 a SHA-256 of the model's declaration (:func:`declaration`: the ``srepr`` of each
 field of its :class:`.SymbolicModel`) together with the source of the symbolic
 layer (:func:`source_digest`). A changed model, a changed derivation or a new
-release therefore never loads an old entry. Files are written atomically (a
+release therefore never loads an old entry.
+
+An entry is a record of :mod:`catapult_theory.records` (JSON; never a pickle, so a
+file planted in a shared cache folder cannot run code when it is read): its header
+key is compared before its body is parsed, and reading builds only SymPy
+expressions and the package's own data classes. Files are written atomically (a
 temporary file with a unique name in the same folder, then ``os.replace``:
-:func:`catapult_theory.files.write_atomic`); a
-loaded entry must carry the expected key and model, and anything unreadable,
-corrupted or stale is ignored and rebuilt. The folder is safe to delete at any
-time (``catapult cache clear``). Only derived SymPy objects are stored: the
-compiled layer lambdifies them afresh in each process, and premise callables of
-the bound catalogue that cannot be stored by reference are stored as
-:class:`Deferred` handles that rebuild the catalogue when called.
+:func:`catapult_theory.files.write_atomic`); a loaded entry must carry the expected
+key and model, and anything unreadable, corrupted, stale or foreign (an old
+``.pickle`` entry included: it is never opened) is ignored and rebuilt. The folder
+is safe to delete at any time (``catapult cache clear``). Only derived SymPy
+objects are stored: the compiled layer lambdifies them afresh in each process, and
+every premise callable of the bound catalogue is stored as a :class:`Deferred`
+handle (data: which premise of which bound) that rebuilds the catalogue from the
+package's source when called.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import pickle
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -43,7 +48,7 @@ from typing import Any, TypeVar
 
 import sympy as sp
 
-from .. import files
+from .. import files, records
 
 __all__ = [
     "ENV_VAR",
@@ -67,8 +72,10 @@ ENV_VAR = "CATAPULT_CACHE_DIR"
 #: values of :data:`ENV_VAR` that turn the on-disk cache off
 _OFF = ("off", "none", "0", "false", "no")
 #: layout of a stored record; bumped when the record itself changes
-_FORMAT = 1
-_SUFFIX = ".pickle"
+_FORMAT = 2
+_SUFFIX = ".json"
+#: the suffix of entries of older releases (pickles): never read, removed by ``cache clear``
+_LEGACY_SUFFIX = ".pickle"
 #: the kinds of derived objects stored
 KINDS = ("theory", "bounds")
 
@@ -142,21 +149,14 @@ def _path(kind: str, name: str, key: str) -> Path | None:
 
 def load(kind: str, name: str, model: Any, check: Callable[[Any], bool] | None = None) -> Any | None:
     """The stored object of ``(kind, name)`` for this ``model``, or ``None`` when there is
-    none or it is unreadable, corrupted, stale (another key or model) or fails ``check``."""
+    none or it is unreadable, corrupted, stale (another key or model) or fails ``check``.
+    The file's key is compared before its body is parsed (:func:`catapult_theory.records.read`)."""
     key = entry_key(kind, name, model)
     path = _path(kind, name, key)
     if path is None:
         return None
-    try:
-        with open(path, "rb") as fh:
-            record = pickle.load(fh)
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001 - corrupted, truncated, another version's: rebuilt by the caller
-        return None
-    if not isinstance(record, dict) or record.get("format") != _FORMAT or record.get("key") != key:
-        return None
-    if record.get("declaration") != declaration(model):
+    found, record = records.read(path, key)
+    if not found or not isinstance(record, dict) or record.get("declaration") != declaration(model):
         return None
     value = record.get("value")
     try:
@@ -174,11 +174,10 @@ def store(kind: str, name: str, model: Any, value: Any) -> Path | None:
     path = _path(kind, name, key)
     if path is None:
         return None
-    record = {"format": _FORMAT, "key": key, "kind": kind, "name": name, "declaration": declaration(model),
-              "value": value}
+    record = {"kind": kind, "name": name, "declaration": declaration(model), "value": value}
     try:
-        data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - not storable (a user's unpicklable part): derived in each process
+        data = records.dumps(key, record)
+    except (TypeError, ValueError, RecursionError):  # not storable (a user's foreign part): derived in each process
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +193,7 @@ def _remove_superseded(kind: str, name: str, keep: Path) -> None:
     prefix = f"{kind}-{_safe(name)}-{_version()}-"
     try:
         for p in keep.parent.iterdir():
-            if p.name.startswith(prefix) and p.name.endswith(_SUFFIX) and p != keep:
+            if p.name.startswith(prefix) and p.name.endswith((_SUFFIX, _LEGACY_SUFFIX)) and p != keep:
                 try:
                     p.unlink()
                 except OSError:
@@ -252,27 +251,19 @@ def _fresh_bounds(model: str) -> Mapping[str, Any]:
     return _FAMILIES[model]()
 
 
-def _storable(fn: Any) -> bool:
-    try:
-        pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - pickling a closure raises AttributeError, others TypeError, ...
-        return False
-    return True
-
-
 def portable_bounds(model: str, specs: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a bound catalogue that pickles: each premise callable that cannot be
-    stored by reference is replaced by a :class:`Deferred` handle."""
+    """A copy of a bound catalogue that a record can hold: each premise callable is
+    replaced by a :class:`Deferred` handle (records store no functions, not even by name)."""
     out = {}
     for bname, spec in specs.items():
         premises = []
         for i, prem in enumerate(spec.premises):
             changes: dict[str, Any] = {}
-            if prem.derivation is not None and not _storable(prem.derivation):
+            if prem.derivation is not None and not isinstance(prem.derivation, Deferred):
                 changes["derivation"] = Deferred(model, bname, i, "derivation")
-            if any(callable(v) and not _storable(v) for v in prem.meanings.values()):
+            if any(callable(v) and not isinstance(v, Deferred) for v in prem.meanings.values()):
                 changes["meanings"] = {
-                    k: (Deferred(model, bname, i, "meanings", j) if callable(v) and not _storable(v) else v)
+                    k: (Deferred(model, bname, i, "meanings", j) if callable(v) and not isinstance(v, Deferred) else v)
                     for j, (k, v) in enumerate(prem.meanings.items())}
             premises.append(dataclasses.replace(prem, **changes) if changes else prem)
         out[bname] = dataclasses.replace(spec, premises=tuple(premises))
@@ -293,7 +284,7 @@ class CacheEntry:
     current: bool
 
 
-_NAME_RE = re.compile(r"^(?P<kind>[a-z]+)-(?P<name>.+)-(?P<version>[^-]+)-(?P<digest>[0-9a-f]{20})\.pickle$")
+_NAME_RE = re.compile(r"^(?P<kind>[a-z]+)-(?P<name>.+)-(?P<version>[^-]+)-(?P<digest>[0-9a-f]{20})\.(?:json|pickle)$")
 
 
 def _expected_files() -> set[str]:

@@ -101,6 +101,9 @@ class SymbolicModel:
             raise InvalidInput("a model needs at least one parameter block")
         if getattr(self.output, "shape", None) != (1, 1):
             raise InvalidInput(f"model output must be a 1x1 matrix expression, got shape {getattr(self.output, 'shape', None)}")
+        from ._names import check_model_names
+
+        check_model_names(self)  # no symbol named like f, lam, w2, eta, y, r (merged with them otherwise)
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,7 @@ class Derivation:
 
     def homogeneity_residual(self, degree: int = 2) -> sp.Expr:
         """``f(cθ) − c^degree f(θ)``: zero iff ``f`` is homogeneous of that degree."""
-        c = sp.Symbol("c", positive=True)
+        c = sp.Dummy("c", positive=True)  # never a model's own symbol
         scaled = self.algebra.scale_symbols(self.f, {p: c for p in self.model.params})
         return sp.simplify(self.named(sp.expand(scaled - c**degree * self.f)))
 
@@ -282,7 +285,7 @@ class Derivation:
         expr = self.f if expr is None else expr
         if sp.expand(expr) == 0:
             return None
-        c = sp.Symbol("c", positive=True)
+        c = sp.Dummy("c", positive=True)
         scaled = sp.expand(self.algebra.scale_symbols(expr, {p: c for p in self.model.params}))
         terms = sp.Poly(scaled, c).terms()
         if len(terms) == 1 and sp.expand(terms[0][1] - expr) == 0:

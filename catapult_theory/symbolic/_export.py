@@ -15,6 +15,7 @@ expression. The Python form is a standalone module that needs only NumPy.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,7 @@ _GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
           "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
 
 
-def _symbol_latex(s: sp.Symbol) -> str:
+def symbol_latex(s: sp.Symbol) -> str:
     """One unambiguous LaTeX token for a symbol (``\\lambda``, ``w_{2}``, ``L_{\\psi 2}``)."""
     if s in _LATEX_NAMES:
         return _LATEX_NAMES[s]
@@ -69,19 +70,67 @@ def _symbol_latex(s: sp.Symbol) -> str:
     return f"{first}_{{{rest_tex}{' ' + digits if digits else ''}}}"
 
 
+def _taken(th: ModelTheory) -> set[str]:
+    """Names an exported symbol must not take: the model's own, the contract's, ``r``, and
+    the Python export's module and helper names."""
+    from ._names import model_symbols
+
+    scalars, matrices = model_symbols(th.model)
+    return ({s.name for s in scalars} | {m.name for m in matrices} | set(S.CONTRACT) | {"r", "E", "K", "numpy"})
+
+
+def _fresh(base: str, taken: set[str]) -> sp.Symbol:
+    name, i = base, 1
+    while name in taken:
+        i += 1
+        name = f"{base}{i}" if not base[-1].isdigit() else f"{base}_{i}"
+    taken.add(name)
+    return sp.Symbol(name)
+
+
+def _atom_names(th: ModelTheory) -> dict[sp.Symbol, sp.Symbol]:
+    """Plain identifiers for the word-algebra atoms an export writes: the leftover atoms
+    ``q1, q2, …`` and the data invariants the model did not alias (``xᵀ x`` -> ``xTx``),
+    none taking a name the model or the contract uses; in a stable order."""
+    A = th.derivation.algebra
+    taken = _taken(th)
+    leftover = sorted({a for v in th.update.leftover.values() for a in v}, key=lambda a: a.name)
+    out = {a: _fresh(f"q{i + 1}", taken) for i, a in enumerate(leftover)}
+    exprs = [*th.update.contract().values(), *(t.eta for t in th.thresholds.values()),
+             *(e for e in (th.K, th.window) if e is not None)]
+    atoms = sorted({a for e in exprs for a in A.atoms_of(e)} - set(out), key=lambda a: a.name)
+    for a in atoms:
+        kind, word = A.atom_word(a) or ("", ())
+        base = "".join(f.name + ("T" if f.transposed else "") for f in word)
+        base = ("tr" if kind == "trace" else "") + (base if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", base) else "c")
+        out[a] = _fresh(base, taken)
+    return out
+
+
 def _leftover_names(th: ModelTheory) -> dict[sp.Symbol, sp.Symbol]:
-    """Plain identifiers for leftover atoms (``q1, q2, …``), in a stable order."""
-    atoms = sorted({a for v in th.update.leftover.values() for a in v}, key=lambda a: a.name)
-    return {a: sp.Symbol(f"q{i + 1}") for i, a in enumerate(atoms)}
+    """The leftover atoms' names (of :func:`_atom_names`)."""
+    names = _atom_names(th)
+    return {a: names[a] for a in sorted({a for v in th.update.leftover.values() for a in v}, key=lambda a: a.name)}
+
+
+def _data_names(th: ModelTheory) -> dict[sp.Symbol, sp.Symbol]:
+    """The named data invariants the model did not alias (of :func:`_atom_names`)."""
+    leftover = _leftover_names(th)
+    return {a: q for a, q in _atom_names(th).items() if a not in leftover}
 
 
 def _contract(th: ModelTheory) -> dict[sp.Symbol, sp.Expr]:
-    names = _leftover_names(th)
+    names = _atom_names(th)
     return {s: e.xreplace(names) for s, e in th.update.contract().items()}
 
 
 def _sub(e: sp.Expr, subs: Mapping[sp.Symbol, Any]) -> sp.Expr:
     return sp.simplify(e.subs(subs)) if subs else e
+
+
+def _out(th: ModelTheory, e: sp.Expr, subs: Mapping[sp.Symbol, Any]) -> sp.Expr:
+    """``e`` as exported: atoms by their plain names (:func:`_atom_names`), ``subs`` applied."""
+    return _sub(sp.sympify(e).xreplace(_atom_names(th)), subs)
 
 
 def _bound_specs(th: ModelTheory) -> Mapping[str, BoundSpec]:
@@ -106,7 +155,8 @@ def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dic
         "closed": th.update.closed,
         "extra": {s.name: meaning for s, meaning in th.update.extra.items() if s in th.update.uses_extra},
         "leftover": {str(q): th.update.leftover_words[a] for a, q in names.items()},
-        "thresholds": {name: sp.sstr(_sub(t.eta, subs)) for name, t in th.thresholds.items()},
+        "data_invariants": {str(q): th.derivation.algebra.words_with(a) for a, q in _data_names(th).items()},
+        "thresholds": {name: sp.sstr(_out(th, t.eta, subs)) for name, t in th.thresholds.items()},
         "lemma": {
             "homogeneous_degree_2": th.homogeneous,
             "euler_residual": sp.sstr(th.euler_residual),
@@ -116,8 +166,8 @@ def to_json(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dic
             "form": lemma["form"],
             "applies": lemma["applies"],
         },
-        "K": sp.sstr(_sub(th.K, subs)) if th.K is not None else None,
-        "window": sp.sstr(_sub(th.window, subs)) if th.window is not None else None,
+        "K": sp.sstr(_out(th, th.K, subs)) if th.K is not None else None,
+        "window": sp.sstr(_out(th, th.window, subs)) if th.window is not None else None,
     }
     specs = _bound_specs(th)
     if specs:
@@ -148,7 +198,7 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
     lines = [f"{th.model.name}: {th.model.description}" + (f" [{fixed}]" if fixed else ""), "",
              "one GD step on 1/2 r^2, r = f - y:"]
     for s, inc in um.increments().items():
-        lines.append("  " + _fmt_increment(s, _sub(inc.xreplace(names), subs)))
+        lines.append("  " + _fmt_increment(s, _out(th, inc, subs)))
     state = ", ".join(s.name for s in um.state)
     if um.closed:
         lines.append(f"closed in ({state}): yes")
@@ -158,6 +208,10 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
             lines.append(f"  {e} = {um.extra[e]}")
         for a, q in names.items():
             lines.append(f"  {q} = {um.leftover_words[a]}")
+    data = _data_names(th)
+    if data:
+        lines.append("data invariants: " + ", ".join(f"{q} = {th.derivation.algebra.words_with(a)}"
+                                                     for a, q in data.items()))
     deg = homogeneity_degree(th)
     lemma = lemma_form(th)
     lines += [
@@ -170,15 +224,15 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
         f"weight-norm lemma: {lemma['form']}  [{lemma['why']}]",
     ]
     if th.K is not None:
-        lines.append(f"operator relation Psi^3 = K Psi: K = {sp.sstr(_sub(th.K, subs))}, so lam <= K w2")
+        lines.append(f"operator relation Psi^3 = K Psi: K = {sp.sstr(_out(th, th.K, subs))}, so lam <= K w2")
         if th.window is not None:
-            lines.append(f"catapult window: {_edge(th)} < k = eta lam0 < {sp.sstr(_sub(th.window, subs))}"
+            lines.append(f"catapult window: {_edge(th)} < k = eta lam0 < {sp.sstr(_out(th, th.window, subs))}"
                          " (state symbols at initialisation)")
     if th.thresholds:
         lines.append("")
         lines.append("thresholds:")
         for name, t in th.thresholds.items():
-            lines.append(f"  {name} = {sp.sstr(_sub(t.eta, subs))}    [{t.reason}: {sp.sstr(t.solved_from)}]")
+            lines.append(f"  {name} = {sp.sstr(_out(th, t.eta, subs))}    [{t.reason}: {sp.sstr(t.solved_from)}]")
     specs = _bound_specs(th)
     if specs:
         lines += ["", "bounds on the catapult window (k = eta lam0 < k_max; state symbols at initialisation):"]
@@ -194,10 +248,10 @@ def to_text(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str
 
 
 def _latex(e: sp.Expr, atoms: Mapping[sp.Symbol, str] | None = None) -> str:
-    """LaTeX of ``e``: products with ``\\cdot``, symbols as :func:`_symbol_latex` tokens,
+    """LaTeX of ``e``: products with ``\\cdot``, symbols as :func:`symbol_latex` tokens,
     word-algebra atoms (``atoms``) as their words."""
     e = sp.sympify(e)
-    names = {sym: (atoms[sym] if atoms and sym in atoms else _symbol_latex(sym)) for sym in e.free_symbols}
+    names = {sym: (atoms[sym] if atoms and sym in atoms else symbol_latex(sym)) for sym in e.free_symbols}
     return sp.latex(e, symbol_names=names, mul_symbol="dot")
 
 
@@ -263,10 +317,11 @@ def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> st
     atoms = _atom_latex(th)
     rows = []
     for s, inc in th.update.increments().items():
-        rows.append(rf"{_latex(s)}' &= {_latex(s)}{_plus(_latex(_sub(inc.xreplace(names), subs)))}")
+        rows.append(rf"{_latex(s)}' &= {_latex(s)}{_plus(_latex(_out(th, inc, subs)))}")
     out = [rf"% {th.model.name}: {th.model.description}".rstrip(), *_rows(rows)]
     extra = [rf"{_latex(e)} &= {_latex(sp.sympify(expr), atoms)}" for e, expr in _extra_exprs(th).items()]
-    leftover = [rf"{_latex(q)} &= {th.derivation.algebra.atom_latex(a)}" for a, q in names.items()]
+    leftover = [rf"{_latex(q)} &= {th.derivation.algebra.atom_latex(a)}"
+                for a, q in {**names, **_data_names(th)}.items()]
     if extra or leftover:
         out.append("% the map also needs" if not th.update.closed else "% named invariants")
         out += _rows(extra + leftover)
@@ -279,11 +334,11 @@ def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> st
         wn.append(rf"E &= {_latex(th.euler_residual, atoms)}")
     out += _rows(wn)
     if th.thresholds:
-        out += _rows([rf"{_threshold_tex(n)} &= {_latex(_sub(t.eta, subs))}" for n, t in th.thresholds.items()])
+        out += _rows([rf"{_threshold_tex(n)} &= {_latex(_out(th, t.eta, subs))}" for n, t in th.thresholds.items()])
     if th.K is not None:
-        rel = [rf"K &= {_latex(_sub(th.K, subs))}"]
+        rel = [rf"K &= {_latex(_out(th, th.K, subs))}"]
         if th.window is not None:
-            rel.append(rf"k_{{\max}} &= {_latex(_sub(th.window, subs))}")
+            rel.append(rf"k_{{\max}} &= {_latex(_out(th, th.window, subs))}")
         out.append(r"% operator relation \Psi^3 = K \Psi, so \lambda \le K w_2; catapult window "
                    + f"{_edge(th)} < k < k_max")
         out += _rows(rel)
@@ -345,15 +400,16 @@ def to_markdown(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) ->
            r"One gradient-descent step on $\tfrac{1}{2} r^{2}$, $r = f - y$:", "",
            "| quantity | after one step |", "|---|---|"]
     for s, inc in um.increments().items():
-        row = _latex(s) + "' = " + _latex(s) + _plus(_latex(_sub(inc.xreplace(names), subs)))
+        row = _latex(s) + "' = " + _latex(s) + _plus(_latex(_out(th, inc, subs)))
         out.append(f"| {_cell(_latex(s))} | {_cell(row)} |")
     state = ", ".join(_latex(s) for s in um.state)
     out += ["", f"Closed in $({state})$: " + ("yes." if um.closed else "no; it also needs:")]
     extra = _extra_exprs(th)
-    if extra or names:
+    named = {**names, **_data_names(th)}
+    if extra or named:
         out += ["", "| term | meaning |", "|---|---|"]
         out += [f"| {_cell(_latex(e))} | {_cell(_latex(sp.sympify(expr), atoms))} |" for e, expr in extra.items()]
-        out += [f"| {_cell(_latex(q))} | {_cell(th.derivation.algebra.atom_latex(a))} |" for a, q in names.items()]
+        out += [f"| {_cell(_latex(q))} | {_cell(th.derivation.algebra.atom_latex(a))} |" for a, q in named.items()]
     lemma = lemma_form(th)
     deg = homogeneity_degree(th)
     out += ["", "| property | value |", "|---|---|",
@@ -362,15 +418,15 @@ def to_markdown(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) ->
     if lemma["constant"] is None:
         out.append(f"| Euler residual | {_cell(_EULER + _latex(th.euler_residual, atoms))} |")
     if th.K is not None:
-        out.append(f"| operator relation | {_cell(_PSI3)}, {_cell('K = ' + _latex(_sub(th.K, subs)))}, "
+        out.append(f"| operator relation | {_cell(_PSI3)}, {_cell('K = ' + _latex(_out(th, th.K, subs)))}, "
                    f"so {_cell(_NTK_BOUND + 'w_{2}')} |")
         if th.window is not None:
-            out.append(f"| catapult window | {_cell(f'{_edge(th)} < k < ' + _latex(_sub(th.window, subs)))} "
+            out.append(f"| catapult window | {_cell(f'{_edge(th)} < k < ' + _latex(_out(th, th.window, subs)))} "
                        "(state symbols at initialisation) |")
     if th.thresholds:
         out += ["", "| threshold | value | derived from |", "|---|---|---|"]
         for n, t in th.thresholds.items():
-            out.append(f"| {_cell(_threshold_tex(n))} | {_cell(_latex(_sub(t.eta, subs)))} | "
+            out.append(f"| {_cell(_threshold_tex(n))} | {_cell(_latex(_out(th, t.eta, subs)))} | "
                        f"{t.reason}: {_cell(_latex(t.solved_from))} |")
     specs = _bound_specs(th)
     if specs:
@@ -388,18 +444,36 @@ def _identifier(name: str) -> str:
     return ident if ident.isidentifier() else "m_" + ident
 
 
+def _python_names(exprs: list[sp.Expr]) -> dict[sp.Symbol, sp.Symbol]:
+    """Symbols whose names Python cannot take as an argument (a keyword, ``numpy``), renamed."""
+    free = set().union(*(sp.sympify(e).free_symbols for e in exprs)) if exprs else set()
+    taken = {s.name for s in free}
+    out = {}
+    for s in sorted(free, key=lambda s: s.name):
+        if keyword.iskeyword(s.name) or s.name == "numpy" or not s.name.isidentifier():
+            base = re.sub(r"\W", "_", s.name) + "_"
+            out[s] = _fresh(base if base.isidentifier() else "s_" + base, taken)
+    return out
+
+
 def to_python(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
-    """Python source of the update map and thresholds (NumPy, vectorised)."""
+    """Python source of the update map and thresholds (NumPy, vectorised): a module that
+    compiles, every symbol an argument name Python accepts."""
     subs = dict(subs or {})
     printer = NumPyPrinter({"fully_qualified_modules": True})
     contract = {s: _sub(e, subs) for s, e in _contract(th).items()}
+    rename = _python_names([*contract.values(), *(_out(th, t.eta, subs) for t in th.thresholds.values())])
+    contract = {s: e.xreplace(rename) for s, e in contract.items()}
     state = [s.name for s in th.update.state]
     free = set().union(*(e.free_symbols for e in contract.values())) - set(th.update.state)
     params = ["eta", "y"] + sorted(str(s) for s in free if s.name not in ("eta", "y"))
     args = ", ".join(state + params)
     name = _identifier(th.model.name)
+    data = _data_names(th)
+    meaning = "".join(f"; {q} = {th.derivation.algebra.words_with(a)}" for a, q in data.items())
+    meaning += "".join(f"; {new} is the model's {old}" for old, new in rename.items())
     lines = [
-        f'"""Derived by catapult_theory: one GD step of the {th.model.name} model (r = f - y)."""',
+        f'"""Derived by catapult_theory: one GD step of the {th.model.name} model (r = f - y{meaning})."""',
         "import numpy",
         "",
         "",
@@ -410,7 +484,7 @@ def to_python(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> s
         lines.append(f"    {s.name}_next = {printer.doprint(e)}")
     lines.append(f"    return {', '.join(s + '_next' for s in state)}")
     for tname, t in th.thresholds.items():
-        teta = _sub(t.eta, subs)
+        teta = _out(th, t.eta, subs).xreplace(rename)
         targs = ", ".join(sorted(str(s) for s in teta.free_symbols))
         lines += ["", "", f"def {name}_{tname}({targs}):", f'    """{t.reason}."""',
                   f"    return {printer.doprint(teta)}"]

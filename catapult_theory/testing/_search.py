@@ -48,6 +48,7 @@ from ._states import (
     Ranges,
     _grid_range,
     draw_state,
+    state_bytes,
     model_spec,
 )
 
@@ -257,6 +258,44 @@ class StatePlan:
         return out
 
 
+def fit_sizes(spec: ModelSpec, sizes: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The dimension ranges (every dimension of ``spec``; ``sizes`` from the assumptions,
+    :data:`SIZE_DEFAULT` otherwise) narrowed so that a drawn state fits the memory limit
+    (:func:`~catapult_theory.resources.memory_limit`, beside what the process holds):
+    the upper ends come down together as far as needed. :class:`InvalidInput` when even
+    the smallest state the assumptions allow does not fit."""
+    from ..resources import ENV_VAR, baseline_memory, format_bytes, memory_limit
+
+    full: dict[str, tuple[int, int]] = {d.name: (int(sizes.get(d.name, SIZE_DEFAULT)[0]),
+                                                 int(sizes.get(d.name, SIZE_DEFAULT)[1])) for d in spec.dims}
+    limit, source = memory_limit()
+    room = limit - baseline_memory()
+    low = {d: lo for d, (lo, _) in full.items()}
+    need = state_bytes(spec, low)
+    if need > room:
+        where = ", ".join(f"{d} = {v}" for d, v in low.items())
+        raise InvalidInput(f"a state of {spec.name} with {where} holds about {format_bytes(need)} of matrices, above the "
+                           f"memory limit of {format_bytes(limit)} ({source}) beside the {format_bytes(limit - room)} "
+                           f"held already; assume smaller dimensions, or raise the limit with --max-memory or {ENV_VAR}")
+
+    # the small default ranges stay as they are while the large ones come down, if that fits
+    floor = {d: min(hi, max(lo, SIZE_DEFAULT[1])) for d, (lo, hi) in full.items()}
+    if state_bytes(spec, floor) > room:
+        floor = low
+
+    def at(t: float) -> dict[str, int]:
+        return {d: max(floor[d], lo + int(t * (hi - lo))) for d, (lo, hi) in full.items()}
+
+    if state_bytes(spec, at(1.0)) > room:
+        lo_t, hi_t = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo_t + hi_t) / 2
+            lo_t, hi_t = (mid, hi_t) if state_bytes(spec, at(mid)) <= room else (lo_t, mid)
+        top = at(lo_t)
+        full = {d: (lo, top[d]) for d, (lo, _) in full.items()}
+    return {d: r for d, r in full.items() if d in sizes or r != tuple(SIZE_DEFAULT)}
+
+
 def plan_states(model: str | Path | SymbolicModel | ModelSpec, assume: Sequence[str] = (), *,
                 steps: int = 1000, builder: str | None = None) -> StatePlan:
     """Parse the assumptions and split them into generator ranges and filters.
@@ -327,6 +366,7 @@ def plan_states(model: str | Path | SymbolicModel | ModelSpec, assume: Sequence[
         if lo_i > hi_i:
             raise InvalidInput(f"the assumptions leave no value for the dimension {d}")
         sizes[d] = (lo_i, hi_i)
+    sizes = fit_sizes(spec, sizes)
     srange: dict[str, tuple[int, int]] = {}
     for c in scalars & set(found):
         b = _merge(found[c])

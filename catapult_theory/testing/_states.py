@@ -697,6 +697,40 @@ def _exact_matrix(entries: Sequence[int], rows: int, cols: int) -> np.ndarray:
     return out
 
 
+#: bytes a drawn state costs per matrix entry it holds or computes (its exact ``Fraction``
+#: matrices and the products of its word values, object arrays): measured with tracemalloc on
+#: ``falsify`` runs of the uv model (8 bytes per entry at n = 2000 to 8000) and the two-layer
+#: net (16 at n = 500 to 2000), whose dense slope matrices hold more distinct values
+STATE_BYTES_PER_ENTRY = 12
+
+
+def state_entries(spec: ModelSpec, sizes: Mapping[str, int]) -> int:
+    """Matrix entries one state of ``spec`` with these dimension values holds: its drawn and
+    realised matrices, plus the largest intermediate product of its word values (the
+    words are multiplied left to right)."""
+    dims = {d: sp.Integer(sizes.get(d.name, SIZE_DEFAULT[1])) for d in spec.dims}
+
+    def shape(name: str, transposed: bool = False) -> tuple[int, int]:
+        r, c = spec.shapes[name]
+        rc = (int(sp.sympify(r).xreplace(dims)), int(sp.sympify(c).xreplace(dims)))
+        return (rc[1], rc[0]) if transposed else rc
+
+    held = sum(math.prod(shape(name)) for name in spec.shapes)
+    words = [w.factors for w in spec.words.values()]
+    words += [w for terms in spec.grads.values() for w, _ in terms if w]
+    largest = 0
+    for factors in words:
+        rows, _ = shape(*factors[0])
+        for f in factors[1:]:
+            largest = max(largest, rows * shape(*f)[1])
+    return held + largest
+
+
+def state_bytes(spec: ModelSpec, sizes: Mapping[str, int]) -> float:
+    """Bytes one drawn state of ``spec`` costs (:func:`state_entries` x :data:`STATE_BYTES_PER_ENTRY`)."""
+    return float(STATE_BYTES_PER_ENTRY * state_entries(spec, sizes))
+
+
 def draw_state(draw: st.DrawFn, spec: ModelSpec, ranges: Ranges, steps: int = 1000) -> ModelState:
     """Draw one :class:`ModelState` of ``spec`` within ``ranges`` (for use inside ``st.composite``)."""
     sizes = {}

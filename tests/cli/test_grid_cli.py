@@ -88,3 +88,21 @@ def test_bad_scheduler_and_missing_spec_exit_2(capsys, spec, tmp_path):
     assert code == 2 and "scheduler 'threads:4'" in err and err.count("\n") == 1
     code, _, err = run_cli(capsys, "grid", str(tmp_path / "none.toml"))
     assert code == 2 and "SPEC file not found" in err
+
+
+@pytest.mark.parametrize("where, word", [
+    ("http://127.0.0.1:1", "unknown scheme http://"),
+    ("foo://x", "unknown scheme foo://"),
+    ("inproc://x", "unknown scheme inproc://"),
+    ("tcp://", "expected tcp://HOST:PORT"),
+    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+    ("127.0.0.1:1", "cannot reach the Dask scheduler"),
+])
+def test_a_scheduler_of_an_unknown_scheme_or_nobody_listening_exits_2_quickly(capsys, spec, tmp_path, where,
+                                                                               word):
+    import time
+
+    t0 = time.perf_counter()
+    code, out, err = run_cli(capsys, "grid", str(spec), "--scheduler", where, "--out", str(tmp_path / "o"))
+    assert code == 2 and word in err and err.count("\n") == 1 and out == "", err
+    assert time.perf_counter() - t0 < 10

@@ -171,3 +171,44 @@ def test_the_falsify_options_taking_a_value_are_all_known_to_the_file_lookup():
     valued = {o for a in sub.choices["falsify"]._actions if a.option_strings and a.nargs != 0
               for o in a.option_strings if o.startswith("--")}
     assert set(_VALUED) == valued - {"--builder"}
+
+
+_CLASH = """
+import sympy as sp
+from sympy.matrices.expressions import MatrixSymbol
+from catapult_theory.symbolic import SymbolicModel
+from catapult_theory.symbolic import symbols as S
+d, s = sp.Symbol("d"), sp.Symbol("{name}")
+U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+model = SymbolicModel("mine", (U, v), s * v.T * U * x / sp.sqrt(S.n){aliases})
+"""
+
+
+@pytest.mark.parametrize("name", ["lam", "eta", "f", "y", "w2", "r"])
+def test_a_file_scalar_named_like_a_state_or_step_symbol_is_refused(name, tmp_path, capsys):
+    """f = lam vᵀUx/√n derived with exit 0 and the scalar merged into the state before."""
+    path = tmp_path / "clash.py"
+    path.write_text(_CLASH.format(name=name, aliases=", aliases=((x.T * x, S.x2),)"))
+    for argv in (["derive", str(path)], ["prove", "linear-onset", "--model", str(path)]):
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 2 and out == "", (argv, out)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and f"clash.py: model 'mine': the scalar '{name}' is named like" in lines[0]
+
+
+@pytest.mark.parametrize("aliases", ["", ", aliases=((x.T * x, S.x2),)"])
+def test_every_format_of_a_file_is_valid_with_and_without_aliases(aliases, tmp_path, capsys):
+    import ast
+
+    path = tmp_path / "scaled.py"
+    path.write_text(_CLASH.format(name="c", aliases=aliases))
+    code, out, _ = run_cli(capsys, "derive", str(path), "--format", "python")
+    assert code == 0
+    ast.parse(out)
+    ns: dict = {}
+    exec(compile(out, "scaled", "exec"), ns)
+    assert "scaled_step" in ns
+    code, out, _ = run_cli(capsys, "derive", str(path), "--format", "json")
+    data = json.loads(out)
+    assert data["data_invariants"] == ({} if aliases else {"xTx": "xᵀ x"})
+    assert all("[" not in e for e in data["update"].values())

@@ -113,6 +113,28 @@ def test_resume_recomputes_a_damaged_or_foreign_cell_file(reference, tmp_path):
     assert set(resumed.computed) == {first.cells[0], first.cells[1]} and resumed.to_csv() == table.to_csv()
 
 
+@pytest.mark.parametrize("damage", [
+    lambda rec: rec["result"].pop("phase"),
+    lambda rec: rec["result"].pop("k"),
+    lambda rec: rec["result"].update(k=rec["result"]["k"][:-1]),
+    lambda rec: rec["result"].update(phase=[1] * len(rec["result"]["phase"])),
+    lambda rec: rec["result"].update(final={"lam_eta": [0.0]}),
+    lambda rec: rec["result"].update(boundaries=[]),
+    lambda rec: rec.update(result=[]),
+])
+def test_resume_recomputes_a_valid_json_cell_file_without_its_result_keys(reference, tmp_path, damage):
+    """A cell file that is valid JSON with the right key and configuration but lacks what
+    the table reads (a KeyError on --resume before) is computed again like a corrupt one."""
+    table, _ = reference
+    first = grid(TINY, out=tmp_path, scheduler="synchronous", figures=False)
+    path = cell_path(tmp_path, first.cells[2])
+    rec = json.loads(path.read_text())
+    damage(rec)
+    path.write_text(json.dumps(rec))
+    resumed = grid(TINY, out=tmp_path, scheduler="synchronous", resume=True, figures=False)
+    assert resumed.computed == (first.cells[2],) and resumed.to_csv() == table.to_csv()
+
+
 @pytest.mark.slow
 def test_a_process_pool_gives_the_identical_table(reference):
     table, _ = reference

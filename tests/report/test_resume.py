@@ -37,10 +37,64 @@ def test_corrupted_or_foreign_entries_are_recomputed(tmp_path):
     cache = ExperimentCache(tmp_path)
     cache.cached("exp", {"k": 1}, lambda: 1)
     path = cache.path("exp", {"k": 1})
-    path.write_bytes(b"not a pickle")
+    path.write_bytes(b"not a record")
     assert ExperimentCache(tmp_path).cached("exp", {"k": 1}, lambda: 2) == 2
-    path.write_bytes(pickle.dumps({"key": "another key", "value": 3}))
+    from catapult_theory import records
+
+    path.write_bytes(records.dumps("another key", 3))
     assert ExperimentCache(tmp_path).cached("exp", {"k": 1}, lambda: 4) == 4
+
+
+class _Plant:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.write_text, (pathlib.Path(self.marker), "ran"))
+
+
+def test_a_planted_pickle_in_a_copied_report_folder_never_runs(tmp_path):
+    """A report folder from someone else, with a pickle under an entry's name (old or new
+    suffix): nothing runs, the experiment is computed again and stored as a record."""
+    marker = tmp_path / "ran"
+    cache = ExperimentCache(tmp_path / "cache")
+    path = cache.path("exp", {"k": 1})
+    path.parent.mkdir()
+    payload = pickle.dumps({"key": "x", "value": _Plant(marker)})
+    for p in (path, path.with_suffix(".pkl")):
+        p.write_bytes(payload)
+    assert cache.cached("exp", {"k": 1}, lambda: {"v": 5}) == {"v": 5}
+    assert not marker.exists() and cache.misses == ["exp"]
+    assert ExperimentCache(tmp_path / "cache").load("exp", {"k": 1}) == (True, {"v": 5})
+    assert not marker.exists()
+
+
+def test_results_of_the_experiments_round_trip_through_a_record(tmp_path):
+    """Arrays, NumPy scalars, the package's result classes (a phase sweep with its
+    BoundaryMap, a run result) come back equal; a function is not stored."""
+    import numpy as np
+
+    from catapult_theory import records
+    from catapult_theory.experiments import run_uv, sweep_uv, uv_setup
+
+    sweep = sweep_uv(uv_setup(50), np.linspace(0.5, 5, 6), steps=50, refine=False)
+    run = run_uv(50, 3.0, 20)
+    value = {"sweep": sweep, "run": run, "scalar": np.float64(2.5), "strings": np.array(["a", "bc"]),
+             ("t", 1): {1, 2}, "c": 1 + 2j, "nan": float("nan")}
+    back = records.decode(json.loads(json.dumps(records.encode(value))))
+    assert back["sweep"].boundaries == sweep.boundaries and back["sweep"].boundaries.details == \
+        sweep.boundaries.details and type(back["sweep"].boundaries) is type(sweep.boundaries)
+    np.testing.assert_array_equal(back["sweep"].k, sweep.k)
+    np.testing.assert_array_equal(back["run"].gd.loss, run.gd.loss)
+    assert back["run"].to_dict() == run.to_dict()
+    assert type(back["scalar"]) is np.float64 and back["strings"].tolist() == ["a", "bc"]
+    assert back[("t", 1)] == {1, 2} and back["c"] == 1 + 2j and np.isnan(back["nan"])
+    with pytest.raises(TypeError):
+        records.encode({"f": lambda: 1})
+    with pytest.raises(TypeError):
+        records.encode(np.array([object()], dtype=object))
 
 
 def _figure_section(calls):

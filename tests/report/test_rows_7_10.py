@@ -109,11 +109,13 @@ def test_row_10_uv_law_reference_tends_to_the_y0_threshold():
 
 
 def test_the_uv_law_survives_the_experiment_cache():
-    """The report caches the law with its experiment (pickle): it is stored as its derivation
+    """The report caches the law with its experiment (a record): it is stored as its derivation
     and comes back equal, computing the same thresholds."""
-    import pickle
+    import json
+
+    from catapult_theory import records
 
     law = uv_divergence_law()
-    back = pickle.loads(pickle.dumps(law))
+    back = records.decode(json.loads(json.dumps(records.encode(law))))
     assert float(back.k_div(0.0, 17.0, 2.0, 1024, 16.0)) == float(law.k_div(0.0, 17.0, 2.0, 1024, 16.0))
     assert back.invariant_text() == law.invariant_text()

@@ -5,12 +5,14 @@ Every test runs with ``CATAPULT_CACHE_DIR`` pointing at its own temporary folder
 so nothing here reads or writes the user's cache.
 """
 
+import json
 import pickle
 
 import pytest
 import sympy as sp
 from sympy.matrices.expressions import MatrixSymbol
 
+from catapult_theory import records
 from catapult_theory.symbolic import _cache, _catalog, _theory, bound_catalog, derive_theory, register, theory
 from catapult_theory.symbolic import symbols as S
 from catapult_theory.symbolic._derive import SymbolicModel
@@ -42,7 +44,7 @@ def derivations(monkeypatch):
 
 
 def _files(folder, kind="theory"):
-    return sorted(p for p in folder.glob(f"{kind}-*.pickle"))
+    return sorted(p for p in folder.glob(f"{kind}-*.json"))
 
 
 def _same_theory(a, b):
@@ -111,7 +113,7 @@ def test_a_loaded_catalogue_equals_a_fresh_one_and_its_premises_still_work(cache
 def test_a_corrupted_entry_is_ignored_and_rebuilt(cache_dir, derivations):
     theory("uv")
     (path,) = _files(cache_dir)
-    path.write_bytes(b"not a pickle at all")
+    path.write_bytes(b"not a record at all")
     theory.cache_clear()
     th = theory("uv")
     assert derivations == ["uv", "uv"]
@@ -126,15 +128,24 @@ def test_a_truncated_entry_is_ignored(cache_dir, derivations):
     assert _cache.load("theory", "uv", uv_model()) is None
 
 
+def _record(path):
+    head, body = path.read_bytes().split(b"\n", 1)
+    return json.loads(head), records.decode(json.loads(body))
+
+
 def test_an_entry_with_another_key_or_model_is_not_used(cache_dir, derivations):
     theory("uv")
     (path,) = _files(cache_dir)
-    record = pickle.loads(path.read_bytes())
-    for change in ({"key": record["key"] + "x"}, {"declaration": "another model"}, {"format": -1}):
-        path.write_bytes(pickle.dumps({**record, **change}))
+    header, record = _record(path)
+    for change in ({"key": header["key"] + "x"}, {"format": -1}, {"magic": "pickle"}):
+        path.write_bytes(records.dumps(header["key"], record).replace(
+            json.dumps(header, separators=(",", ":")).encode(),
+            json.dumps({**header, **change}, separators=(",", ":")).encode()))
         assert _cache.load("theory", "uv", uv_model()) is None, change
+    path.write_bytes(records.dumps(header["key"], {**record, "declaration": "another model"}))
+    assert _cache.load("theory", "uv", uv_model()) is None
     # the right key and model but a value of the wrong type: refused by the check
-    path.write_bytes(pickle.dumps({**record, "value": "a string"}))
+    path.write_bytes(records.dumps(header["key"], {**record, "value": "a string"}))
     theory.cache_clear()
     assert theory("uv").K == S.x2 / S.n
     assert derivations == ["uv", "uv"]
@@ -233,3 +244,80 @@ def test_clear_removes_left_over_temporary_files_of_entries_only(cache_dir):
     other = cache_dir / ".notes.4242.deadbeef.tmp"
     other.write_bytes(b"mine")
     assert _cache.clear() >= 2 and not left.exists() and not entry.exists() and other.exists()
+
+
+# ----------------------------------------------------------------------------- no code from the cache
+class _Plant:
+    """Writes ``marker`` when unpickled: a pickle that runs code on load."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.write_text, (pathlib.Path(self.marker), "ran"))
+
+
+def test_a_planted_pickle_never_runs_and_the_entry_is_rebuilt(cache_dir, derivations, tmp_path):
+    """A shared cache folder with a crafted pickle under an entry's name (the old format)
+    or a record whose body names code: nothing runs, the entry is rebuilt."""
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_Plant(marker))
+    pickle.loads(payload)  # the plant works: unpickling it writes the file
+    assert marker.read_text() == "ran"
+    marker.unlink()
+    key = _cache.entry_key("theory", "uv", uv_model())
+    path = _cache._path("theory", "uv", key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    legacy = path.with_suffix(".pickle")
+    legacy.write_bytes(payload)  # the old file name of this very entry
+    path.write_bytes(payload)  # and the current one
+    th = theory("uv")
+    assert not marker.exists() and derivations == ["uv"] and th.K == S.x2 / S.n
+    assert _cache.load("theory", "uv", uv_model()) is not None  # rebuilt, valid again
+    assert not legacy.exists()  # superseded entries of the same version are removed
+
+
+@pytest.mark.parametrize("body", [
+    # a class outside the package, a function, a package module's non-data class
+    {"sympy": [], "value": {"O": ["pathlib:Path", []]}},
+    {"sympy": [], "value": {"O": ["catapult_theory.files:write_atomic", []]}},
+    {"sympy": [], "value": {"O": ["catapult_theory.files:FolderLock", []]}},
+    {"sympy": [], "value": {"E": ["os:system", "touch MARK"]}},
+    # SymPy: a class that is not SymPy's, a string where an expression belongs (sympify would eval it)
+    {"sympy": [["@system", []]], "value": {"X": 0}},
+    {"sympy": [["@Add", ["__import__('os').system('touch MARK')"]]], "value": {"X": 0}},
+    {"sympy": [["Symbol", "x", {}], ["@exp", [1]]], "value": {"X": 1}},
+    {"sympy": [["Integer", "__import__('os')"]], "value": {"X": 0}},
+    # an object array, a reference out of range
+    {"sympy": [], "value": {"A": ["|O8", [1], "AAAAAAAAAAA="]}},
+    {"sympy": [["Symbol", "x", {"real": "__import__('os')"}]], "value": {"X": 0}},
+])
+def test_a_crafted_record_is_refused_and_the_entry_rebuilt(cache_dir, derivations, body, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    key = _cache.entry_key("theory", "uv", uv_model())
+    path = _cache._path("theory", "uv", key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = {"magic": records.MAGIC, "format": records.FORMAT, "key": key}
+    path.write_text(json.dumps(head) + "\n" + json.dumps(body) + "\n")
+    with pytest.raises(records.RecordError):
+        records.decode(body)
+    assert _cache.load("theory", "uv", uv_model()) is None
+    assert theory("uv").K == S.x2 / S.n and derivations == ["uv"]
+    assert not (tmp_path / "MARK").exists()
+    assert _cache.load("theory", "uv", uv_model()) is not None
+
+
+def test_the_key_is_checked_before_the_body_is_parsed(cache_dir, monkeypatch):
+    theory("uv")
+    (path,) = _files(cache_dir)
+    parsed = []
+    real = records.decode
+    monkeypatch.setattr(records, "decode", lambda data: parsed.append(1) or real(data))
+    head, body = path.read_bytes().split(b"\n", 1)
+    path.write_bytes(head.replace(b'"key":"', b'"key":"x') + b"\n" + body)
+    assert _cache.load("theory", "uv", uv_model()) is None and parsed == []
+    path.write_bytes(head + b"\n" + body)
+    assert _cache.load("theory", "uv", uv_model()) is not None and parsed == [1]

@@ -282,3 +282,128 @@ def test_one_homogeneity_degree_for_every_expression():
     der = Derivation(three_layer_leaky_model())
     assert der.homogeneity_degree() == 3 and der.homogeneity_degree(der.lam) == 4
     assert der.homogeneity_degree(der.lam, up_to=3) is None
+
+
+# ----------------------------------------------------------------------------- every format valid
+def _no_alias():
+    """f = vᵀ U x / √n without naming xᵀ x: the export names it (xTx), in every format."""
+    d = sp.Symbol("d")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    return SymbolicModel("noalias-export", (U, v), v.T * U * x / sp.sqrt(S.n))
+
+
+def _keyword_scalar():
+    """A scalar named ``numpy`` (the exported module's import) and one named like a SymPy
+    function (``gamma``), in a model without aliases: the Python export renames the first,
+    the others write both as they are."""
+    d, c, k = sp.Symbol("d"), sp.Symbol("gamma"), sp.Symbol("numpy")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    return SymbolicModel("kw-export", (U, v), c * k * v.T * U * x / sp.sqrt(S.n), scalars=(c, k))
+
+
+@pytest.fixture(scope="module")
+def every_model():
+    names = {"noalias-export": _no_alias, "kw-export": _keyword_scalar, "mf-export": _mean_field}
+    for n, b in names.items():
+        register(n, b)
+    yield ["uv", "pure-quadratic", "quadratic-bias", "two-layer", "three-layer", *names]
+    for n in names:
+        MODELS.pop(n, None)
+    theory.cache_clear()
+    update_map.cache_clear()
+    threshold.cache_clear()
+
+
+def _valid_python(source: str, th) -> None:
+    """The module compiles and its step function runs on arrays, giving finite numbers."""
+    tree = ast.parse(source)
+    step = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.endswith("_step"))
+    ns = _module(source)
+    args = [np.full(3, 0.5 + 0.1 * i) for i in range(len(step.args.args))]
+    for value in ns[step.name](*args):
+        assert np.all(np.isfinite(value))
+
+
+def _valid_json(data: dict, th) -> None:
+    """Every exported expression is SymPy text over the contract symbols, the model's own
+    scalars and the named invariants (leftover, data)."""
+    from catapult_theory.symbolic._names import model_symbols
+
+    allowed = set(S.CONTRACT) | {s.name for s in model_symbols(th.model)[0]} | set(data["leftover"]) \
+        | set(data["data_invariants"]) | {s.name for s, _ in th.model.extra_invariants}
+    exprs = [*data["update"].values(), *data["thresholds"].values(),
+             *(data[k] for k in ("K", "window") if data[k] is not None)]
+    for text in exprs:
+        # read as the contract says: every name a symbol (the package's own output: sympify is fine here)
+        e = sp.sympify(text, locals={n: sp.Symbol(n) for n in allowed | set(S.CONTRACT)})
+        assert {s.name for s in e.free_symbols} <= allowed, (text, allowed)
+
+
+def test_every_export_of_every_model_is_valid_in_its_language(every_model):
+    """Python compiles and runs, LaTeX is balanced and each of its formulas parses, JSON's
+    expressions are SymPy text in known names, Markdown's cells are balanced; for the
+    built-ins and for models with and without aliases (and with keyword-named scalars)."""
+    from sympy.parsing.latex import parse_latex
+
+    _need_parser()
+    for name in every_model:
+        th = theory(name)
+        _valid_python(export_python(th), th)
+        _valid_json(export_json(th), th)
+        tex = export_latex(th)
+        _balanced(tex)
+        for lhs, rhs in _rows(tex):
+            parse_latex(rhs)
+        for line in export_markdown(th).splitlines():
+            assert line.count("$") % 2 == 0, (name, line)
+        assert "[" not in "".join(export_json(th)["update"].values()), name
+
+
+def test_the_export_validity_check_can_fail(every_model):
+    """A word-algebra atom left in the Python or JSON export (as before: ``[xᵀ x]`` as an
+    argument) is caught."""
+    th = theory("noalias-export")
+    with pytest.raises(SyntaxError):
+        _valid_python(export_python(th).replace("xTx", "[xᵀ x]"), th)
+    data = export_json(th)
+    data["update"]["f"] = data["update"]["f"].replace("xTx", "q")
+    with pytest.raises(AssertionError):
+        _valid_json(data, th)
+
+
+def test_a_model_without_aliases_names_its_data_invariants(every_model):
+    th = theory("noalias-export")
+    assert export_json(th)["data_invariants"] == {"xTx": "xᵀ x"}
+    assert "def noalias_export_step(f, lam, w2, eta, y, n, xTx):" in export_python(th)
+    assert "data invariants: xTx = xᵀ x" in export_text(th)
+    src = export_python(theory("kw-export"))
+    assert "numpy_" in src and "numpy_ is the model's numpy" in src and "gamma" in src
+
+
+@pytest.mark.parametrize("build, word", [
+    (lambda U, v, x, d: (sp.Symbol("lam") * v.T * U * x, ()), "'lam' is named like the NTK eigenvalue"),
+    (lambda U, v, x, d: (sp.Symbol("eta") * v.T * U * x, ()), "'eta' is named like the learning rate"),
+    (lambda U, v, x, d: (sp.Symbol("r") * v.T * U * x, ()), "'r' is named like the residual"),
+    (lambda U, v, x, d: (sp.Symbol("n", positive=True) * v.T * U * x, ()), "'n' is named like the width n"),
+    (lambda U, v, x, d: (sp.Symbol("w_2") * v.T * U * x, ()), "w_{2} in LaTeX, as 'w2'"),
+    (lambda U, v, x, d: (sp.Symbol("lambda") * v.T * U * x, ()), "not a Python keyword"),
+    (lambda U, v, x, d: (sp.Symbol("a_1") * sp.Symbol("a1") * v.T * U * x, ()), "in LaTeX, as"),
+    (lambda U, v, x, d: (MatrixSymbol("f", 1, 1) + v.T * U * x, ()), "matrix 'f'"),
+    (lambda U, v, x, d: (v.T * U * x, ((x.T * x, sp.Symbol("w2")),)), "'w2' is named like"),
+    (lambda U, v, x, d: (sp.Symbol("θ") * v.T * U * x, ()), "cannot write"),
+    (lambda U, v, x, d: (sp.Symbol("None") * v.T * U * x, ()), "not a Python keyword"),
+])
+def test_a_symbol_named_like_the_derivations_own_is_refused(build, word):
+    from catapult_theory.errors import InvalidInput
+
+    d = sp.Symbol("d")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    out, aliases = build(U, v, x, d)
+    with pytest.raises(InvalidInput, match=re.escape(word)):
+        SymbolicModel("clash", (U, v), out, aliases=aliases)
+
+
+def test_the_contract_width_and_other_names_are_accepted():
+    d, zeta = sp.Symbol("d"), sp.Symbol("zeta")
+    U, v, x = MatrixSymbol("U", S.n, d), MatrixSymbol("v", S.n, 1), MatrixSymbol("x", d, 1)
+    SymbolicModel("ok", (U, v), zeta * v.T * U * x / S.n, aliases=((x.T * x, S.x2),), scalars=(zeta,))
