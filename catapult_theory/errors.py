@@ -13,12 +13,16 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["InvalidInput", "check_int", "check_float", "check_positive", "check_initial_state", "check_lam0",
+__all__ = ["CLIError", "InvalidInput", "check_int", "check_float", "check_positive", "check_initial_state", "check_lam0",
            "learning_rates"]
 
 
 class InvalidInput(ValueError):
     """A caller's value is invalid (type, range, shape, spec, resource limit)."""
+
+
+class CLIError(InvalidInput):
+    """Bad command-line input: reported as one line on stderr with exit code 2."""
 
 
 def check_int(name: str, val: Any, low: int | None = None) -> int:

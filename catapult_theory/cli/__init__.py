@@ -17,36 +17,28 @@ file that could not be written at the end: exit 3; any other exception is a bug 
 
 from __future__ import annotations
 
+import argparse
 import errno
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import InvalidInput
-from ._common import (EXIT_OUTPUT_FAILED, CLIError, StdoutError, write_stdout, Family, Parser, add_format, add_max_memory, emit, k_grid,
-                      positive_float, positive_int)
-from ._quadratic import PureQuadraticFamily, QuadraticBiasFamily
-from ._three_layer import ThreeLayerFamily
-from ._two_layer import TwoLayerFamily
-from ._uv import UVFamily
+from ..families import ModelFamily, families
+from ._common import (EXIT_OUTPUT_FAILED, CLIError, StdoutError, write_stdout, Parser, add_format, add_max_memory, emit,
+                      k_grid, plot_path, positive_float, positive_int, write_output)
 
 if TYPE_CHECKING:
     from ._model_file import ModelFiles
 
-__all__ = ["main", "entry_point", "Family", "UVFamily", "PureQuadraticFamily", "QuadraticBiasFamily",
-           "TwoLayerFamily", "ThreeLayerFamily", "CLIError", "Parser", "k_grid", "positive_float", "positive_int"]
+__all__ = ["main", "entry_point", "CLIError", "Parser", "k_grid", "positive_float", "positive_int"]
 
 
-def _faces() -> list[Family]:
-    """The CLI face of every model family, from the one registry (:mod:`catapult_theory.families`)."""
-    from ..families import families
-
-    return [fam.cli_face() for fam in families()]
-
-
-def _build_parser() -> tuple[Parser, list[Family]]:
-    faces = _faces()
+def _build_parser() -> tuple[Parser, list[ModelFamily]]:
+    """The parser of every command; ``derive``, ``run`` and ``phases`` get one subcommand per
+    family (:func:`catapult_theory.families.families`) whose flags are its parameters."""
+    faces = families()
     parser = Parser(prog="catapult", description="Derive, iterate and test the catapult phase of gradient descent.")
     from .. import __version__
 
@@ -71,11 +63,13 @@ def _build_parser() -> tuple[Parser, list[Family]]:
             if command not in fam.commands():
                 continue
             mp = msub.add_parser(fam.name, help=fam.help, description=f"{help_text}: {fam.help}")
-            getattr(fam, f"add_{command}_args")(mp)
+            fam.add_arguments(command, mp)
+            if command == "phases":
+                mp.add_argument("--plot", type=plot_path, metavar="FILE.png", help="write a phase diagram")
             add_format(mp, fam.derive_formats if command == "derive" else ("text", "json"))
             if command != "derive":
                 add_max_memory(mp)
-            mp.set_defaults(handler=getattr(fam, command), face=fam)
+            mp.set_defaults(handler=None, family=fam)
     from ._prove import add_prove_parser
 
     add_prove_parser(sub)
@@ -216,15 +210,38 @@ def _run(argv: Sequence[str] | None, files: ModelFiles) -> int:
         from ..report import reproduce_cli
 
         return reproduce_cli(args)
-    if args.command in ("run", "phases"):
-        payload, text = args.face.execute(args, args.command)
-    else:
-        payload, text = args.handler(args)
+    payload, text = _family_command(args)
     emit(payload, text, args.format)
     failures = getattr(args, "output_failures", [])
     for failure in failures:
         sys.stderr.write(f"catapult: error: {failure} (the results above are complete)\n")
     return EXIT_OUTPUT_FAILED if failures else 0
+
+
+def _family_command(args: argparse.Namespace) -> tuple[Any, str]:
+    """``derive``, ``run`` or ``phases`` of ``args.family`` with the parameters of its flags;
+    ``--plot`` draws the sweep's phase diagram at the end (a file that cannot be written is
+    recorded on ``args``: exit 3 after the results)."""
+    fam: ModelFamily = args.family
+    params, k = fam.from_arguments(args.command, args)
+    if args.command == "derive":
+        return fam.derive(params, args.format)  # type: ignore[no-any-return]
+    out = fam.execute(args.command, params, k)
+    payload, text = out.payload, out.text
+    if args.command == "phases" and args.plot and out.plot is not None:
+        from ..report import plot_phase_diagram
+
+        plot = out.plot
+        payload["plot"] = str(args.plot)
+
+        def draw(path: Any) -> Any:
+            if plot.panels is None:
+                return plot_phase_diagram(plot.sweep, path, title=plot.title)
+            return plot_phase_diagram(plot.sweep, path, panels=plot.panels, title=plot.title)
+
+        line = write_output(args, "phase diagram", args.plot, draw)
+        text += "\n" + line
+    return payload, text
 
 
 def entry_point() -> None:

@@ -8,11 +8,14 @@ from ._two_layer import (
     sweep_two_layer,
     sweep_two_layer_run,
     two_layer_bounds,
+    two_layer_image_setup,
     two_layer_setup,
 )
 from ._bound_status import bound_status
 from ._images import DATA_DIR_ENV, IMAGE_SPEC_FORMS, ImageSpec, image_data, is_image_spec, kernel_difficulty
-from ._images import named_data, parse_image_spec, resolve_data_dir, two_layer_image_setup
+from ._images import parse_image_spec, resolve_data_dir
+from ..data import DATA_FORMS, DATA_HELP, DataSpec, parse_data_spec
+from ._data import load_data, named_data
 from ._three_layer import (
     THREE_LAYER_CONSTANTS,
     ThreeLayerSetup,
@@ -47,7 +50,12 @@ from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, u
 from ._uv import w2_at_bound
 
 __all__ = [
+    "DATA_FORMS",
+    "DATA_HELP",
+    "DataSpec",
     "DIGITS_INSTALL_HINT",
+    "load_data",
+    "parse_data_spec",
     "Providers",
     "QUADRATIC_CONSTANTS",
     "TWO_LAYER_CONSTANTS",

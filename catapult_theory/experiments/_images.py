@@ -55,149 +55,25 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import NET_LAM0_ADVICE, InvalidInput, check_int, check_lam0
+from ..data import IMAGE_SOURCES, IMAGE_SPEC_FORMS, ImageSpec, Source, is_image_spec, parse_image_spec
+from ..errors import InvalidInput, check_int
 from ._dataset import Dataset
 
 __all__ = ["DATA_DIR_ENV", "IMAGE_SOURCES", "IMAGE_SPEC_FORMS", "ImageSpec", "image_data", "is_image_spec",
-           "kernel_difficulty", "named_data", "parse_image_spec", "resolve_data_dir", "two_layer_image_setup"]
+           "kernel_difficulty", "parse_image_spec", "resolve_data_dir"]
 
 #: the environment variable naming the folder of the downloaded data sets
 DATA_DIR_ENV = "CATAPULT_DATA_DIR"
 
-#: the forms of an image spec, for messages and ``--help``
-IMAGE_SPEC_FORMS = ("digits:A:B, mnist:A:B, fmnist:A:B or cifar10:A:B (two classes by index or name), "
-                    "optionally :SIDE (pixels per side after average pooling)")
-
-_FMNIST_NAMES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
-                 "ankle boot")
-_CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-_ALIASES = {
-    "fmnist": {"tshirt": 0, "top": 0, "boot": 9},
-    "cifar10": {"plane": 0, "car": 1},
-}
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
               "t10k-labels-idx1-ubyte")
 _CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One image source: folder, native geometry, default side, class names, what to download."""
-
-    name: str
-    title: str
-    folder: str | None
-    side: int
-    channels: int
-    default_side: int
-    classes: tuple[str, ...]
-    scale: float
-    download: str
-
-
-#: the image sources by spec prefix
-IMAGE_SOURCES: dict[str, _Source] = {
-    "digits": _Source("digits", "scikit-learn 8x8 digits", None, 8, 1, 8, tuple(str(i) for i in range(10)), 16.0,
-                      'pip install scikit-learn (or pip install "catapult_theory[digits]")'),
-    "mnist": _Source("mnist", "MNIST", "mnist", 28, 1, 14, tuple(str(i) for i in range(10)), 255.0,
-                     "the four MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, e.g. from "
-                     "https://ossci-datasets.s3.amazonaws.com/mnist/)"),
-    "fmnist": _Source("fmnist", "Fashion-MNIST", "fashion-mnist", 28, 1, 14, _FMNIST_NAMES, 255.0,
-                      "the four Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                      "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from "
-                      "https://github.com/zalandoresearch/fashion-mnist)"),
-    "cifar10": _Source("cifar10", "CIFAR-10", "cifar-10-batches-py", 32, 3, 8, _CIFAR_NAMES, 255.0,
-                       "CIFAR-10 for python (https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, "
-                       "extracted: it unpacks to cifar-10-batches-py/)"),
-}
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """A parsed image spec: source, the two class indices (``−1`` and ``+1``), the side."""
-
-    source: str
-    classes: tuple[int, int]
-    side: int
-
-    @property
-    def d(self) -> int:
-        """Input dimension ``side² × channels``."""
-        return self.side * self.side * IMAGE_SOURCES[self.source].channels
-
-    @property
-    def class_names(self) -> tuple[str, str]:
-        """The names of the two classes."""
-        names = IMAGE_SOURCES[self.source].classes
-        return names[self.classes[0]], names[self.classes[1]]
-
-    @property
-    def canonical(self) -> str:
-        """The spec with class indices and an explicit side (``mnist:3:8:14``)."""
-        return f"{self.source}:{self.classes[0]}:{self.classes[1]}:{self.side}"
-
-    @property
-    def label(self) -> str:
-        """A short human label: ``digits 3/8``, ``CIFAR-10 cat/dog (8x8)``."""
-        src = IMAGE_SOURCES[self.source]
-        a, b = self.class_names
-        res = "" if self.side == src.side else f" ({self.side}x{self.side})"
-        return f"{'digits' if src.name == 'digits' else src.title} {a}/{b}{res}"
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _class_index(src: _Source, text: str, spec: str) -> int:
-    if re.fullmatch(r"\d+", text):
-        i = int(text)
-        if i < len(src.classes):
-            return i
-    key = _norm(text)
-    for i, name in enumerate(src.classes):
-        if key == _norm(name):
-            return i
-    if key in _ALIASES.get(src.name, {}):
-        return _ALIASES[src.name][key]
-    raise InvalidInput(f"bad class {text!r} in data spec {spec!r}: {src.title} classes are "
-                       f"0..{len(src.classes) - 1}" + ("" if src.name in ("digits", "mnist") else
-                                                       " or " + ", ".join(_norm(c) for c in src.classes)))
-
-
-def is_image_spec(spec: Any) -> bool:
-    """True for a string of the form ``SOURCE:...`` with a known image source."""
-    return isinstance(spec, str) and spec.split(":", 1)[0].lower() in IMAGE_SOURCES and ":" in spec
-
-
-def parse_image_spec(spec: str) -> ImageSpec:
-    """Parse ``SOURCE:A:B[:SIDE]`` (module docstring); :class:`InvalidInput` naming the problem."""
-    if not isinstance(spec, str):
-        raise InvalidInput(f"data spec must be a string, got {spec!r}")
-    parts = spec.split(":")
-    src = IMAGE_SOURCES.get(parts[0].lower())
-    if src is None or len(parts) not in (3, 4):
-        raise InvalidInput(f"bad image data spec {spec!r}: expected {IMAGE_SPEC_FORMS}")
-    a, b = _class_index(src, parts[1], spec), _class_index(src, parts[2], spec)
-    if a == b:
-        raise InvalidInput(f"bad data spec {spec!r}: the two classes must differ")
-    side = src.default_side
-    if len(parts) == 4:
-        if not re.fullmatch(r"\d+", parts[3]) or int(parts[3]) < 1 or src.side % int(parts[3]):
-            divisors = [s for s in range(1, src.side + 1) if src.side % s == 0]
-            raise InvalidInput(f"bad side {parts[3]!r} in data spec {spec!r}: {src.title} images are "
-                               f"{src.side}x{src.side}; the side must divide {src.side} ({', '.join(map(str, divisors))})")
-        side = int(parts[3])
-    return ImageSpec(src.name, (a, b), side)
 
 
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -208,7 +84,7 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path | N
     return Path(env).expanduser() if env else None
 
 
-def _missing(src: _Source, what: str, root: Path | None) -> InvalidInput:
+def _missing(src: Source, what: str, root: Path | None) -> InvalidInput:
     where = (f"{root / src.folder}/" if root is not None and src.folder else
              f"DATA_DIR/{src.folder}/ and pass --data-dir DATA_DIR (or set {DATA_DIR_ENV})")
     return InvalidInput(f"{src.title} not found ({what}): download {src.download} into {where}")
@@ -221,7 +97,7 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read_idx(path: Path, ndim: int, src: _Source) -> np.ndarray:
+def _read_idx(path: Path, ndim: int, src: Source) -> np.ndarray:
     """An IDX file of unsigned bytes (magic ``0x0000 08 ndim``, big-endian int32 sizes)."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
@@ -254,7 +130,7 @@ class _ArrayUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
-def _read_cifar_batch(path: Path, src: _Source) -> tuple[np.ndarray, np.ndarray]:
+def _read_cifar_batch(path: Path, src: Source) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as fh:
             batch = _ArrayUnpickler(fh, encoding="bytes").load()
@@ -429,42 +305,3 @@ def kernel_difficulty(data: Dataset, ridge: float = 1e-8) -> float:
     alpha = np.linalg.solve(K + ridge * np.trace(K) / K.shape[0] * np.eye(K.shape[0]), data.y)
     pred = kern(data.X_test, data.X) @ alpha
     return float(0.5 * np.mean((pred - data.y_test) ** 2))
-
-
-def named_data(spec: str, seed: int = 0, train_size: int = 128,
-               data_dir: str | os.PathLike[str] | None = None) -> Dataset:
-    """A data set by name: ``toy`` (one datum x = 1, y = 0), ``digits01`` or an image
-    spec (:func:`image_data`); :class:`InvalidInput` for anything else."""
-    from ._digits import digits01, toy_data
-
-    if spec == "toy":
-        return toy_data()
-    if spec == "digits01":
-        try:
-            return digits01(train_size=train_size, seed=seed)
-        except ImportError as exc:
-            raise InvalidInput(str(exc).splitlines()[0]) from None
-    if is_image_spec(spec):
-        return image_data(spec, seed=seed, train_size=train_size, data_dir=data_dir)
-    raise InvalidInput(f"bad data spec {spec!r}: expected toy, digits01 or {IMAGE_SPEC_FORMS}")
-
-
-def two_layer_image_setup(width: int, slope: float, spec: str, seed: int = 0, train_size: int = 128,
-                          data_dir: str | os.PathLike[str] | None = None) -> Any:
-    """A :class:`~catapult_theory.experiments.TwoLayerSetup` on an image spec, built as
-    ``two_layer_setup`` builds it on ``digits01`` (seeded N(0, 1) net, exact initial
-    observables); ``settings["data"]`` is the spec."""
-    from ..engine import two_layer_init, two_layer_observables
-    from ._two_layer import TwoLayerSetup
-
-    width, seed = check_int("width", width, 1), check_int("seed", seed, 0)
-    if not 0.0 <= float(slope) <= 1.0:
-        raise InvalidInput(f"slope must lie in [0, 1], got {slope}")
-    ds = named_data(spec, seed=seed, train_size=train_size, data_dir=data_dir)
-    init = two_layer_init(width, ds.d, seed)
-    obs = two_layer_observables(init, ds.X, ds.y, slope)
-    check_lam0(obs.lam, NET_LAM0_ADVICE)
-    settings = {"model": "two-layer", "width": width, "slope": float(slope), "data": spec, "seed": seed,
-                "B": ds.B, "d": ds.d, "test_size": ds.B_test, "data_description": ds.description}
-    return TwoLayerSetup(width, float(slope), ds, init, float(obs.lam), float(obs.w2), float(obs.loss),
-                         float(obs.sparsity), settings)

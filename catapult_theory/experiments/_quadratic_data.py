@@ -1,17 +1,19 @@
 """Datasets for the quadratic models: the toy datum and teacher–student data.
 
-Spec strings (:func:`quadratic_data`):
+Spec strings (:func:`quadratic_data`; the grammar of every family, :mod:`._data`):
 
 ``toy``
     One datum ``x = [1.0]`` (``d = 1``), ``y = [0.0]``; no test set.
 ``toy:X:Y``
     One datum ``x = [X]``, ``y = [Y]``; no test set.
-``random:B:D``
+``random:B:D[:T]``
     ``B`` inputs in ``R^D``, i.i.d. coordinates from ``inputs`` (default
     ``normal:0:1``, so ``E|x|² = D``), and a held-out test set of
-    ``test_size`` inputs drawn the same way. Labels from a teacher model
+    ``T`` (default ``test_size``) inputs drawn the same way. Labels from a teacher model
     (``labels="teacher"``) or i.i.d. from a named distribution (e.g.
     ``labels="normal:0:1"``).
+``digits01``, ``digits:A:B``, ``mnist:A:B``, ... (:mod:`._images`)
+    The image data sets, as for the nets (labels ±1).
 
 Teacher. The teacher is a model of the student's family with the *same*
 meta-features and features (the :class:`QuadraticModel` passed in; pass a
@@ -27,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidInput
+from ..data import parse_data_spec
+from ._data import load_data
 from ._dataset import Dataset
 from ..engine import (
     QuadraticModel,
@@ -36,10 +40,7 @@ from ..engine import (
     rng_stream,
 )
 
-__all__ = ["quadratic_data", "teacher_params", "data_dimension", "DATA_FORMS"]
-
-#: the accepted data specs, as named in error messages
-DATA_FORMS = "'toy', 'toy:X:Y' or 'random:B:D' (B, D positive integers)"
+__all__ = ["quadratic_data", "teacher_params", "data_dimension"]
 
 
 def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask_phi: int = 0) -> QuadraticParams:
@@ -58,33 +59,8 @@ def teacher_params(model: QuadraticModel, seed: int = 0, mask_psi: int = 0, mask
 
 
 def data_dimension(spec: str) -> int:
-    """Input dimension of the data named by ``spec`` (``ValueError`` for a bad spec)."""
-    kind, args = _parse(spec)
-    return int(args[1]) if kind == "random" else 1
-
-
-def _parse(spec: str) -> tuple[str, tuple[float, ...]]:
-    bad = InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
-    if not isinstance(spec, str):
-        raise bad
-    parts = spec.strip().split(":")
-    head = parts[0].strip().lower()
-    try:
-        if head == "toy" and len(parts) == 1:
-            return "toy", (1.0, 0.0)
-        if head == "toy" and len(parts) == 3:
-            x, y = float(parts[1]), float(parts[2])
-            if not (np.isfinite(x) and np.isfinite(y)):
-                raise bad
-            return "toy", (x, y)
-        if head == "random" and len(parts) == 3:
-            B, D = int(parts[1]), int(parts[2])
-            if B < 1 or D < 1:
-                raise bad
-            return "random", (B, D)
-    except ValueError:
-        raise bad from None
-    raise bad
+    """Input dimension of the data named by ``spec`` (``InvalidInput`` for a bad spec)."""
+    return parse_data_spec(spec).dim
 
 
 def quadratic_data(
@@ -103,13 +79,13 @@ def quadratic_data(
     Parameters
     ----------
     spec
-        ``"toy"``, ``"toy:X:Y"`` or ``"random:B:D"``.
+        A data spec (:mod:`._data`).
     teacher
         The model whose meta-features (and features) the teacher uses;
         required for ``random`` specs with ``labels="teacher"``, its input
         dimension must be ``D``. Ignored for ``toy``.
     test_size
-        Size of the held-out test set of a ``random`` spec (``0``: none).
+        Size of the held-out test set of a ``random`` spec without its own ``T`` (``0``: none).
     mask_psi, mask_phi
         Teacher coordinates of ``θ_ψ`` / ``θ_φ`` set to zero (the last ones).
     inputs
@@ -121,19 +97,21 @@ def quadratic_data(
         Seed of the ``"inputs"`` (train, then test), ``"teacher"`` and
         ``"labels"`` (train, then test) streams.
     """
-    kind, args = _parse(spec)
-    if kind == "toy":
-        x, yv = args
+    parsed = parse_data_spec(spec)
+    if parsed.kind == "toy":
+        x, yv = parsed.x, parsed.y
         return Dataset(
             name=spec.strip(),
             description=f"one datum x = {x:g}, y = {yv:g}",
             X=np.array([[x]]),
             y=np.array([yv]),
         )
-    B, D = int(args[0]), int(args[1])
+    if parsed.kind != "random":
+        return load_data(parsed, seed=seed)
+    B, D = parsed.B, parsed.D
     if isinstance(test_size, bool) or int(test_size) != test_size or test_size < 0:
         raise InvalidInput(f"test_size must be a non-negative integer, got {test_size!r}")
-    test_size = int(test_size)
+    test_size = int(test_size) if parsed.T is None else parsed.T
     in_dist = parse_distribution(inputs, what="inputs")
     rng_in = rng_stream(seed, "inputs")
     X = in_dist.sample(rng_in, (B, D))

@@ -29,6 +29,7 @@ from ..engine import (
     ThreeLayerState,
     three_layer_init,
     three_layer_observables,
+    three_layer_output,
     train_three_layer,
 )
 from ..errors import NET_LAM0_ADVICE, InvalidInput, check_float, check_int, check_lam0, check_positive, learning_rates
@@ -40,7 +41,8 @@ from ._bound_status import bound_status
 from ._boundaries import phase_flags
 from ._two_layer import net_sweep
 from ._dataset import Dataset
-from ._images import named_data
+from ..data import DataSpec
+from ._data import load_data
 from ._results import PhaseSweep, RunResult
 
 __all__ = [
@@ -69,15 +71,41 @@ class ThreeLayerSetup:
     settings: dict
 
 
+#: width of the teacher net that labels ``random:B:D[:T]`` data
+TEACHER_WIDTH = 16
+
+
+def random_teacher_data(spec: DataSpec, slope: float, seed: int = 0) -> Dataset:
+    """``random:B:D[:T]``: ``B`` training and ``T`` test inputs in ``R^D``, coordinates i.i.d.
+    N(0, 1), labelled by a three-layer teacher of the same slope and width
+    :data:`TEACHER_WIDTH` with N(0, 1) weights; inputs and teacher from ``default_rng([seed, 1])``,
+    a stream apart from the student's initialisation."""
+    B, D, T = spec.B, spec.D, spec.T or 0
+    rng = np.random.default_rng([seed, 1])
+    X = rng.standard_normal((B, D))
+    X_test = rng.standard_normal((T, D)) if T else None
+    teacher = ThreeLayerState(rng.standard_normal((TEACHER_WIDTH, D)),
+                              rng.standard_normal((TEACHER_WIDTH, TEACHER_WIDTH)), rng.standard_normal(TEACHER_WIDTH))
+    y = three_layer_output(teacher, X, slope)
+    y_test = three_layer_output(teacher, X_test, slope) if X_test is not None else None
+    return Dataset(
+        name=f"random:{B}:{D}:{T}",
+        description=(f"{B} inputs in R^{D}, coordinates i.i.d. N(0, 1), labels from a three-layer teacher "
+                     f"(slope {slope:g}, width {TEACHER_WIDTH}, N(0, 1) weights); "
+                     + (f"{T} test points drawn the same way" if T else "no test set")),
+        X=X, y=y, X_test=X_test, y_test=y_test)
+
+
 def three_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128,
                       data_dir: str | None = None) -> ThreeLayerSetup:
     """Seeded N(0, 1) net of ``width`` units per hidden layer with slope ``a`` on a named
-    data set (``toy``, ``digits01`` or an image spec, :mod:`._images`)."""
+    data set (:mod:`._data`: toy, teacher-student, digits, image pairs)."""
     width, seed = check_int("width", width, 1), check_int("seed", seed, 0)
     slope = check_float("slope", slope)
     if not 0.0 <= slope <= 1.0:
         raise InvalidInput(f"slope must lie in [0, 1], got {slope}")
-    ds = named_data(data, seed=seed, train_size=train_size, data_dir=data_dir)
+    ds = load_data(data, seed=seed, train_size=train_size, data_dir=data_dir,
+                   teacher=lambda sp_: random_teacher_data(sp_, slope, seed))
     init = three_layer_init(width, ds.d, seed)
     obs = three_layer_observables(init, ds.X, ds.y, slope)
     check_lam0(obs.lam, NET_LAM0_ADVICE)

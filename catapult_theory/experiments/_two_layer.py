@@ -36,7 +36,9 @@ from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import bound_status
 from ._boundaries import Evaluate, final_values, grid_boundaries, phase_flags
-from ._digits import Dataset, digits01, toy_data
+from ..data import DATA_FORMS
+from ._data import load_data
+from ._digits import Dataset
 from ._results import PhaseSweep, RunResult
 
 __all__ = [
@@ -51,13 +53,13 @@ __all__ = [
     "sweep_two_layer_run",
     "two_layer_bounds",
     "two_layer_data",
+    "two_layer_image_setup",
     "two_layer_setup",
 ]
 
 _Q = {q.name: q for q in QUANTITIES}
 
-DATA_FORMS = ("'toy' (x = 1, y = 0), 'toy:X:Y' (one datum x = X, y = Y), 'random:B:D[:T]' (B points in R^D "
-              "with teacher labels, T test points) or 'digits01' (8x8 digits 0 vs 1, 128 training images)")
+DATA_FORMS = DATA_FORMS  # the one grammar of data specs (:mod:`._data`)
 
 #: width of the teacher net that labels ``random:B:D[:T]`` data
 TEACHER_WIDTH = 16
@@ -76,15 +78,6 @@ class TwoLayerSetup:
     loss0: float
     sparsity0: float
     settings: dict
-
-
-def _spec_numbers(spec: str, head: str, count: tuple[int, ...]) -> list[str] | None:
-    parts = spec.strip().split(":")
-    if parts[0].strip().lower() != head:
-        return None
-    if len(parts) - 1 not in count:
-        raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
-    return parts[1:]
 
 
 def random_teacher_data(B: int, D: int, test_size: int = 0, slope: float = 0.0, seed: int = 0) -> Dataset:
@@ -109,39 +102,22 @@ def random_teacher_data(B: int, D: int, test_size: int = 0, slope: float = 0.0, 
         X=X, y=y, X_test=X_test, y_test=y_test)
 
 
-def two_layer_data(spec: str, seed: int = 0, train_size: int = 128, slope: float = 0.0) -> Dataset:
-    """The named data set (:data:`DATA_FORMS`): ``toy``, ``toy:X:Y``, ``random:B:D[:T]``
-    (:func:`random_teacher_data`, teacher of slope ``slope``) or ``digits01``."""
-    if spec == "toy":
-        return toy_data()
-    if spec == "digits01":
-        return digits01(train_size=train_size, seed=seed)
-    try:
-        toy = _spec_numbers(spec, "toy", (2,))
-        if toy is not None:
-            x, yv = float(toy[0]), float(toy[1])
-            if not (np.isfinite(x) and np.isfinite(yv)) or x == 0:
-                raise ValueError
-            return Dataset(name=spec.strip(), description=f"one datum x = [{x:g}] (d = 1), y = [{yv:g}]",
-                           X=np.array([[x]]), y=np.array([yv]))
-        rnd = _spec_numbers(spec, "random", (2, 3))
-        if rnd is not None:
-            B, D, T = (int(v) for v in (*rnd, "0")[:3])
-            if B < 1 or D < 1 or T < 0:
-                raise ValueError
-            return random_teacher_data(B, D, T, slope=slope, seed=seed)
-    except ValueError:
-        raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}") from None
-    raise InvalidInput(f"bad data spec {spec!r}: expected {DATA_FORMS}")
+def two_layer_data(spec: str, seed: int = 0, train_size: int = 128, slope: float = 0.0,
+                   data_dir: str | None = None) -> Dataset:
+    """The data set of a spec (:mod:`._data`): ``toy``, ``toy:X:Y``, ``random:B:D[:T]``
+    (:func:`random_teacher_data`, teacher of slope ``slope``), ``digits01`` or two image classes."""
+    return load_data(spec, seed=seed, train_size=train_size, data_dir=data_dir,
+                     teacher=lambda sp_: random_teacher_data(sp_.B, sp_.D, sp_.T or 0, slope=slope, seed=seed))
 
 
-def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128) -> TwoLayerSetup:
-    """Seeded N(0,1) net of ``width`` units with slope ``a`` on a named data set."""
+def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, train_size: int = 128,
+                    data_dir: str | None = None) -> TwoLayerSetup:
+    """Seeded N(0,1) net of ``width`` units with slope ``a`` on a named data set (:mod:`._data`)."""
     width, seed, slope = check_int("width", width, 1), check_int("seed", seed, 0), check_float("slope", slope)
     train_size = check_int("train_size", train_size, 1)
     if not isinstance(data, str):
         raise InvalidInput(f"data must be a spec string such as 'toy', got {data!r}")
-    ds = two_layer_data(data, seed=seed, train_size=train_size, slope=slope)
+    ds = two_layer_data(data, seed=seed, train_size=train_size, slope=slope, data_dir=data_dir)
     init = two_layer_init(width, ds.X.shape[1], seed)
     obs = two_layer_observables(init, ds.X, ds.y, slope)
     check_lam0(obs.lam, NET_LAM0_ADVICE)
@@ -150,6 +126,14 @@ def two_layer_setup(width: int, slope: float, data: str = "toy", seed: int = 0, 
                 "test_size": 0 if ds.X_test is None else int(ds.X_test.shape[0]), "data_description": ds.description}
     return TwoLayerSetup(width, float(slope), ds, init, float(obs.lam), float(obs.w2), float(obs.loss),
                          float(obs.sparsity), settings)
+
+
+def two_layer_image_setup(width: int, slope: float, spec: str, seed: int = 0, train_size: int = 128,
+                          data_dir: str | None = None) -> TwoLayerSetup:
+    """:func:`two_layer_setup` on an image spec, with the slope checked to lie in [0, 1]."""
+    if not 0.0 <= float(slope) <= 1.0:
+        raise InvalidInput(f"slope must lie in [0, 1], got {slope}")
+    return two_layer_setup(width, float(slope), spec, seed=seed, train_size=train_size, data_dir=data_dir)
 
 
 #: the two-layer bound constants, keyed by symbol (see :mod:`._bound_eval`)

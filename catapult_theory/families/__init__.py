@@ -1,21 +1,29 @@
-"""Model families, each one object from symbols to report.
+"""Model families, each one record from symbols to numbers.
 
-A :class:`ModelFamily` joins, in one place per family, everything the package
-knows about it: its symbolic declaration (a :class:`~catapult_theory.symbolic.SymbolicModel`
-builder), its bounds (the family's part of the symbolic bound catalogue), the
-numeric providers of the catalogue's data-dependent constants (keyed by SymPy
-symbol), its data specs, its CLI face, its report section and its Hypothesis
-strategies.
+A :class:`ModelFamily` joins, in one place per family (``families/<name>.py``), everything
+the package knows about it: its symbols (a :class:`~catapult_theory.symbolic.SymbolicModel`
+builder), the parameters of each command (frozen dataclasses, :mod:`._params`), data
+parsing, set-up, memory estimate, run and sweep, and its bounds with their constants.
+Every interface (the command line, a grid cell, a report section, the testing
+strategies, the proofs' numeric checks) takes the record; none keeps a table keyed by a
+family's name. A model FILE becomes the same record through a generic numeric family
+built from its symbols (:mod:`._file`).
 
-There is one registry: :func:`families` lists the built-in families (an explicit
-list, :data:`BUILTIN`) and then every family registered with
-:func:`catapult_theory.symbolic.register` as symbols only (those support the
-commands that need only symbols: ``derive`` and ``prove``). Registering never
-hides a built-in.
+There is one registry (:mod:`._registry`): :func:`families` lists the built-in families
+(:data:`REGISTRY`, one line each), the model files of the command, then every family
+registered with :func:`catapult_theory.symbolic.register` as symbols only (``derive`` and
+``prove``). Registering never hides a built-in.
 """
 
-from ._family import BUILTIN, ModelFamily, families, get_family
+from ._family import Derive, ModelFamily, Outcome, PlotRequest
 from ._file import clear_compiled, file_model_name, is_model_file, load_model_file, register_model_file
+from ._params import (KGrid, add_arguments, add_k_grid, convert, data_spec, finite_float, FlagParser, flag_of, k_grid,
+                      nonneg_int, param, param_fields, positive_float, positive_int, unit_interval)
+from ._registry import BUILTIN, REGISTRY, families, get_family
+from ._text import bound_lines, bound_marker, boundary_text, fmt, phase_segments, progress
 
-__all__ = ["BUILTIN", "ModelFamily", "families", "get_family", "clear_compiled", "file_model_name", "is_model_file",
-           "load_model_file", "register_model_file"]
+__all__ = ["BUILTIN", "REGISTRY", "Derive", "FlagParser", "KGrid", "ModelFamily", "Outcome", "PlotRequest",
+           "add_arguments", "add_k_grid", "bound_lines", "bound_marker", "boundary_text", "clear_compiled",
+           "convert", "data_spec", "families", "file_model_name", "finite_float", "flag_of", "fmt", "get_family",
+           "is_model_file", "k_grid", "load_model_file", "nonneg_int", "param", "param_fields", "phase_segments",
+           "positive_float", "positive_int", "progress", "register_model_file", "unit_interval"]

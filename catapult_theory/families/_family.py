@@ -1,61 +1,54 @@
-"""The :class:`ModelFamily` record and the registry."""
+"""The :class:`ModelFamily` record: one per family, the protocol every interface uses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
-from ..errors import InvalidInput
-from ..symbolic import MODELS, BoundSpec, SymbolicModel, bound_catalog
+from ..symbolic import BoundSpec, SymbolicModel, bound_catalog
+from ._params import KGrid, add_arguments, add_k_grid, from_namespace, k_of
 
-__all__ = ["ModelFamily", "BUILTIN", "families", "get_family", "Lazy", "lazy_function"]
-
-
-class Lazy(Mapping[Any, Any]):
-    """A mapping imported on first use (``module`` relative to the package, ``attr`` in it):
-    a family record names its numeric constants without importing the numeric layers, so
-    ``catapult derive`` starts without them."""
-
-    def __init__(self, module: str, attr: str) -> None:
-        self._where = (module, attr)
-        self._value: Mapping[Any, Any] | None = None
-
-    def _load(self) -> Mapping[Any, Any]:
-        if self._value is None:
-            import importlib
-
-            module, attr = self._where
-            self._value = getattr(importlib.import_module(module, "catapult_theory"), attr)
-        return self._value
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._load()[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
+__all__ = ["Derive", "ModelFamily", "Outcome", "PlotRequest"]
 
 
-def lazy_function(module: str, attr: str) -> Callable[..., Any]:
-    """``module.attr`` (a function), imported when first called."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module, "catapult_theory"), attr)(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = attr
-    call.__doc__ = f"``catapult_theory{module}.{attr}``, imported on first call."
-    return call
+@dataclass(frozen=True, kw_only=True)
+class Derive:
+    """The parameters of ``derive`` beyond ``--format`` (none by default)."""
 
 
 @dataclass(frozen=True)
+class PlotRequest:
+    """What a phase diagram of a sweep shows: the sweep, its title and its panels
+    (``None``: the diagram's defaults). The command line draws it (``--plot``)."""
+
+    sweep: Any
+    title: str
+    panels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``run`` and ``phases`` return: the JSON payload, the text form and, for a
+    sweep, what its phase diagram shows."""
+
+    payload: dict[str, Any]
+    text: str
+    plot: PlotRequest | None = None
+
+
 class ModelFamily:
     """Everything about one model family, found in one place.
+
+    A family given only as symbols (a model registered with
+    :func:`catapult_theory.symbolic.register`) is a plain record: ``derive`` and ``prove``.
+    A family with numbers sets :attr:`Run` and :attr:`Phases` (frozen dataclasses of
+    parameters, :mod:`._params`) and implements :meth:`setup`, :meth:`memory`,
+    :meth:`run` and :meth:`phases`; every interface (the command line, a grid cell, a
+    report section) calls those, with parameters, never flags.
 
     Parameters
     ----------
@@ -64,33 +57,56 @@ class ModelFamily:
     help
         One line for ``catapult models`` and ``--help``.
     model
-        Builder of the family's :class:`SymbolicModel`.
-    cli
-        Factory of the CLI face (arguments and handlers of ``derive``/``run``/``phases``).
-    constants
-        Numeric providers of the bound catalogue's data-dependent constants,
-        ``symbol -> provider(setup) -> float`` (the experiments' setup of this family).
+        Builder of the family's :class:`SymbolicModel` (its symbols).
     data_specs
         The ``--data`` specs the family accepts, with their meaning.
     report_section
         Name of the ``catapult reproduce`` section that covers the family.
-    strategies
-        Hypothesis strategies of the family (``name -> strategy factory``).
     """
 
-    name: str
-    help: str
-    model: Callable[[], SymbolicModel]
-    cli: Callable[[], Any] | None = None
-    constants: Mapping[sp.Symbol, Callable[[Any], float]] = field(default_factory=dict)
-    data_specs: Mapping[str, str] = field(default_factory=dict)
-    report_section: str | None = None
-    strategies: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    #: parameters of ``derive`` (beyond ``--format``), ``run`` and ``phases`` (``None``: no such command)
+    Derive: type = Derive
+    Run: type | None = None
+    Phases: type | None = None
+    #: formats of ``derive``
+    derive_formats: Sequence[str] = ("text", "latex", "python", "json", "markdown")
 
+    def __init__(self, name: str, help: str, model: Callable[[], SymbolicModel], *,
+                 data_specs: Mapping[str, str] | None = None, report_section: str | None = None) -> None:
+        self.name = name
+        self.help = help
+        self.model = model
+        self.data_specs: Mapping[str, str] = dict(data_specs or {})
+        self.report_section = report_section
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # ------------------------------------------------------------------ what the family has
     @property
     def symbols_only(self) -> bool:
-        """True for a family given only as symbols (no numeric engine, no CLI run/phases)."""
-        return self.cli is None
+        """True for a family given only as symbols (no numeric engine: no run/phases)."""
+        return self.Run is None and self.Phases is None
+
+    def commands(self) -> tuple[str, ...]:
+        """``derive`` always; ``run`` and ``phases`` where the family has numbers."""
+        return ("derive",) + (("run",) if self.Run is not None else ()) + (("phases",) if self.Phases is not None
+                                                                           else ())
+
+    def params(self, command: str) -> type:
+        """The parameter dataclass of ``command``."""
+        cls = {"derive": self.Derive, "run": self.Run, "phases": self.Phases}.get(command)
+        if cls is None:
+            from ..errors import InvalidInput
+
+            raise InvalidInput(f"the {self.name} family has no {command} command")
+        return cls
+
+    @property
+    def constants(self) -> Mapping[sp.Symbol, Callable[[Any], float]]:
+        """Numeric providers of the bound catalogue's data-dependent constants,
+        ``symbol -> provider(setup) -> float`` (none for a family given as symbols)."""
+        return {}
 
     def bounds(self) -> dict[str, BoundSpec]:
         """The family's bounds from the symbolic catalogue (empty if it declares none)."""
@@ -99,57 +115,61 @@ class ModelFamily:
         except ValueError:
             return {}
 
-    def cli_face(self) -> Any:
-        """The CLI face: the family's own, or the symbols-only one (``derive``)."""
-        from ..cli import Family
+    # ------------------------------------------------------------------ the protocol
+    def derive(self, params: Any, fmt: str) -> tuple[Any, str]:
+        """``(json payload, text)`` of the derived theory in format ``fmt``."""
+        from ._derive import derive_payload
 
-        if self.cli is not None:
-            return self.cli()
-        return Family.symbols_only(self.name, self.help)
+        return derive_payload(self.name, fmt)
 
+    def memory(self, command: str, params: Any, num: int = 1) -> list[Any]:
+        """The arrays ``command`` will hold with ``params`` (``num``: the points of the ``k``
+        grid), as :class:`catapult_theory.resources.Need` records estimated before anything
+        is allocated. Trajectories are counted at their first
+        :data:`~catapult_theory.engine.INITIAL_ROWS` rows: they grow as a run goes, each
+        growth checked against the same limit."""
+        return []
 
-def _builtin() -> list[ModelFamily]:
-    from .quadratic import PURE_QUADRATIC, QUADRATIC_BIAS
-    from .three_layer import THREE_LAYER
-    from .two_layer import TWO_LAYER
-    from .uv import UV
+    def run(self, params: Any) -> Outcome:
+        """``run``: train a finite model at one ``k``."""
+        raise NotImplementedError
 
-    return [UV, PURE_QUADRATIC, QUADRATIC_BIAS, TWO_LAYER, THREE_LAYER]
+    def phases(self, params: Any, k: KGrid) -> Outcome:
+        """``phases``: a phase diagram on the grid ``k``."""
+        raise NotImplementedError
 
+    def execute(self, command: str, params: Any, k: KGrid | None = None, what: str | None = None) -> Outcome:
+        """``run`` or ``phases`` after the memory check: :meth:`memory` against the limit of
+        this process (:class:`InvalidInput` naming ``what`` above it), so every caller (the
+        command line, a grid cell) refuses the same runs."""
+        from ..resources import check_memory
 
-class _Builtin:
-    """The built-in families, an explicit list (built on first use)."""
+        check_memory(self.memory(command, params, k.num if k is not None else 1),
+                     what or f"catapult {command} {self.name}")
+        if command == "run":
+            return self.run(params)
+        assert k is not None
+        return self.phases(params, k)
 
-    _items: list[ModelFamily] | None = None
+    # ------------------------------------------------------------------ flags
+    def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
+        """The flags of ``command``: one per parameter; ``phases`` adds the ``k`` grid
+        (before ``--steps``)."""
+        cls = self.params(command)
+        if command == "phases":
+            add_arguments(parser, cls, before="steps", insert=add_k_grid)
+        else:
+            add_arguments(parser, cls)
 
-    def __call__(self) -> list[ModelFamily]:
-        if self._items is None:
-            self._items = _builtin()
-        return list(self._items)
+    def from_arguments(self, command: str, args: argparse.Namespace) -> tuple[Any, KGrid | None]:
+        """The parameters (and, for ``phases``, the ``k`` grid) of parsed flags."""
+        params = from_namespace(self.params(command), args)
+        return params, (k_of(args) if command == "phases" else None)
 
+    def parse(self, command: str, argv: Sequence[Any]) -> tuple[Any, KGrid | None]:
+        """The parameters of ``catapult COMMAND NAME ARGV`` (flags as text), without running it."""
+        from ._params import FlagParser
 
-#: the built-in families, in the order of the study
-BUILTIN = _Builtin()
-
-
-def families() -> list[ModelFamily]:
-    """Every family: the built-ins, then each family registered as symbols only."""
-    out = BUILTIN()
-    known = {f.name for f in out}
-    for name, builder in MODELS.items():
-        if name not in known:
-            desc = ""
-            try:
-                desc = builder().description
-            except Exception:  # a broken user builder shows up when it is derived, with its error
-                desc = "registered model"
-            out.append(ModelFamily(name, desc or "registered model", builder))
-    return out
-
-
-def get_family(name: str) -> ModelFamily:
-    """The family called ``name`` (``ValueError`` naming the known ones otherwise)."""
-    for fam in families():
-        if fam.name == name:
-            return fam
-    raise InvalidInput(f"unknown model family {name!r}; known: {', '.join(f.name for f in families())}")
+        parser = FlagParser(prog=f"catapult {command} {self.name}")
+        self.add_arguments(command, parser)
+        return self.from_arguments(command, parser.parse_args([str(a) for a in argv]))

@@ -25,7 +25,8 @@ from typing import Any
 from ..errors import InvalidInput
 from ..symbolic import MODELS, SymbolicModel, register, theory
 
-__all__ = ["clear_compiled", "file_model_name", "is_model_file", "load_model_file", "register_model_file"]
+__all__ = ["clear_compiled", "file_families", "file_model_name", "is_model_file", "load_model_file",
+           "register_model_file"]
 
 _COUNTER = itertools.count(1)
 
@@ -158,3 +159,8 @@ def clear_compiled() -> None:
 
     update_map.cache_clear()
     threshold.cache_clear()
+
+
+def file_families() -> list[Any]:
+    """The numeric families of the model files loaded for this command."""
+    return []

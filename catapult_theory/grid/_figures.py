@@ -1,4 +1,5 @@
-"""Summary figures of a grid: one per pair of plotted axes (``k`` included).
+"""A grid's output folder (:func:`write_outputs`: the table, ``grid.json``, the figures) and
+its summary figures: one per pair of plotted axes (``k`` included).
 
 The plotted axes are the SPEC's axes except ``seed`` (its spread becomes error
 bars; a grid over seeds alone plots ``seed``). For an axis ``A``:
@@ -17,9 +18,11 @@ rest).
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ import numpy as np
 
 from ._table import BOUNDARIES, SEED_AXIS, GridTable
 
-__all__ = ["grid_figures", "plotted_axes"]
+__all__ = ["grid_figures", "plotted_axes", "write_outputs"]
 
 _MARKS = {"catapult_onset": ("o", "k"), "divergence": ("s", "#8b0000"), "collapse": ("^", "#555555")}
 
@@ -195,3 +198,27 @@ def grid_figures(table: GridTable, folder: Path) -> dict[str, Path]:
     for a, b in itertools.combinations(axes, 2):
         out[f"{a}-{b}"] = _pair(table, a, b, folder / f"{a}-{b}.png")
     return out
+
+
+def write_outputs(table: GridTable, out: Path, figures: bool = True) -> GridTable:
+    """Write ``table.csv``, ``grid.json`` (the normalised SPEC, the cells, the
+    columns) and, with ``figures``, the summary figures into ``out``; returns the
+    table with ``out`` and ``files`` set."""
+    from ..files import write_atomic
+
+    out = Path(out)
+    files: dict[str, Path] = {"table": write_atomic(out / "table.csv", table.to_csv())}
+    if figures:
+        for name, path in grid_figures(table, out / "figures").items():
+            files[f"figure:{name}"] = path
+    info = {
+        "spec": table.spec.to_dict(),
+        "source": table.spec.source,
+        "columns": list(table.columns),
+        "rows": len(table.rows),
+        "cells": [{"cell": key[:16], "key": key, "axes": dict(table.cell_axes[key]),
+                   "file": f"cells/{key[:16]}.json"} for key in table.cells],
+        "figures": {n.split(":", 1)[1]: str(p.relative_to(out)) for n, p in files.items() if n.startswith("figure:")},
+    }
+    files["grid"] = write_atomic(out / "grid.json", json.dumps(info, indent=1, allow_nan=False) + "\n")
+    return replace(table, out=out, files=files)

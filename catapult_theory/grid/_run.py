@@ -30,7 +30,8 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ._spec import Cell, GridSpec, load_spec, parse_spec, spec_message
-from ._table import GridTable, build_table, table_bytes, write_outputs
+from ._figures import write_outputs
+from ._table import GridTable, build_table, table_bytes
 
 __all__ = ["ADDRESS_SCHEMES", "SCHEDULER_FORMS", "CellDone", "Scheduler", "cell_path", "check_grid", "check_scheduler",
            "grid", "grid_memory", "parse_scheduler"]

@@ -10,10 +10,11 @@ A SPEC is a TOML file (or the same structure as a mapping)::
     width = [100, 1000]
     seed = [0, 1]
 
-Its keys are the family's ``catapult phases`` arguments (the flag without its
-dashes; ``mu-dist`` and ``mu_dist`` are the same key), read and checked by the
-family's own CLI face, so a grid accepts exactly what ``catapult phases MODEL``
-accepts: the same types, ranges, choices and defaults. ``k`` is the one
+Its keys are the family's ``phases`` parameters (the fields of its record's
+``Phases`` dataclass, :mod:`catapult_theory.families`; the flag without its dashes;
+``mu-dist`` and ``mu_dist`` are the same key), read and checked by the fields' own
+types, so a grid accepts exactly what ``catapult phases MODEL`` accepts: the same
+types, ranges, choices and defaults. ``k`` is the one
 exception: it is always batched inside one cell (``k = {min, max, num, scale}``
 in ``[fixed]``), never an axis.
 
@@ -23,20 +24,21 @@ message starts with the SPEC key it is about (``SPEC key axes.width[1]: ...``).
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from argparse import ArgumentTypeError
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from ..errors import InvalidInput
+from ..families import KGrid, convert, param_fields, positive_float, positive_int
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,35 +51,12 @@ __all__ = ["CELL_FORMAT", "SPEC_KEYS", "Cell", "GridSpec", "KGrid", "cell_key", 
 CELL_FORMAT = 1
 #: the top-level keys of a SPEC
 SPEC_KEYS = ("model", "fixed", "axes")
-#: ``catapult phases`` arguments a grid sets itself (the ``k`` grid) or never uses (output)
-_NOT_PARAMS = {"help", "plot", "format", "k_min", "k_max", "num", "k_scale"}
 #: the ``k`` table's keys and the flags they replace (for messages)
 _K_FLAGS = {"--k-min": "k.min", "--k-max": "k.max", "--num": "k.num", "--k-scale": "k.scale"}
 
 
 def _bad(key: str, message: str) -> InvalidInput:
     return InvalidInput(f"SPEC key {key}: {message}")
-
-
-@dataclass(frozen=True)
-class KGrid:
-    """The ``k = η λ0`` grid of every cell: ``num`` points from ``min`` to ``max``,
-    evenly spaced (``linear``) or geometric (``log``)."""
-
-    min: float
-    max: float
-    num: int
-    scale: str = "linear"
-
-    def values(self) -> np.ndarray:
-        """The grid itself: ``catapult phases --k-min ... --k-scale ...``'s (:func:`~catapult_theory.cli.k_grid`)."""
-        from ..cli import k_grid
-
-        return k_grid(self.min, self.max, self.num, self.scale)
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"min", "max", "num", "scale"}``."""
-        return {"min": self.min, "max": self.max, "num": self.num, "scale": self.scale}
 
 
 def cell_key(config: Mapping[str, Any]) -> str:
@@ -183,85 +162,44 @@ def load_spec(path: str | os.PathLike[str]) -> GridSpec:
 
 
 class _Arguments:
-    """The ``phases`` arguments of one family, read from its CLI face's parser."""
+    """The ``phases`` parameters of one family, from its record's ``Phases`` dataclass."""
 
     def __init__(self, model: str) -> None:
-        from ..cli import Parser
         from ..families import families
 
         fams = {f.name: f for f in families()}
         if model not in fams:
             raise _bad("model", f"unknown model family {model!r}; known: {', '.join(fams)}")
-        face = fams[model].cli_face()
-        if "phases" not in set(face.commands()):
-            runnable = [f.name for f in fams.values() if "phases" in set(f.cli_face().commands())]
+        fam = fams[model]
+        if "phases" not in fam.commands():
+            runnable = [f.name for f in fams.values() if "phases" in f.commands()]
             raise _bad("model", f"family {model!r} has no numeric engine (a grid runs its phases); "
                                 f"use one of: {', '.join(runnable)}")
-        parser = Parser(prog=f"catapult phases {model}")
-        face.add_phases_args(parser)
         self.model = model
-        self.actions: dict[str, argparse.Action] = {
-            a.dest: a for a in parser._actions if a.dest not in _NOT_PARAMS and a.option_strings}
-        self.checks = _VALUE_CHECKS.get(model, {})
+        self.fields = {f.name: (f, meta) for f, meta in param_fields(fam.params("phases"))}
 
     def dest(self, key: str, where: str) -> str:
         name = key.replace("-", "_")
         if name == "k":
             raise _bad(where, "k is batched inside every cell: set it in [fixed] as k = { min = ..., max = ..., "
                               "num = ... } (an axis of k is the k grid itself)")
-        if name not in self.actions:
+        if name not in self.fields:
             raise _bad(where, f"unknown parameter of the {self.model} family; known: "
-                              f"{', '.join(sorted(self.actions))}")
+                              f"{', '.join(sorted(self.fields))}")
         return name
 
     def convert(self, dest: str, value: Any, where: str) -> Any:
-        action = self.actions[dest]
-        if action.nargs == 0:  # a switch (store_true): a TOML boolean
-            if not isinstance(value, bool):
-                raise _bad(where, f"must be true or false, got {value!r}")
-            return action.const if value else action.default
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise _bad(where, f"must be a number or a string, got {value!r} ({type(value).__name__})")
-        text = value if isinstance(value, str) else repr(value)
+        f, meta = self.fields[dest]
         try:
-            out = action.type(text) if callable(action.type) else text
-        except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
-            raise _bad(where, str(exc) or f"invalid value {value!r}") from None
-        if action.choices is not None and out not in action.choices:
-            raise _bad(where, f"invalid choice {value!r}; choose from {', '.join(map(str, action.choices))}")
-        if dest in self.checks:
-            try:
-                self.checks[dest](out)
-            except ValueError as exc:  # InvalidInput included
-                raise _bad(where, str(exc).splitlines()[0]) from None
-        return out
+            return convert(f, meta, value)
+        except ValueError as exc:
+            raise _bad(where, str(exc)) from None
 
     def defaults(self) -> dict[str, Any]:
-        return {d: a.default for d, a in self.actions.items()}
+        return {d: f.default for d, (f, meta) in self.fields.items() if f.default is not dataclasses.MISSING}
 
     def required(self) -> list[str]:
-        return [d for d, a in self.actions.items() if a.required]
-
-
-def _quadratic_checks() -> dict[str, Callable[[Any], Any]]:
-    def mu(text: Any) -> Any:
-        from ..engine import parse_distribution
-
-        return parse_distribution(text, positive=True, what="mu distribution")
-
-    def data(text: Any) -> Any:
-        from ..experiments import data_dimension
-
-        return data_dimension(text)
-
-    return {"mu_dist": mu, "data": data}
-
-
-#: checks of string arguments that the parser takes as plain text (the family checks them when it runs)
-_VALUE_CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "pure-quadratic": _quadratic_checks(),
-    "quadratic-bias": _quadratic_checks(),
-}
+        return [d for d, (f, meta) in self.fields.items() if f.default is dataclasses.MISSING]
 
 
 def _table(data: Any, key: str) -> Mapping[str, Any]:
@@ -271,8 +209,6 @@ def _table(data: Any, key: str) -> Mapping[str, Any]:
 
 
 def _k_grid(value: Any) -> KGrid:
-    from ..cli import positive_float, positive_int
-
     if not isinstance(value, Mapping):
         raise _bad("fixed.k", f"must be a table k = {{ min = ..., max = ..., num = ... }}, got {value!r}")
     for name in value:
@@ -287,7 +223,7 @@ def _k_grid(value: Any) -> KGrid:
             raise _bad(f"fixed.k.{name}", f"must be a number, got {v!r}")
         try:
             got[name] = kind(repr(v))
-        except (argparse.ArgumentTypeError, ValueError) as exc:
+        except (ArgumentTypeError, ValueError) as exc:
             raise _bad(f"fixed.k.{name}", str(exc)) from None
     scale = value.get("scale", "linear")
     if scale not in ("linear", "log"):

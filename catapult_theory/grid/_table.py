@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._spec import GridSpec
 
 __all__ = ["BOUNDARIES", "CELL_BYTES", "ROW_BYTES", "SEED_AXIS", "GridTable", "boundary_summary", "build_table",
-           "table_bytes", "write_outputs"]
+           "table_bytes"]
 
 #: what the grid's own process holds per cell (its configuration, key and stored record
 #: without the per-k series) and per row (a k value's series in the record, the table row
@@ -178,29 +177,3 @@ def boundary_summary(table: GridTable) -> list[tuple[dict[str, Any], int, dict[s
             stats[n] = (mean, sd, len(vals))
         out.append((dict(zip(group_axes, gkey)), len(bs), stats))
     return out
-
-
-def write_outputs(table: GridTable, out: Path, figures: bool = True) -> GridTable:
-    """Write ``table.csv``, ``grid.json`` (the normalised SPEC, the cells, the
-    columns) and, with ``figures``, the summary figures into ``out``; returns the
-    table with ``out`` and ``files`` set."""
-    from ..files import write_atomic
-
-    out = Path(out)
-    files: dict[str, Path] = {"table": write_atomic(out / "table.csv", table.to_csv())}
-    if figures:
-        from ._figures import grid_figures
-
-        for name, path in grid_figures(table, out / "figures").items():
-            files[f"figure:{name}"] = path
-    info = {
-        "spec": table.spec.to_dict(),
-        "source": table.spec.source,
-        "columns": list(table.columns),
-        "rows": len(table.rows),
-        "cells": [{"cell": key[:16], "key": key, "axes": dict(table.cell_axes[key]),
-                   "file": f"cells/{key[:16]}.json"} for key in table.cells],
-        "figures": {n.split(":", 1)[1]: str(p.relative_to(out)) for n, p in files.items() if n.startswith("figure:")},
-    }
-    files["grid"] = write_atomic(out / "grid.json", json.dumps(info, indent=1, allow_nan=False) + "\n")
-    return replace(table, out=out, files=files)

@@ -1,8 +1,8 @@
 """The task of one grid cell: a pure function of the cell's configuration.
 
-:func:`run_cell` runs the family's own ``catapult phases`` handler (its CLI face,
-the one mapping from arguments to setups and sweeps) on the cell's arguments:
-one batched sweep over ``k``, after the memory estimate of that command (against
+:func:`run_cell` runs the family's own ``phases`` (its record,
+:mod:`catapult_theory.families`) with the cell's parameters: one batched sweep over
+``k``, after the memory estimate of that command (against
 the limit of the process it runs in: ``CATAPULT_MAX_MEMORY`` or a quarter of the
 available memory). It writes nothing and returns a plain JSON record; the driver
 stores it. Bad input (a combination of arguments the family
@@ -16,7 +16,6 @@ oversubscribe its cores.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections.abc import Mapping
@@ -75,20 +74,19 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     ``settings``, ``bounds``, ``bound_status``), or ``{"key", "config", "error"}``
     when the family refuses the arguments.
     """
-    from ..cli import CLIError
     from ..errors import InvalidInput
-    from ..families import get_family
+    from ..families import KGrid, get_family
     from ._spec import cell_key
 
     key = cell_key(config)
     k = config["k"]
-    args = argparse.Namespace(**config["params"], k_min=k["min"], k_max=k["max"], num=k["num"],
-                              k_scale=k["scale"], plot=None, format="json")
     start = time.perf_counter()
     try:
-        face = get_family(config["model"]).cli_face()
+        fam = get_family(config["model"])
+        params = fam.params("phases")(**config["params"])
         # as `catapult phases`: the memory estimate first, against this process's limit
-        payload, _text = face.execute(args, "phases", f"grid cell {key} ({config['model']})")
-    except (InvalidInput, CLIError) as exc:
+        out = fam.execute("phases", params, KGrid(k["min"], k["max"], k["num"], k["scale"]),
+                          f"grid cell {key} ({config['model']})")
+    except InvalidInput as exc:
         return {"key": key, "config": dict(config), "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}
-    return {"key": key, "config": dict(config), "result": payload, "seconds": time.perf_counter() - start}
+    return {"key": key, "config": dict(config), "result": out.payload, "seconds": time.perf_counter() - start}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +21,6 @@ from ..experiments import PhaseSweep, RunResult
 from ..files import save_figure
 from ._derived import exact
 
-if TYPE_CHECKING:
-    from ._section_quadratic import QuadraticResult
-    from ._section_two_layer import TwoLayerResult
-    from ._section_uv import PeakScaling, UVResult
 
 __all__ = [
     "CONVERGED_FLOOR",
@@ -366,7 +362,7 @@ def plot_final_lam(k: np.ndarray, finals: Mapping[int, np.ndarray], path: str | 
     return _save(fig, path)
 
 
-def plot_peak_scaling(peak: PeakScaling, path: str | Path) -> Path:
+def plot_peak_scaling(peak: Any, path: str | Path) -> Path:
     """Step of the loss peak against log-width (with the predicted slope) and the
     median peak loss against width (with a line proportional to n)."""
     plt = _pyplot()
@@ -405,7 +401,7 @@ def _run_series(runs: Sequence[RunResult], extra: Sequence[str] = ()) -> tuple[d
     return gd, ref
 
 
-def uv_figures(res: UVResult, path: Callable[[str], Path]) -> dict[str, Path]:
+def uv_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
     """The uv section's figures: trajectories, phases, final_lam, peak_scaling."""
     width = res.settings.width
     gd, ref = _run_series(res.runs)
@@ -437,7 +433,7 @@ def _mu_text(mu: str) -> str:
     return f"~ U[{', '.join(args)}]" if kind == "uniform" else f"~ {mu}"
 
 
-def quadratic_figures(res: QuadraticResult, path: Callable[[str], Path]) -> dict[str, Path]:
+def quadratic_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
     """The quadratic section's figures: trajectories and phases of each row (toy, random labels,
     teacher-student, bias on one datum, bias on teacher-student data)."""
     s = res.settings
@@ -482,7 +478,7 @@ def quadratic_figures(res: QuadraticResult, path: Callable[[str], Path]) -> dict
     }
 
 
-def two_layer_figures(res: TwoLayerResult, path: Callable[[str], Path]) -> dict[str, Path]:
+def two_layer_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
     """The two-layer section's figures: trajectories and phases of each row (leaky a and a2
     on one datum, ReLU on one datum, leaky on random 1-d points, ReLU with y != 0) and, with
     the digits, digits_phases and digits_trajectories."""

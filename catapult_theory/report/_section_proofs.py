@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ._markdown import md_table
-from ._reproduce import SILENT, Context, Reporter, Section, SectionOutput, register_section, write_atomic
+from ._sections import SILENT, Context, Reporter, Section, SectionOutput, register_section, write_atomic
 
 if TYPE_CHECKING:
     from proofs import ProofResult

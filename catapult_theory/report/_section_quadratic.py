@@ -28,7 +28,7 @@ from ..symbolic import bound_catalog, closure_obstruction, export_text, theory
 from ._derived import k_max, stability_edge
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import (
+from ._sections import (
     Context,
     Reporter,
     SILENT,

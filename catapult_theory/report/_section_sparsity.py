@@ -42,7 +42,7 @@ from ..symbolic import symbols as S
 from ._derived import stability_edge, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import (
+from ._sections import (
     Context,
     Reporter,
     SILENT,

@@ -30,7 +30,7 @@ from ..symbolic import bound_catalog, export_text, theory
 from ._derived import exact, stability_edge, uv_divergence_law, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import (
+from ._sections import (
     Context,
     Reporter,
     SILENT,

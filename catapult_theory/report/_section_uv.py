@@ -39,7 +39,7 @@ from ._derived import (
 )
 from ._markdown import fmt_num as _g
 from ._markdown import fmt_tol, image, md_table
-from ._reproduce import (
+from ._sections import (
     Context,
     Reporter,
     SILENT,

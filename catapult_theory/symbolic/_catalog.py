@@ -30,14 +30,16 @@ the experiments layer computes them for a concrete model and data set.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Callable, Mapping
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixSymbol
 
 from ..errors import InvalidInput
+from . import _store
 from . import _symbols as S
 from ._bounds import operator_relation
 from ._derive import LEMMA_CONSTANT, Derivation, SymbolicModel, lemma_increment
@@ -498,15 +500,66 @@ def bounds(model: str) -> dict[str, BoundSpec]:
     builder = MODELS.get(model)
     if builder is None:  # the family's model was removed from the registry: nothing to key an entry on
         return build()
-    from . import _cache
-
     declared = builder()
 
     def valid(v: Any) -> bool:
         return isinstance(v, dict) and all(isinstance(b, BoundSpec) and b.model == model for b in v.values())
 
-    return _cache.cached("bounds", model, declared, build, check=valid,
-                         portable=lambda specs: _cache.portable_bounds(model, specs))
+    return _store.cached("bounds", model, declared, build, check=valid,
+                         portable=lambda specs: portable_bounds(model, specs))
 
 
 _ = MODELS
+
+
+# ------------------------------------------------------------------ the catalogue in the cache
+@dataclass(frozen=True)
+class Deferred:
+    """A premise callable of a cached bound catalogue that cannot be stored by
+    reference (a closure or lambda): calling it rebuilds the model's catalogue once
+    per process and calls the original (``field`` is ``"derivation"`` or
+    ``"meanings"``, ``index`` the position of the meaning)."""
+
+    model: str
+    bound: str
+    premise: int
+    field: str
+    index: int = 0
+
+    def original(self) -> Callable[..., Any]:
+        """The callable this handle stands for, from a freshly built catalogue."""
+        prem = _fresh_bounds(self.model)[self.bound].premises[self.premise]
+        if self.field == "derivation":
+            fn = prem.derivation
+        else:
+            fn = list(prem.meanings.values())[self.index]
+        if not callable(fn):  # pragma: no cover - the stored catalogue came from the same source
+            raise TypeError(f"cached premise {self} does not match the catalogue")
+        return fn  # type: ignore[no-any-return]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.original()(*args, **kwargs)
+
+
+@cache
+def _fresh_bounds(model: str) -> Mapping[str, Any]:
+    return _FAMILIES[model]()
+
+
+def portable_bounds(model: str, specs: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a bound catalogue that a record can hold: each premise callable is
+    replaced by a :class:`Deferred` handle (records store no functions, not even by name)."""
+    out = {}
+    for bname, spec in specs.items():
+        premises = []
+        for i, prem in enumerate(spec.premises):
+            changes: dict[str, Any] = {}
+            if prem.derivation is not None and not isinstance(prem.derivation, Deferred):
+                changes["derivation"] = Deferred(model, bname, i, "derivation")
+            if any(callable(v) and not isinstance(v, Deferred) for v in prem.meanings.values()):
+                changes["meanings"] = {
+                    k: (Deferred(model, bname, i, "meanings", j) if callable(v) and not isinstance(v, Deferred) else v)
+                    for j, (k, v) in enumerate(prem.meanings.items())}
+            premises.append(dataclasses.replace(prem, **changes) if changes else prem)
+        out[bname] = dataclasses.replace(spec, premises=tuple(premises))
+    return out

@@ -25,6 +25,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from . import _symbols as S
 from ._derive import LEMMA_CONSTANT, lemma_increment
+from ._names import model_symbols, symbol_latex
 from ._theory import ModelTheory
 
 if TYPE_CHECKING:
@@ -43,38 +44,9 @@ __all__ = [
 
 FORMATS = ("text", "latex", "python", "json", "markdown")
 
-_LATEX_NAMES = {S.lam: r"\lambda", S.w2: r"w_{2}", S.eta: r"\eta", S.x2: r"x_{2}"}
-#: single letters that SymPy's LaTeX parser would read as something else (``d`` starts a differential)
-_LATEX_AMBIGUOUS = {"d": r"\mathit{d}"}
-_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
-          "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
-
-
-def symbol_latex(s: sp.Symbol) -> str:
-    """One unambiguous LaTeX token for a symbol (``\\lambda``, ``w_{2}``, ``L_{\\psi 2}``)."""
-    if s in _LATEX_NAMES:
-        return _LATEX_NAMES[s]
-    name = s.name
-    if name in _LATEX_AMBIGUOUS:
-        return _LATEX_AMBIGUOUS[name]
-    m = re.fullmatch(r"([A-Za-z]+?)(\d*)", name)
-    if m is None:
-        return sp.latex(s)
-    base, digits = m.groups()
-    if len(base) == 1 or base.lower() in _GREEK:
-        return sp.latex(s)
-    # a multi-letter name: its first letter with the rest as subscript (fphi -> f_{\phi})
-    first, rest = base[0], base[1:]
-    greek = next((g for g in _GREEK if rest.lower().startswith(g) and len(g) == len(rest)), None)
-    rest_tex = ("\\" + (rest if rest[0].isupper() else rest.lower())) if greek else rest
-    return f"{first}_{{{rest_tex}{' ' + digits if digits else ''}}}"
-
-
 def _taken(th: ModelTheory) -> set[str]:
     """Names an exported symbol must not take: the model's own, the contract's, ``r``, and
     the Python export's module and helper names."""
-    from ._names import model_symbols
-
     scalars, matrices = model_symbols(th.model)
     return ({s.name for s in scalars} | {m.name for m in matrices} | set(S.CONTRACT) | {"r", "E", "K", "numpy"})
 

@@ -29,13 +29,40 @@ from sympy.matrices.expressions import MatrixSymbol
 from ..errors import InvalidInput
 from . import _symbols as S
 
-__all__ = ["RESERVED", "check_model_names", "model_symbols"]
+__all__ = ["RESERVED", "check_model_names", "model_symbols", "symbol_latex"]
 
 #: names no model symbol may take (the state and the step); ``n`` and ``x2`` only as the contract's own
 RESERVED = {"f": "the output f", "lam": "the NTK eigenvalue lam", "w2": "the squared weight norm w2",
             "eta": "the learning rate eta", "y": "the label y", "r": "the residual r = f - y"}
 _CONTRACT_DATA = {"n": (S.n, "the width n"), "x2": (S.x2, "the data invariant x2 = |x|^2")}
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+_LATEX_NAMES = {S.lam: r"\lambda", S.w2: r"w_{2}", S.eta: r"\eta", S.x2: r"x_{2}"}
+#: single letters that SymPy's LaTeX parser would read as something else (``d`` starts a differential)
+_LATEX_AMBIGUOUS = {"d": r"\mathit{d}"}
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+          "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+
+
+def symbol_latex(s: sp.Symbol) -> str:
+    """One unambiguous LaTeX token for a symbol (``\\lambda``, ``w_{2}``, ``L_{\\psi 2}``)."""
+    if s in _LATEX_NAMES:
+        return _LATEX_NAMES[s]
+    name = s.name
+    if name in _LATEX_AMBIGUOUS:
+        return _LATEX_AMBIGUOUS[name]
+    m = re.fullmatch(r"([A-Za-z]+?)(\d*)", name)
+    if m is None:
+        return sp.latex(s)
+    base, digits = m.groups()
+    if len(base) == 1 or base.lower() in _GREEK:
+        return sp.latex(s)
+    # a multi-letter name: its first letter with the rest as subscript (fphi -> f_{\phi})
+    first, rest = base[0], base[1:]
+    greek = next((g for g in _GREEK if rest.lower().startswith(g) and len(g) == len(rest)), None)
+    rest_tex = ("\\" + (rest if rest[0].isupper() else rest.lower())) if greek else rest
+    return f"{first}_{{{rest_tex}{' ' + digits if digits else ''}}}"
 
 
 def model_symbols(model: Any) -> tuple[set[sp.Symbol], set[MatrixSymbol]]:
@@ -75,8 +102,6 @@ def _problem(model: Any) -> str | None:
             if name in _CONTRACT_DATA and (kind == "matrix" or s != _CONTRACT_DATA[name][0]):
                 return (f"the {kind} {name!r} is named like {_CONTRACT_DATA[name][1]} but is another symbol "
                         f"(use catapult_theory.symbolic.symbols.{name} for that, or rename it)")
-    from ._export import symbol_latex
-
     tokens: dict[str, sp.Symbol] = {symbol_latex(c): c for c in (*S.CONTRACT.values(), S.r)}
     for s in sorted(scalars, key=lambda s: s.name):
         tex = symbol_latex(s)

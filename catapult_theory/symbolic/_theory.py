@@ -10,6 +10,7 @@ from typing import Callable
 import sympy as sp
 
 from ..errors import InvalidInput
+from . import _store
 from . import _symbols as S
 from ._bounds import operator_relation, window_k
 from ._derive import Derivation, SymbolicModel, UpdateMap
@@ -34,6 +35,8 @@ BUILTIN_MODELS: dict[str, Callable[[], SymbolicModel]] = dict(MODELS)
 
 #: pre-build every built-in theory and bound catalogue on the first miss of a built-in
 PREBUILD_BUILTINS = True
+#: what pre-builds them (set by :mod:`._cache`, which stands on the bound catalogue)
+PREBUILD: list[Callable[[tuple[str, ...]], object]] = []
 
 
 def register(name: str, builder: Callable[[], SymbolicModel]) -> None:
@@ -74,12 +77,10 @@ def theory(name: str) -> ModelTheory:
     except KeyError:
         raise InvalidInput(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
     model = builder()
-    from . import _cache
-
-    th = _cache.load("theory", name, model, check=lambda v: isinstance(v, ModelTheory) and v.model == model)
+    th = _store.load("theory", name, model, check=lambda v: isinstance(v, ModelTheory) and v.model == model)
     if th is None:
         th = derive_theory(model)
-        stored = _cache.store("theory", name, model, th)
+        stored = _store.store("theory", name, model, th)
         # only where entries can be stored: else every process would derive every built-in
         if stored is not None and PREBUILD_BUILTINS and BUILTIN_MODELS.get(name) is builder:
             _prebuild_builtins()
@@ -97,9 +98,8 @@ def _prebuild_builtins() -> None:
         return
     _prebuilding = True
     try:
-        from . import _cache
-
-        _cache.prebuild(tuple(n for n, b in BUILTIN_MODELS.items() if MODELS.get(n) is b))
+        for prebuild in PREBUILD:
+            prebuild(tuple(n for n, b in BUILTIN_MODELS.items() if MODELS.get(n) is b))
     finally:
         _prebuilding = False
 

@@ -161,11 +161,12 @@ def _estimate_and_peak(argv):
     (derivations, compiled maps, caches of the process)."""
     from threadpoolctl import threadpool_limits
 
-    from catapult_theory.cli import _build_parser
+    from catapult_theory.families import get_family
 
-    parser, _ = _build_parser()
-    args = parser.parse_args(argv.split())
-    estimate = sum(n.nbytes for n in args.face.memory(args, args.command))
+    command, model, *flags = argv.split()
+    fam = get_family(model)
+    params, k = fam.parse(command, flags)
+    estimate = sum(n.nbytes for n in fam.memory(command, params, k.num if k is not None else 1))
     with threadpool_limits(limits=1):
         assert main(argv.split() + ["--format", "json"]) == 0
         tracemalloc.start()
@@ -295,9 +296,11 @@ def test_overflow_in_the_first_steps_is_divergence_not_a_warning(capsys):
 
 # ------------------------------------------------------------------ item 5: exit codes
 def test_only_invalid_input_is_exit_2(capsys, monkeypatch):
-    from catapult_theory.cli import UVFamily
+    from catapult_theory.families import get_family
 
-    def bug(self, args):
+    UVFamily = type(get_family("uv"))
+
+    def bug(self, params):
         raise ValueError("an internal inconsistency")
 
     monkeypatch.setattr(UVFamily, "run", bug)
@@ -305,7 +308,7 @@ def test_only_invalid_input_is_exit_2(capsys, monkeypatch):
     with pytest.raises(ValueError, match="internal"):
         main(argv)  # a bug propagates: the console script prints its traceback and exits 1
 
-    def bad(self, args):
+    def bad(self, params):
         raise InvalidInput("a bad value")
 
     monkeypatch.setattr(UVFamily, "run", bad)
@@ -313,9 +316,9 @@ def test_only_invalid_input_is_exit_2(capsys, monkeypatch):
 
 
 def test_a_bug_exits_1_with_a_traceback_from_the_console_script():
-    code = ("import sys; from catapult_theory import cli; from catapult_theory.cli import UVFamily\n"
-            "def bug(self, args): raise KeyError('internal')\n"
-            "UVFamily.run = bug\nsys.argv = ['catapult', 'run', 'uv', '--width', '10', '--eta-lambda', '3', "
+    code = ("import sys; from catapult_theory import cli; from catapult_theory.families import get_family\n"
+            "def bug(self, params): raise KeyError('internal')\n"
+            "type(get_family('uv')).run = bug\nsys.argv = ['catapult', 'run', 'uv', '--width', '10', '--eta-lambda', '3', "
             "'--steps', '5']\ncli.entry_point()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "KeyError" in proc.stderr

@@ -394,7 +394,7 @@ def test_toy_specs():
 
 @pytest.mark.parametrize(
     "spec", ["", "toys", "toy:1", "toy:a:b", "random", "random:3", "random:0:2", "random:3:0", "random:3.5:2",
-             "random:-1:2", "random:a:2", "random:3:2:1", "mnist", 5]
+             "random:-1:2", "random:a:2", "random:3:2:-1", "random:3:2:1:4", "mnist", 5]
 )
 def test_bad_data_specs(spec):
     with pytest.raises(ValueError, match="random:B:D"):

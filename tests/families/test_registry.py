@@ -38,7 +38,7 @@ def test_builtin_families_in_order_with_all_their_parts():
     for f in fams:
         assert not f.symbols_only and f.report_section and f.data_specs
         assert f.model().name == f.name
-        assert set(f.cli_face().commands()) == {"derive", "run", "phases"}
+        assert set(f.commands()) == {"derive", "run", "phases"}
 
 
 @pytest.mark.parametrize("name", CATALOGUE_NAMES)

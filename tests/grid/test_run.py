@@ -213,7 +213,9 @@ def test_a_cell_above_the_memory_limit_is_an_error_record_not_an_allocation(monk
     monkeypatch.setattr(resources, "_limit_override", None)
     monkeypatch.setenv("CATAPULT_MAX_MEMORY", "1K")
     calls = []
-    monkeypatch.setattr("catapult_theory.cli._uv.UVFamily.phases", lambda self, args: calls.append(1))
+    from catapult_theory.families import get_family
+
+    monkeypatch.setattr(type(get_family("uv")), "phases", lambda self, params, k: calls.append(1))
     rec = run_cell(cell.config)
     assert "error" in rec and "result" not in rec and not calls
     assert "needs about" in rec["error"] and "CATAPULT_MAX_MEMORY" in rec["error"] and cell.key in rec["error"]

@@ -13,7 +13,7 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixSymbol
 
 from catapult_theory import records
-from catapult_theory.symbolic import _cache, _catalog, _theory, bound_catalog, derive_theory, register, theory
+from catapult_theory.symbolic import _cache, _catalog, _store, _theory, bound_catalog, derive_theory, register, theory
 from catapult_theory.symbolic import symbols as S
 from catapult_theory.symbolic._derive import SymbolicModel
 from catapult_theory.symbolic.models import uv_model
@@ -154,7 +154,7 @@ def test_an_entry_with_another_key_or_model_is_not_used(cache_dir, derivations):
 def test_a_changed_symbolic_source_is_a_miss_and_replaces_the_old_entry(cache_dir, derivations, monkeypatch):
     theory("uv")
     (old,) = _files(cache_dir)
-    monkeypatch.setattr(_cache, "source_digest", lambda: "0" * 64)
+    monkeypatch.setattr(_store, "source_digest", lambda: "0" * 64)
     assert _cache.load("theory", "uv", uv_model()) is None
     theory.cache_clear()
     theory("uv")

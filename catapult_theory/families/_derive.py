@@ -1,9 +1,11 @@
-"""`catapult derive MODEL|FILE`: the derived theory in every export format."""
+"""The derived theory of a family in every export format (`catapult derive MODEL|FILE`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+__all__ = ["derive_payload"]
 
 
 def derive_payload(model: str, fmt: str, subs: Mapping[Any, Any] | None = None) -> tuple[Any, str]:
