@@ -40,7 +40,7 @@ from .axioms import AXIOMS
 
 __all__ = [
     "AXIOMS", "Always", "Axiom", "Cases", "Certificate", "Chain", "Definition", "FAMILY_THEOREMS", "FORMATS",
-    "GENERIC_THEOREMS", "Identity", "Induction", "Iterate", "KernelError", "Outcome", "Planned", "ProofResult",
+    "GENERIC_THEOREMS", "default_families", "family_of", "Identity", "Induction", "Iterate", "KernelError", "Outcome", "Planned", "ProofResult",
     "Step", "StepResult", "Theorem", "THEOREM_IDS", "Trajectory", "Use", "inject", "load_proof_file", "prove",
     "render", "run_theorem", "theorems", "coq_result", "coq_status",
 ]
@@ -60,22 +60,31 @@ FAMILY_THEOREMS: dict[str, str] = {
     "closure-converse": "closure_converse",
 }
 
-#: generic theorem id -> (module, the built-in families it is run for by default)
-GENERIC_THEOREMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "linear-onset": ("linear_onset", ("uv", "pure-quadratic", "quadratic-bias", "two-layer")),
-    "weight-norm-identity": ("weight_norm_identity", ("uv", "pure-quadratic", "two-layer")),
-    "weight-norm-decrease": ("weight_norm_decrease", ("uv", "pure-quadratic", "two-layer")),
-    "ntk-bound": ("ntk_bound", ("uv",)),
+#: generic theorem id -> module (the built-in families each runs for by default: :func:`default_families`)
+GENERIC_THEOREMS: dict[str, str] = {
+    "linear-onset": "linear_onset",
+    "weight-norm-identity": "weight_norm_identity",
+    "weight-norm-decrease": "weight_norm_decrease",
+    "ntk-bound": "ntk_bound",
 }
 
-#: the family each family theorem is about
-FAMILY_OF: dict[str, str] = {
-    "uv-map": "uv", "ntk-bound-uv": "uv", "ntk-bound-pure-quadratic": "pure-quadratic",
-    "ntk-bound-omega": "pure-quadratic", "ntk-bound-quadratic-bias": "quadratic-bias",
-    "ntk-bound-two-layer": "two-layer", "catapult-window-uv": "uv",
-    "catapult-window-pure-quadratic": "pure-quadratic", "catapult-window-quadratic-bias": "quadratic-bias",
-    "catapult-window-two-layer": "two-layer", "closure-converse": "pure-quadratic",
-}
+
+def default_families(tid: str) -> tuple[str, ...]:
+    """The built-in families a generic theorem runs for by default: those whose record lists
+    it (:attr:`catapult_theory.families.ModelFamily.generic_theorems`)."""
+    from catapult_theory.families import BUILTIN
+
+    return tuple(f.name for f in BUILTIN() if tid in f.generic_theorems)
+
+
+def family_of(tid: str) -> str:
+    """The family a family theorem is about: the one whose record lists it."""
+    from catapult_theory.families import BUILTIN
+
+    for f in BUILTIN():
+        if tid in f.theorems:
+            return f.name
+    raise KeyError(f"no family lists the theorem {tid!r}")
 
 #: every theorem id, in the order of the study
 THEOREM_IDS: tuple[str, ...] = (
@@ -106,11 +115,11 @@ def _module(name: str):
 
 def _planned(tid: str, model: str | None) -> Planned:
     if tid in GENERIC_THEOREMS:
-        mod = GENERIC_THEOREMS[tid][0]
-        m = model or GENERIC_THEOREMS[tid][1][0]
+        mod = GENERIC_THEOREMS[tid]
+        m = model or default_families(tid)[0]
         return Planned(tid, m, True, lambda: _module(mod).theorem(m))
     mod = FAMILY_THEOREMS[tid]
-    return Planned(tid, FAMILY_OF[tid], False, lambda: _module(mod).theorem())
+    return Planned(tid, family_of(tid), False, lambda: _module(mod).theorem())
 
 
 def _from_label(label: str) -> Planned | None:
@@ -143,9 +152,9 @@ def theorems(ids: Iterable[str] | None = None, models: Sequence[str] | None = No
     out: list[Planned] = []
     for i in ids:
         if i in GENERIC_THEOREMS:
-            for m in (GENERIC_THEOREMS[i][1] if models is None else models):
+            for m in (default_families(i) if models is None else models):
                 out.append(_planned(i, m))
-        elif models is None or FAMILY_OF[i] in models:
+        elif models is None or family_of(i) in models:
             out.append(_planned(i, None))
     return out
 

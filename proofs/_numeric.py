@@ -10,7 +10,7 @@ step relates (:data:`catapult_theory.symbolic.QUANTITIES`). ``matrices`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 import sympy as sp
@@ -22,10 +22,31 @@ from catapult_theory.symbolic.models.uv import d as D_IN
 
 __all__ = ["Instance", "SAMPLERS", "STEP_SAMPLERS", "BATCH_SAMPLERS", "instances", "q", "gd_steps"]
 
-#: families with a real one-datum GD-step sampler
-STEP_SAMPLERS = frozenset({"uv", "pure-quadratic", "quadratic-bias", "two-layer"})
-#: families with a real many-data GD-step sampler
-BATCH_SAMPLERS = {"uv": "uv-batch", "pure-quadratic": "pure-quadratic-batch", "two-layer": "two-layer-batch"}
+class _FromRecords(Mapping[str, str]):
+    """Family -> sampler, as the families' records name their samplers (``kind``: ``step`` or ``batch``)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def _table(self) -> dict[str, str]:
+        from catapult_theory.families import BUILTIN
+
+        return {f.name: f.samplers[self.kind] for f in BUILTIN() if self.kind in f.samplers}
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+#: families with a real one-datum GD-step sampler (their records say so)
+STEP_SAMPLERS: Mapping[str, str] = _FromRecords("step")
+#: families with a real many-data GD-step sampler -> its name
+BATCH_SAMPLERS: Mapping[str, str] = _FromRecords("batch")
 
 _Q = {s.name: s for s in QUANTITIES}
 

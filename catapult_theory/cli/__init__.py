@@ -54,7 +54,7 @@ def _build_parser() -> tuple[Parser, list[ModelFamily]]:
 
     for command, help_text in helps.items():
         cp = sub.add_parser(command, help=help_text, description=help_text,
-                            epilog=FILE_HELP if command == "derive" else None)
+                            epilog=FILE_HELP)
         if command == "derive":
             cp.add_argument("--builder", metavar="NAME", help="with a model FILE: the function that builds the model")
         msub = cp.add_subparsers(dest="model", metavar="MODEL", parser_class=Parser)
@@ -108,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:  # started with stdout closed: nowhere to print, nothing to complain about
         sys.stdout = _Discard()
     _STDOUT["dropped"] = False
-    with ModelFiles() as files:
+    from ..families import registry_scope
+
+    with registry_scope(), ModelFiles() as files:  # a model file (argv, a grid SPEC) is registered for this call
         code = _main(argv, files)
     return code if _STDOUT["dropped"] else _flush_stdout(code)
 

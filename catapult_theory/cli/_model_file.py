@@ -1,12 +1,14 @@
-"""A model FILE wherever the command line takes a model name that needs only symbols.
+"""A model FILE wherever the command line takes a model name.
 
-``catapult derive path/to/mine.py``, ``catapult falsify mine.py --claim ...`` and
-``catapult prove --model mine.py`` load the file (it runs, as pytest runs a
-``conftest.py``), register its model for this one command under the file's
-stem (:func:`catapult_theory.families._file.file_model_name`) and put that name
-in place of the path before the arguments are parsed. ``--builder NAME`` picks
-a function of the file instead of its module-level ``model``. The registration
-is undone when the command ends.
+``catapult derive path/to/mine.py``, ``catapult run mine.py``, ``catapult phases
+mine.py``, ``catapult falsify mine.py --claim ...`` and ``catapult prove --model
+mine.py`` load the file (it runs, as pytest runs a ``conftest.py``), register its
+model for this one command under the file's stem
+(:func:`catapult_theory.families.file_model_name`) and put that name in place of
+the path before the arguments are parsed; ``run`` and ``phases`` then take the
+generic numeric family of its symbols. ``--builder NAME`` picks a function of the
+file instead of its module-level ``model``. The registration is undone when the
+command ends.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from ..errors import InvalidInput
 
 __all__ = ["FILE_COMMANDS", "FILE_HELP", "ModelFiles"]
 
-#: commands whose MODEL may be a file (they need only the model's symbols)
-FILE_COMMANDS = ("derive", "falsify")
+#: commands whose MODEL may be a file
+FILE_COMMANDS = ("derive", "falsify", "run", "phases")
 
 #: the help text that says what a model file is and that loading runs it
 FILE_HELP = ("MODEL may also be a path to a .py file that defines a SymbolicModel: a module-level "
-             "`model`, or the function named by --builder NAME. Loading runs the file's own code, as "
-             "pytest runs a conftest.py: load only files you trust.")
+             "`model`, or the function named by --builder NAME (and, optionally, init(sizes, rng) returning "
+             "initial arrays by parameter name). Loading runs the file's own code, as pytest runs a conftest.py: "
+             "load only files you trust.")
 
 
 #: options of ``falsify`` whose value is a text that may end in ``.py``
@@ -73,10 +76,11 @@ class ModelFiles:
         """Unregister every model this object registered (restoring what a name meant before)."""
         if not self._undo:
             return
-        from ..families import clear_compiled
+        from ..families import clear_compiled, forget_model_file
         from ..symbolic import MODELS, theory
 
         for name, previous in reversed(self._undo):
+            forget_model_file(name)
             if previous is None:
                 MODELS.pop(name, None)
             else:
@@ -115,12 +119,8 @@ class ModelFiles:
                 model_at = next((i for i in range(command_at + 1, len(args))
                                  if args[i].endswith(".py") and args[i - 1] not in _VALUED), model_at)
             token = args[model_at] if model_at < len(args) else ""
-            if token.endswith(".py"):
-                if command in FILE_COMMANDS:
-                    args[model_at] = self._register(token, builder, loaded)
-                elif command in ("run", "phases"):
-                    raise InvalidInput(f"{command} needs a built-in model with a numeric engine; a model FILE "
-                                       f"works with derive, falsify and prove --model")
+            if token.endswith(".py") and command in FILE_COMMANDS:
+                args[model_at] = self._register(token, builder, loaded)
             if command == "prove":
                 in_models = False
                 for i in range(command_at + 1, len(args)):

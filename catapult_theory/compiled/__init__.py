@@ -7,6 +7,7 @@ and turned into a NumPy function here, once per process
 Nothing numeric is typed a second time.
 """
 
+from ._model import CompiledModel, Word, compiled_model
 from ._lambdify import (
     CompiledMap,
     SpectralMaps,
@@ -17,4 +18,4 @@ from ._lambdify import (
     update_map,
 )
 
-__all__ = ["CompiledMap", "SpectralMaps", "compile_expr", "lambdify_numpy", "spectral_maps", "threshold", "update_map"]
+__all__ = ["CompiledModel", "Word", "compiled_model", "CompiledMap", "SpectralMaps", "compile_expr", "lambdify_numpy", "spectral_maps", "threshold", "update_map"]

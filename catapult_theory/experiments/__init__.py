@@ -46,10 +46,18 @@ from ._quadratic import (
 )
 from ._quadratic_data import data_dimension, quadratic_data, teacher_params
 from ._results import PhaseSweep, RunResult, jsonable, max_rel_dev
+from ._symbolic import (SymbolicSetup, run_symbolic, symbolic_bounds, symbolic_hypotheses, symbolic_setup,
+                        sweep_symbolic)
 from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, uv_setup, uv_state, uv_window
 from ._uv import w2_at_bound
 
 __all__ = [
+    "SymbolicSetup",
+    "run_symbolic",
+    "symbolic_bounds",
+    "symbolic_hypotheses",
+    "symbolic_setup",
+    "sweep_symbolic",
     "DATA_FORMS",
     "DATA_HELP",
     "DataSpec",

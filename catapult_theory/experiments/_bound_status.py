@@ -24,7 +24,7 @@ Every ``k_max`` the experiments report comes with a status
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -83,9 +83,10 @@ def _rigorous(model: str, name: str, hyp: BoundHypotheses) -> bool:
     return bool(specs[name].rigorous)
 
 
-def _status(model: str, name: str, y: np.ndarray, B: int, slope: float | None) -> dict[str, Any]:
+def _status(model: str, name: str, y: np.ndarray, B: int, slope: float | None,
+            hypotheses: Mapping[str, BoundHypotheses] | None) -> dict[str, Any]:
     try:
-        hyp = HYPOTHESES[(model, name)]
+        hyp = hypotheses[name] if hypotheses is not None else HYPOTHESES[(model, name)]
     except KeyError:
         raise InvalidInput(f"no hypotheses recorded for the {model} bound {name!r}") from None
     rigorous = _rigorous(model, name, hyp)
@@ -115,12 +116,14 @@ def _status(model: str, name: str, y: np.ndarray, B: int, slope: float | None) -
 
 
 def bound_status(
-    model: str, names: Iterable[str], y: Any, B: int, slope: float | None = None
+    model: str, names: Iterable[str], y: Any, B: int, slope: float | None = None,
+    hypotheses: Mapping[str, BoundHypotheses] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``name -> {"rigorous", "hypotheses_hold", "why"}`` for the bounds ``names`` of
     ``model``, on training labels ``y`` (all of them; a scalar for one datum),
-    ``B`` training points and, for the two-layer ReLU value, slope ``slope``."""
+    ``B`` training points and, for the two-layer ReLU value, slope ``slope``;
+    ``hypotheses``: the bounds' hypotheses by name (default: the table above)."""
     y = np.atleast_1d(np.asarray(y, dtype=float))
     if B < 1:
         raise InvalidInput(f"B must be positive, got {B}")
-    return {name: _status(model, name, y, int(B), slope) for name in names}
+    return {name: _status(model, name, y, int(B), slope, hypotheses) for name in names}

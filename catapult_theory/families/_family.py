@@ -62,6 +62,13 @@ class ModelFamily:
         The ``--data`` specs the family accepts, with their meaning.
     report_section
         Name of the ``catapult reproduce`` section that covers the family.
+    generic_theorems
+        The generic theorems (``catapult prove``) checked for this family by default.
+    theorems
+        The family's own theorems (``catapult prove`` ids).
+    samplers
+        The proofs' independent numeric samplers of the family (``"step"``: one-datum GD
+        steps, ``"batch"``: many-data steps), by the names the proofs give them.
     """
 
     #: parameters of ``derive`` (beyond ``--format``), ``run`` and ``phases`` (``None``: no such command)
@@ -72,12 +79,17 @@ class ModelFamily:
     derive_formats: Sequence[str] = ("text", "latex", "python", "json", "markdown")
 
     def __init__(self, name: str, help: str, model: Callable[[], SymbolicModel], *,
-                 data_specs: Mapping[str, str] | None = None, report_section: str | None = None) -> None:
+                 data_specs: Mapping[str, str] | None = None, report_section: str | None = None,
+                 generic_theorems: Sequence[str] | None = None, theorems: Sequence[str] = (),
+                 samplers: Mapping[str, str] | None = None) -> None:
         self.name = name
         self.help = help
         self.model = model
         self.data_specs: Mapping[str, str] = dict(data_specs or {})
         self.report_section = report_section
+        self._generic = None if generic_theorems is None else tuple(generic_theorems)
+        self.theorems: tuple[str, ...] = tuple(theorems)
+        self.samplers: Mapping[str, str] = dict(samplers or {})
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -107,6 +119,19 @@ class ModelFamily:
         """Numeric providers of the bound catalogue's data-dependent constants,
         ``symbol -> provider(setup) -> float`` (none for a family given as symbols)."""
         return {}
+
+    @property
+    def generic_theorems(self) -> tuple[str, ...]:
+        """The generic theorems checked for this family by default: as its record says, or
+        from its derived theory (``linear-onset`` always; the weight-norm lemma and its
+        decrease for a degree-2 homogeneous model; the NTK bound with an operator relation)."""
+        if self._generic is not None:
+            return self._generic
+        from ..symbolic import theory
+
+        th = theory(self.name)
+        return (("linear-onset",) + (("weight-norm-identity", "weight-norm-decrease") if th.homogeneous else ())
+                + (("ntk-bound",) if th.K is not None else ()))
 
     def bounds(self) -> dict[str, BoundSpec]:
         """The family's bounds from the symbolic catalogue (empty if it declares none)."""

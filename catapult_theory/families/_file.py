@@ -14,19 +14,23 @@ whose one-line message names the file and the problem.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import itertools
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
 from ..symbolic import MODELS, SymbolicModel, register, theory
 
-__all__ = ["clear_compiled", "file_families", "file_model_name", "is_model_file", "load_model_file",
-           "register_model_file"]
+__all__ = ["ModelFile", "clear_compiled", "ensure_model_file", "file_digest", "file_families", "file_model_name",
+           "forget_model_file", "is_model_file", "load_model_file", "model_file", "register_model_file",
+           "registry_scope"]
 
 _COUNTER = itertools.count(1)
 
@@ -73,7 +77,12 @@ def _execute(path: Path) -> Any:
 
 
 def load_model_file(path: str | Path, builder: str | None = None) -> SymbolicModel:
-    """Run ``path`` and return the :class:`SymbolicModel` it defines.
+    """Run ``path`` and return the :class:`SymbolicModel` it defines (:func:`_load`)."""
+    return _load(path, builder)[0]
+
+
+def _load(path: str | Path, builder: str | None = None) -> tuple[SymbolicModel, Any]:
+    """Run ``path``: the :class:`SymbolicModel` it defines and its module.
 
     Parameters
     ----------
@@ -116,12 +125,24 @@ def load_model_file(path: str | Path, builder: str | None = None) -> SymbolicMod
         if not isinstance(obj, SymbolicModel):
             raise InvalidInput(f"{p}: {attr}() did not return a SymbolicModel (it returned a value of type "
                                f"{type(obj).__name__})")
-    return obj
+    return obj, module
 
 
-def file_model_name(path: str | Path, taken: Callable[[str], bool] = lambda n: n in MODELS) -> str:
+def _taken(name: str, path: str | Path | None = None) -> bool:
+    """A name is taken unless it is free or the same file's (loaded again)."""
+    if name not in MODELS:
+        return False
+    entry = model_file(name)
+    return entry is None or path is None or Path(entry.path).resolve() != Path(path).resolve()
+
+
+def file_model_name(path: str | Path, taken: Callable[[str], bool] | None = None) -> str:
     """The registry name of a model file: its stem (``mine`` for ``models/mine.py``), or the
-    file name (``uv.py``) when the stem is already a registered model's name."""
+    file name (``uv.py``) when the stem is already a registered model's name (another
+    file's, or a built-in's: the same file loaded again keeps its name)."""
+    if taken is None:
+        def taken(n: str) -> bool:
+            return _taken(n, path)
     p = Path(path)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "-", p.stem) or "model"
     return stem if not taken(stem) else re.sub(r"[^A-Za-z0-9_.-]", "-", p.name)
@@ -135,11 +156,15 @@ def register_model_file(path: str | Path, builder: str | None = None) -> str:
     cannot handle is an :class:`InvalidInput` naming the file, and is not left
     registered.
     """
-    model = load_model_file(path, builder)
+    model, module = _load(path, builder)
     name = file_model_name(path)
     model = dataclasses.replace(model, name=name)
     previous = MODELS.get(name)
-    register(name, lambda: model)
+
+    def build() -> SymbolicModel:
+        return model
+
+    register(name, build)
     clear_compiled()
     try:
         theory(name)
@@ -150,7 +175,80 @@ def register_model_file(path: str | Path, builder: str | None = None) -> str:
             MODELS[name] = previous
         theory.cache_clear()
         raise InvalidInput(f"{path}: the model cannot be derived: {_one_line(exc)}") from None
+    init = getattr(module, "init", None)
+    if init is not None and not callable(init):
+        raise InvalidInput(f"{path}: `init` must be a function init(sizes, rng) returning arrays by parameter name")
+    _FILES[name] = ModelFile(str(path), builder, build, init, file_digest(path))
     return name
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file loaded in this process: its path, builder, the registered model
+    builder, its ``init`` (or ``None``) and the SHA-256 of its text."""
+
+    path: str
+    builder: str | None
+    model: Callable[[], SymbolicModel]
+    init: Callable[..., Any] | None
+    sha256: str
+
+
+#: the model files loaded in this process, by registry name
+_FILES: dict[str, ModelFile] = {}
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a model file's bytes (a grid cell's key holds it: an edited file is another cell)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as err:
+        raise InvalidInput(f"{path}: cannot be read: {err.strerror or err}") from None
+
+
+def model_file(name: str) -> ModelFile | None:
+    """The model file registered as ``name`` (still registered), or ``None``."""
+    entry = _FILES.get(name)
+    if entry is None or MODELS.get(name) is not entry.model:
+        return None
+    return entry
+
+
+def ensure_model_file(path: str, builder: str | None = None, sha256: str | None = None) -> tuple[str, ModelFile]:
+    """The model file ``path`` registered in this process (loaded once; loaded again when
+    its text changed): its registry name and record. ``sha256``: the text it must have
+    (:class:`InvalidInput` when the file changed since)."""
+    digest = file_digest(path)
+    if sha256 is not None and digest != sha256:
+        raise InvalidInput(f"{path}: the model file changed since the grid was planned (its SHA-256 differs)")
+    name = file_model_name(path)
+    entry = model_file(name)
+    if entry is None or entry.path != path or entry.sha256 != digest or entry.builder != builder:
+        name = register_model_file(path, builder)
+        entry = _FILES[name]
+    return name, entry
+
+
+def forget_model_file(name: str) -> None:
+    """Forget the file behind ``name`` (the command that loaded it ended)."""
+    _FILES.pop(name, None)
+
+
+@contextmanager
+def registry_scope() -> Iterator[None]:
+    """Whatever is registered inside (model files, models) is unregistered at the end, and
+    what a name meant before is restored (one command of the command line)."""
+    models, files = dict(MODELS), dict(_FILES)
+    try:
+        yield
+    finally:
+        if MODELS != models or _FILES != files:
+            MODELS.clear()
+            MODELS.update(models)
+            _FILES.clear()
+            _FILES.update(files)
+            theory.cache_clear()
+            clear_compiled()
 
 
 def clear_compiled() -> None:
@@ -162,5 +260,13 @@ def clear_compiled() -> None:
 
 
 def file_families() -> list[Any]:
-    """The numeric families of the model files loaded for this command."""
-    return []
+    """The numeric families of the model files loaded in this process and still registered
+    (:class:`~catapult_theory.families._symbolic.SymbolicFamily`)."""
+    from ._symbolic import SymbolicFamily
+
+    out = []
+    for name in list(_FILES):
+        entry = model_file(name)
+        if entry is not None:
+            out.append(SymbolicFamily.of_file(name, entry))
+    return out

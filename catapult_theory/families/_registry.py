@@ -45,11 +45,10 @@ class _Builtin:
 
     def __call__(self) -> list[ModelFamily]:
         if self._items is None or self._of != tuple(REGISTRY):
-            items = [fam for entry in REGISTRY for fam in _load(entry)]
-            for fam in items:  # the symbols of a family that the symbolic layer does not know yet
-                if fam.name not in MODELS:
-                    register(fam.name, fam.model)
-            self._items, self._of = items, tuple(REGISTRY)
+            self._items, self._of = [fam for entry in REGISTRY for fam in _load(entry)], tuple(REGISTRY)
+        for fam in self._items:  # the symbols of a family that the symbolic layer does not know (yet, or again)
+            if fam.name not in MODELS:
+                register(fam.name, fam.model)
         return list(self._items)
 
 

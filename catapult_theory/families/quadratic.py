@@ -208,11 +208,16 @@ class _QuadraticFamily(ModelFamily):
 
 PURE_QUADRATIC = _QuadraticFamily(
     "pure-quadratic", "pure quadratic model f = (zeta/2) theta^T psi(x) theta", pure_quadratic_model,
-    data_specs=DATA_SPECS, report_section="quadratic", default_features=0)
+    data_specs=DATA_SPECS, report_section="quadratic", default_features=0,
+    generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease"),
+    theorems=("ntk-bound-pure-quadratic", "ntk-bound-omega", "catapult-window-pure-quadratic", "closure-converse"),
+    samplers={"step": "pure-quadratic", "batch": "pure-quadratic-batch"})
 
 QUADRATIC_BIAS = _QuadraticFamily(
     "quadratic-bias", "quadratic model with bias f = theta_phi.phi(x) + (zeta/2) theta_psi^T psi(x) theta_psi",
-    quadratic_bias_model, data_specs=DATA_SPECS, report_section="quadratic", default_features=10)
+    quadratic_bias_model, data_specs=DATA_SPECS, report_section="quadratic", default_features=10,
+    generic_theorems=("linear-onset",), theorems=("ntk-bound-quadratic-bias", "catapult-window-quadratic-bias"),
+    samplers={"step": "quadratic-bias"})
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [PURE_QUADRATIC, QUADRATIC_BIAS]

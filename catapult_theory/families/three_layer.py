@@ -126,7 +126,7 @@ class _ThreeLayerFamily(NetFamily):
 
 THREE_LAYER = _ThreeLayerFamily(
     "three-layer", "three-layer net f = v^T sigma(W2 sigma(W1 x))/(n sqrt(d)), leaky slope a in [0, 1] (degree 3)",
-    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity")
+    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity", generic_theorems=())
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [THREE_LAYER]

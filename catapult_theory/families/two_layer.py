@@ -95,7 +95,10 @@ class _TwoLayerFamily(NetFamily):
 
 TWO_LAYER = _TwoLayerFamily(
     "two-layer", "two-layer net f = sum_i v_i sigma(u_i.x)/sqrt(n d), leaky slope a in [0, 1]", two_layer_model,
-    data_specs=DATA_SPECS, report_section="two-layer")
+    data_specs=DATA_SPECS, report_section="two-layer",
+    generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease"),
+    theorems=("ntk-bound-two-layer", "catapult-window-two-layer"),
+    samplers={"step": "two-layer", "batch": "two-layer-batch"})
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [TWO_LAYER]

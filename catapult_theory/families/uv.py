@@ -159,6 +159,9 @@ UV = _UVFamily(
     "uv", "uv model f(x) = v^T U x / sqrt(n)", uv_model,
     data_specs={"x = |x| e_1, target y": "one datum: the first basis vector of R^d scaled by --x-norm, label --y"},
     report_section="uv",
+    generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease", "ntk-bound"),
+    theorems=("uv-map", "ntk-bound-uv", "catapult-window-uv"),
+    samplers={"step": "uv", "batch": "uv-batch"},
 )
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)

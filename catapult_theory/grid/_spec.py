@@ -84,11 +84,17 @@ class Cell:
     params: Mapping[str, Any]
     k: KGrid
     axes: Mapping[str, Any]
+    #: the model file of a model given as a file: ``{"path", "sha256", "builder"}``
+    file: Mapping[str, Any] | None = None
 
     @property
     def config(self) -> dict[str, Any]:
-        """``{"model", "params", "k"}``: plain JSON, the task's whole input."""
-        return {"model": self.model, "params": dict(self.params), "k": self.k.to_dict()}
+        """``{"model", "params", "k"}`` (and ``"file"`` for a model file: its path and the
+        SHA-256 of its text, so an edited file is another cell): plain JSON, the task's whole input."""
+        out = {"model": self.model, "params": dict(self.params), "k": self.k.to_dict()}
+        if self.file is not None:
+            out["file"] = dict(self.file)
+        return out
 
     @property
     def key(self) -> str:
@@ -119,6 +125,8 @@ class GridSpec:
     axes: Mapping[str, tuple[Any, ...]]
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
+    #: the model file (``{"path", "sha256", "builder"}``) when ``model`` names one
+    file: Mapping[str, Any] | None = None
 
     def cells(self) -> list[Cell]:
         """Every cell, the first axis outermost (the order of the table's rows)."""
@@ -126,7 +134,7 @@ class GridSpec:
         out = []
         for combo in itertools.product(*(self.axes[n] for n in names)):
             axes = dict(zip(names, combo))
-            out.append(Cell(self.model, {**self.params, **axes}, self.k, axes))
+            out.append(Cell(self.model, {**self.params, **axes}, self.k, axes, self.file))
         return out
 
     def shape(self) -> tuple[int, ...]:
@@ -135,8 +143,11 @@ class GridSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC in its normalised form (keys as argument names, values typed)."""
-        return {"model": self.model, "fixed": {**dict(self.fixed), "k": self.k.to_dict()},
-                "axes": {n: list(v) for n, v in self.axes.items()}}
+        out = {"model": self.model, "fixed": {**dict(self.fixed), "k": self.k.to_dict()},
+               "axes": {n: list(v) for n, v in self.axes.items()}}
+        if self.file is not None:
+            out["file"] = dict(self.file)
+        return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -247,6 +258,9 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> GridSpec:
     model = data["model"]
     if not isinstance(model, str):
         raise _bad("model", f"must be a string naming a model family, got {model!r}")
+    file = None
+    if model.endswith(".py"):  # a model file: relative to the SPEC's folder
+        model, file = _model_file(model, source)
     args = _Arguments(model)
     fixed_in = _table(data.get("fixed", {}), "fixed")
     axes_in = _table(data.get("axes", {}), "axes")
@@ -281,7 +295,22 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> GridSpec:
         raise _bad(f"fixed.{missing[0]}", f"missing: the {model} family needs {missing[0]} "
                                           f"(set it in [fixed] or sweep it in [axes])")
     params = {**args.defaults(), **fixed}
-    return GridSpec(model, fixed, k, axes, params, source)
+    return GridSpec(model, fixed, k, axes, params, source, file)
+
+
+def _model_file(path: str, source: str | None) -> tuple[str, dict[str, Any]]:
+    """Register the model file ``path`` (relative to the SPEC file's folder) in this process:
+    its registry name and ``{"path", "sha256", "builder"}``."""
+    from ..families import ensure_model_file
+
+    p = Path(path)
+    if not p.is_absolute() and source is not None:
+        p = Path(source).resolve().parent / p
+    try:
+        name, entry = ensure_model_file(str(p.resolve()))
+    except InvalidInput as exc:
+        raise _bad("model", str(exc).splitlines()[0]) from None
+    return name, {"path": entry.path, "sha256": entry.sha256, "builder": entry.builder}
 
 
 def spec_message(message: str, params: Sequence[str]) -> str:

@@ -82,6 +82,10 @@ def run_cell(config: Mapping[str, Any]) -> dict[str, Any]:
     k = config["k"]
     start = time.perf_counter()
     try:
+        if "file" in config:  # a model file: registered in this process too (a worker loads it once)
+            from ..families import ensure_model_file
+
+            ensure_model_file(config["file"]["path"], config["file"].get("builder"), config["file"]["sha256"])
         fam = get_family(config["model"])
         params = fam.params("phases")(**config["params"])
         # as `catapult phases`: the memory estimate first, against this process's limit

@@ -34,11 +34,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
-from sympy.matrices.expressions import MatrixSymbol
 
-from ..compiled import lambdify_numpy
+from ..compiled import CompiledModel, Word
 from ..errors import InvalidInput
-from ..symbolic import Derivation, SymbolicModel
+from ..symbolic import SymbolicModel
 from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import zeta_of
 from ._expr import Undefined, exact_sign
@@ -68,46 +67,7 @@ ENTRY_STEP = 2
 
 
 # ----------------------------------------------------------------------------- the model, prepared once
-@dataclass(frozen=True)
-class _Word:
-    kind: str
-    factors: tuple[tuple[str, bool], ...]  # (matrix name, transposed)
-
-
-def _rule_roots(model: SymbolicModel) -> dict[str, tuple[sp.Expr, sp.Expr]]:
-    """Data symbols ``X`` with a rule ``X X -> c1 X + c0 I``: ``{name: (c1, c0)}``."""
-    from sympy.matrices.expressions import Identity, MatAdd, MatMul, MatPow
-
-    out: dict[str, tuple[sp.Expr, sp.Expr]] = {}
-    for lhs, rhs in model.rules:
-        base = None
-        if isinstance(lhs, MatPow) and lhs.args[1] == 2 and isinstance(lhs.args[0], MatrixSymbol) or isinstance(lhs, MatMul) and len(lhs.args) == 2 and lhs.args[0] == lhs.args[1] \
-                and isinstance(lhs.args[0], MatrixSymbol):
-            base = lhs.args[0]
-        if base is None:
-            raise InvalidInput(f"{model.name}: cannot draw data for the rule {lhs} -> {rhs} "
-                               "(only X*X -> c1*X + c0*I is supported)")
-        c1, c0 = sp.S.Zero, sp.S.Zero
-        terms = rhs.args if isinstance(rhs, MatAdd) else (rhs,)
-        for t in terms:
-            coeff, mats = (t.as_coeff_mmul() if isinstance(t, MatMul) else (sp.S.One, t))
-            if isinstance(mats, MatMul):
-                coeff2 = sp.Mul(*[a for a in mats.args if not getattr(a, "is_Matrix", False)])
-                mats_only = [a for a in mats.args if getattr(a, "is_Matrix", False)]
-                coeff = coeff * coeff2
-                mats = mats_only[0] if len(mats_only) == 1 else None
-            if mats == base:
-                c1 += coeff
-            elif isinstance(mats, Identity):
-                c0 += coeff
-            else:
-                raise InvalidInput(f"{model.name}: cannot draw data for the rule {lhs} -> {rhs} "
-                                   "(only X*X -> c1*X + c0*I is supported)")
-        out[base.name] = (sp.sympify(c1), sp.sympify(c0))
-    return out
-
-
-class ModelSpec:
+class ModelSpec(CompiledModel):
     """A symbolic model prepared for instantiation: atoms, matrices, dimensions, scalars.
 
     Built once per model (:func:`model_spec`). ``names`` lists every name a
@@ -115,71 +75,11 @@ class ModelSpec:
     """
 
     def __init__(self, model: SymbolicModel, registered: bool = False) -> None:
-        self.model = model
-        self.name = model.name
+        super().__init__(model)
         self.registered = registered
-        der = Derivation(model)
-        self.derivation = der
-        A = der.algebra
-        self.params = {p.name: p for p in model.params}
-        targets = der.invariants()
-        self.targets: dict[str, sp.Expr] = {s.name: e for s, e in targets.items()}
-        self.grads: dict[str, list[tuple[tuple[tuple[str, bool], ...], sp.Expr]]] = {
-            p.name: [(tuple((f.name, f.transposed) for f in w), c) for w, c in g.terms.items()]
-            for p, g in der.grads.items()
-        }
-        atoms: set[sp.Symbol] = set(der.alias)
-        for e in targets.values():
-            atoms |= A.atoms_of(e)
-        for terms in self.grads.values():
-            for _, c in terms:
-                atoms |= A.atoms_of(c)
-        self.atoms = sorted(atoms, key=str)
-        self.words: dict[sp.Symbol, _Word] = {}
-        shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {p.name: p.shape for p in model.params}
-        for a in self.atoms:
-            entry = A.atom_word(a)
-            assert entry is not None
-            kind, word = entry
-            self.words[a] = _Word(kind, tuple((f.name, f.transposed) for f in word))
-            for f in word:
-                shapes.setdefault(f.name, (f.rows, f.cols))
-        for p in der.grads.values():
-            for w in p.terms:
-                for f in w:
-                    shapes.setdefault(f.name, (f.rows, f.cols))
-        self.shapes = shapes
-        self.data = sorted(n for n in shapes if n not in self.params)
-        self.model_symmetric = {m.name for m in model.symmetric}
-        dims: set[sp.Symbol] = set()
-        for r, c in shapes.values():
-            dims |= sp.sympify(r).free_symbols | sp.sympify(c).free_symbols
-        self.dims = sorted(dims, key=str)
-        self.alias = {sym.name: atom for atom, sym in der.alias.items()}
-        self.rule_roots = _rule_roots(model)
-        free: set[sp.Symbol] = set()
-        for e in targets.values():
-            free |= sp.sympify(e).free_symbols
-        for terms in self.grads.values():
-            for _, c in terms:
-                free |= sp.sympify(c).free_symbols
-        for c1, c0 in self.rule_roots.values():
-            free |= c1.free_symbols | c0.free_symbols
-        free |= set(model.scalars)
-        self.scalars = sorted(free - set(self.atoms) - set(dims) - {S.eta, S.r}, key=str)
-        args = [*self.atoms, *self.scalars, *self.dims]
-        self._args = args
-        self._targets_fn = lambdify_numpy(args, list(self.targets.values()))
-        self._coeff_fns = {
-            p: lambdify_numpy([*args, S.eta, S.r], [c for _, c in terms] or [sp.S.Zero])
-            for p, terms in self.grads.items()
-        }
         self.hooks = _HOOKS.get(self.name, _Hooks())
         self._next: dict[str, sp.Expr] | None = None
         self._next_atoms: list[sp.Symbol] = []
-        overlap = set(self.targets) & ({s.name for s in self.scalars} | {d.name for d in self.dims})
-        if overlap:
-            raise InvalidInput(f"{self.name}: the names {sorted(overlap)} are both invariants and scalars")
 
     @property
     def next_exprs(self) -> dict[str, sp.Expr]:
@@ -192,7 +92,7 @@ class ModelSpec:
             for a in self._next_atoms:
                 entry = der.algebra.atom_word(a)
                 assert entry is not None
-                self.words.setdefault(a, _Word(entry[0], tuple((f.name, f.transposed) for f in entry[1])))
+                self.words.setdefault(a, Word(entry[0], tuple((f.name, f.transposed) for f in entry[1])))
         return self._next
 
     def reads_realised(self, target: str) -> bool:

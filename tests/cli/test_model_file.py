@@ -1,5 +1,6 @@
-"""A model FILE wherever a model name needs only symbols: derive, export, falsify, prove;
-the README's own example file and test file; one-line errors for broken files."""
+"""A model FILE wherever a model name is taken: derive, export, falsify, prove (its numbers:
+``tests/cli/test_model_file_numbers.py``); the README's own example file and test file;
+one-line errors for broken files."""
 
 import json
 import re
@@ -143,15 +144,16 @@ def test_a_broken_file_exits_2_with_one_line(tmp_path, source, problem, capsys):
     assert MODELS == before
 
 
-def test_missing_file_and_commands_that_need_an_engine(tmp_path, mine, capsys):
+def test_missing_file_and_a_run_without_its_flags(tmp_path, mine, capsys):
     code, _, err = run_cli(capsys, "derive", str(tmp_path / "nowhere.py"))
     assert code == 2 and "no such model file" in err
     code, _, err = run_cli(capsys, "run", "mine.py", "--width", "3")
-    assert code == 2 and "derive, falsify and prove --model" in err
+    assert code == 2 and err.count("\n") == 1 and "--eta-lambda, --steps" in err
 
 
 def test_help_says_that_loading_runs_the_file(capsys):
-    for argv in (["derive", "--help"], ["falsify", "--help"], ["prove", "--help"]):
+    for argv in (["derive", "--help"], ["run", "--help"], ["phases", "--help"], ["falsify", "--help"],
+                 ["prove", "--help"]):
         with pytest.raises(SystemExit):
             main(argv)
         out = " ".join(capsys.readouterr().out.split())
