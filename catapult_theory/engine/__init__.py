@@ -17,7 +17,7 @@ from ._uv import UVState, train_uv, uv_init, uv_observables
 from ._symbolic import SymbolicGD, symbolic_state, train_symbolic
 from ._three_layer import (
     ThreeLayerObservables, ThreeLayerRun, ThreeLayerState, three_layer_init, three_layer_ntk, three_layer_observables,
-    three_layer_output, small_step_blas, train_three_layer,
+    three_layer_output, train_three_layer,
 )
 
 __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSpec", "SpectralState", "features",
@@ -28,5 +28,5 @@ __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSp
     "two_layer_init", "two_layer_ntk", "two_layer_observables", "two_layer_output", "UVState", "train_uv", "uv_init",
     "uv_observables", "INITIAL_ROWS", "TEST_CHUNK_BYTES", "TEST_STACK_BYTES", "StepRecorder", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream",
     "ThreeLayerObservables", "ThreeLayerRun", "ThreeLayerState", "three_layer_init", "three_layer_ntk",
-    "three_layer_observables", "three_layer_output", "train_three_layer", "small_step_blas", "SymbolicGD",
+    "three_layer_observables", "three_layer_output", "train_three_layer", "SymbolicGD",
     "symbolic_state", "train_symbolic"]

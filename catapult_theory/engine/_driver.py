@@ -4,10 +4,17 @@ A family (:class:`GDFamily`) holds ``R`` runs in *slots* and supplies its forwar
 pass, its top NTK eigenvalue (:func:`.top_eig`) and its GD update; :func:`run_gd`
 owns the rest: the step loop, the :class:`StepRecorder`, divergence (a blow-up
 freezes the run at that step: a result, never a floating-point warning), the
-stopping rules (:class:`StopReason`), the ``lam`` and test cadences, threads and
-progress. Runs that leave stay in their slots, frozen, or (``compact``) are
-compacted away, so that later steps only cost the active runs; then the slots
-may run in threads, one slice each with single-threaded BLAS for 32 steps.
+stopping rules (:class:`StopReason`, kept as such in the :class:`GDResult`), the
+``lam`` and test cadences, threads, the BLAS threads and progress. Runs that leave
+stay in their slots, frozen, or (``compact``) are compacted away: the driver moves the
+arrays the family names in :meth:`GDFamily.slot_arrays`, so that later steps only cost
+the active runs; then the slots may run in threads, one slice each for 32 steps.
+
+BLAS threads, one rule for every family: BLAS runs on one thread during :func:`run_gd`
+(parallelism comes from the driver's slices: BLAS thread hand-offs cost far more than
+they save on batched small products, tenfold on a busy machine), except for a family
+whose steps are large products (:attr:`GDFamily.blas_threads`) when the driver runs one
+slice and a step touches at least :data:`THREADS_MIN_WORK` elements.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -25,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import InvalidInput, check_int
 from ._trajectory import INITIAL_ROWS, PhaseCriteria, StepRecorder, Trajectory
 
-__all__ = ["GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "Tally", "run_gd"]
+__all__ = ["THREADS_MIN_WORK", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "Tally", "run_gd"]
 
 
 def require(*checks: tuple[bool | np.bool_, str]) -> None:
@@ -58,7 +65,7 @@ def check_data(X: np.ndarray, y: _Labels, d: int, what: str = "X") -> tuple[np.n
 
 
 class StopReason(str, Enum):
-    """Why a run left the batch."""
+    """Why a run left the batch (a string equal to, and hashing as, its value)."""
 
     MAX_STEPS = "max_steps"
     TOL = "tol"
@@ -68,6 +75,8 @@ class StopReason(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    __hash__ = str.__hash__
 
 
 @dataclass
@@ -98,12 +107,15 @@ class Tally:
 class GDFamily:
     """What a model family supplies to :func:`run_gd` (``s`` a slice of slots). ``extra``: series
     beyond ``loss``, ``lam``, ``w2`` (and ``test_loss`` if ``has_test``); ``work``: elements touched
-    per step (for ``threads=None``)."""
+    per step (for ``threads=None`` and the BLAS rule); ``compact``: runs that leave are moved out
+    of the slots (the arrays of :meth:`slot_arrays`); ``blas_threads``: the steps are large
+    products that BLAS threads may speed up (module docstring)."""
 
     extra: tuple[str, ...] = ()
     has_test: bool = False
     compact: bool = False
     work: int = 0
+    blas_threads: bool = False
 
     def observe(self, s: slice, lam: bool, exact: bool, test: bool, tally: Tally) -> Observation:
         """The forward pass (``lam``, ``test``: wanted now; ``exact``: an exact eigen-solve)."""
@@ -127,8 +139,22 @@ class GDFamily:
     def retire(self, slots: np.ndarray, runs: np.ndarray) -> None:
         """Runs ``runs`` leave from ``slots``: keep what the family reports of them."""
 
+    def slot_arrays(self) -> Sequence[tuple[np.ndarray, int]]:
+        """The family's per-slot arrays with their slot axis: what compacting moves."""
+        return ()
+
     def move(self, src: np.ndarray, dst: int) -> None:
-        """Copy slots ``src`` (increasing, all ``>= dst``) to ``dst, dst + 1, ...``."""
+        """Copy slots ``src`` (increasing, all ``>= dst``) to ``dst, dst + 1, ...`` in every
+        array of :meth:`slot_arrays` (nothing to do when they are in place)."""
+        k = src.size
+        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
+            return
+        for a, axis in self.slot_arrays():
+            index: list[Any] = [slice(None)] * a.ndim
+            index[axis] = slice(dst, dst + k)
+            source = list(index)
+            source[axis] = src
+            a[tuple(index)] = a[tuple(source)]
 
 
 @dataclass(frozen=True)
@@ -176,7 +202,8 @@ class GDConfig:
 class GDResult:
     """What :func:`run_gd` returns: the trajectory (batch shape of ``eta``) and
     per run (flat) the step it left the batch, why, and whether ``lam`` was
-    evaluated at each step; the family's work tallies and the threads used."""
+    evaluated at each step; the family's work tallies and the threads used. ``stop_reason``
+    holds :class:`StopReason` values (strings)."""
 
     traj: Trajectory
     stopped_at: np.ndarray
@@ -203,9 +230,10 @@ _SYNC_EVERY = 32
 #: float64 unit round-off scale (spacing of floats at 1)
 _EPS = float(np.finfo(np.float64).eps)
 
-#: elements touched per step from which ``threads=None`` uses every CPU (below it
-#: thread hand-offs cost more than they save)
-_THREADS_MIN_WORK = 1 << 21
+#: elements touched per step from which ``threads=None`` uses every CPU, and BLAS its threads
+#: in a family with ``blas_threads`` (below it thread hand-offs cost more than they save)
+THREADS_MIN_WORK = 1 << 21
+_THREADS_MIN_WORK = THREADS_MIN_WORK
 
 
 def _default_threads(work: int) -> int:
@@ -314,10 +342,12 @@ def run_gd(family: GDFamily, eta: np.ndarray, cfg: GDConfig) -> GDResult:
     # chunks of steps between syncs; the recorder grows chunk by chunk (never the whole budget up front)
     sync = _SYNC_EVERY if (threads > 1 or cfg.progress is not None) else INITIAL_ROWS
     flops, fallbacks, Ra, t = 0, 0, R, 0
-    # with threads, BLAS runs single-threaded in each slice (idle BLAS workers would spin on the cores)
+    # one BLAS thread (module docstring): with the driver's threads in each slice (idle BLAS workers
+    # would spin on the cores), and always unless the family's steps are large products
     many = threads > 1
+    serial = many or not (family.blas_threads and family.work >= THREADS_MIN_WORK)
     with ThreadPoolExecutor(threads - 1) if many else nullcontext() as pool, (
-        threadpool_limits(limits=1, user_api="blas") if many else nullcontext()
+        threadpool_limits(limits=1, user_api="blas") if serial else nullcontext()
     ):
         while Ra > 0 and t <= steps:
             t_end = min(t + sync, steps + 1)
@@ -348,4 +378,4 @@ def run_gd(family: GDFamily, eta: np.ndarray, cfg: GDConfig) -> GDResult:
     rows = (T + 1,) + shape
     traj = Trajectory(traj.loss.reshape(rows), traj.lam.reshape(rows), traj.w2.reshape(rows), eta.copy(),
                       traj.diverged_at.reshape(shape), {k: v.reshape(rows) for k, v in traj.extra.items()})
-    return GDResult(traj, run.stopped_at, run.reason.astype(str), rec.evaluated[: T + 1], flops, fallbacks, threads)
+    return GDResult(traj, run.stopped_at, run.reason, rec.evaluated[: T + 1], flops, fallbacks, threads)

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidInput
 from ._driver import (
@@ -712,13 +711,9 @@ class _QuadraticFamily(GDFamily):
         self.theta[:, s] -= self.zeta * self.basis.gradient(coef, U)
         self.theta_phi[:, s] -= self.Phi.T @ coef
 
-    def move(self, src: np.ndarray, dst: int) -> None:
-        k = src.size
-        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
-            return
-        self.theta[:, dst : dst + k] = self.theta[:, src]
-        self.theta_phi[:, dst : dst + k] = self.theta_phi[:, src]
-        self.warm[dst : dst + k] = self.warm[src]
+    def slot_arrays(self) -> list[tuple[np.ndarray, int]]:
+        """``θ_ψ`` and ``θ_φ`` (slots on axis 1) and the warm start."""
+        return [(self.theta, 1), (self.theta_phi, 1), (self.warm, 0)]
 
 
 def train_quadratic(
@@ -769,10 +764,7 @@ def train_quadratic(
     X, y = check_data(X, y, model.d)
     test = None if test is None else check_data(*test, model.d, "X_test")
     family = _QuadraticFamily(model, (tp0, tf0), X, y, test, int(eta.size), solver)
-    # BLAS on one thread (its thread hand-offs cost more than they gain on these products, several
-    # times more on a busy machine); large batches run in the driver's threads, a slice each
-    with threadpool_limits(limits=1, user_api="blas"):
-        return run_gd(family, eta, cfg).traj
+    return run_gd(family, eta, cfg).traj  # BLAS on one thread: the driver's rule
 
 
 # --------------------------------------------------------------------------
@@ -886,12 +878,9 @@ class _SpectralFamily(GDFamily):
         if self.state.has_features:
             self.p[s], self.q[s] = self.forms.feature_next(self.p[s], self.q[s], float(self.state.phi2), eta, rr)
 
-    def move(self, src: np.ndarray, dst: int) -> None:
-        k = src.size
-        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
-            return
-        for a in (self.c, self.p, self.q, self.r):
-            a[dst : dst + k] = a[src]
+    def slot_arrays(self) -> list[tuple[np.ndarray, int]]:
+        """The spectral coefficients and the feature block, slots first."""
+        return [(self.c, 0), (self.p, 0), (self.q, 0), (self.r, 0)]
 
 
 def train_spectral(

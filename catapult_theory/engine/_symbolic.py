@@ -90,7 +90,11 @@ class SymbolicGD(GDFamily):
 
     ``params``: name -> ``(R, rows, cols)``; ``X`` ``(B, d)`` the inputs of the data column
     ``data`` (``None``: the model reads no data), ``y`` ``(B,)``; ``test``: ``(X_test, y_test)``.
+    Runs that leave are compacted away by the driver (:meth:`slot_arrays`); a step's
+    gradients are kept per slice, so slices may run in the driver's threads.
     """
+
+    compact = True
 
     def __init__(self, cm: CompiledModel, sizes: Mapping[str, int], scalars: Mapping[str, float],
                  params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray, data: str | None,
@@ -124,6 +128,7 @@ class SymbolicGD(GDFamily):
         self.grad_plans = {p: [(w, plan(w) if w else None) for w, _ in terms] for p, terms in cm.grads.items()}
         self.f_index = list(cm.targets).index("f")
         self.work = sum(a.size for a in self.P.values()) * max(self.B, 1)
+        self._steps: dict[int, tuple[dict[str, np.ndarray], np.ndarray]] = {}
 
     def _stack(self, X: np.ndarray) -> np.ndarray | None:
         """Inputs ``(B, d)`` as the data column's stack ``(1, B, d, 1)``."""
@@ -197,11 +202,12 @@ class SymbolicGD(GDFamily):
     # ------------------------------------------------------------------ the driver's protocol
     def observe(self, s: slice, lam: bool, exact: bool, test: bool, tally: Any) -> Observation:
         """``f``, ``∇f`` (kept for the step), the loss, ``w2`` and (``lam``) ``λ_max(Θ)/B``."""
-        f, _, self.g = self._evaluate(s, self.inputs, grads=True)
-        self.r = f - self.y
-        loss = 0.5 * np.mean(self.r**2, axis=1)
+        f, _, g = self._evaluate(s, self.inputs, grads=True)
+        r = f - self.y
+        self._steps[s.start] = (g, r)
+        loss = 0.5 * np.mean(r**2, axis=1)
         w2 = sum(np.sum(a[s] ** 2, axis=(1, 2)) for a in self.P.values())
-        ntk = sum(np.einsum("rbij,rcij->rbc", g, g) for g in self.g.values())
+        ntk = sum(np.einsum("rbij,rcij->rbc", gp, gp) for gp in g.values())
         lam_v = None
         if lam:
             ok = np.all(np.isfinite(ntk), axis=(1, 2))
@@ -218,9 +224,14 @@ class SymbolicGD(GDFamily):
 
     def update(self, s: slice, eta: np.ndarray, keep: np.ndarray, tally: Any) -> None:
         """``p ← p − (η/B) Σ_a r_a ∇_p f(x_a)`` for the runs ``keep``."""
-        step = np.where(keep, eta, 0.0)[:, None] * self.r / self.B
-        for p, g in self.g.items():
-            self.P[p][s] -= np.einsum("rb,rbij->rij", step, g)
+        g, r = self._steps.pop(s.start)
+        step = np.where(keep, eta, 0.0)[:, None] * r / self.B
+        for p, gp in g.items():
+            self.P[p][s] -= np.einsum("rb,rbij->rij", step, gp)
+
+    def slot_arrays(self) -> list[tuple[np.ndarray, int]]:
+        """The parameter blocks, runs first."""
+        return [(a, 0) for a in self.P.values()]
 
     def freeze(self, s: slice, bad: np.ndarray) -> None:
         """A blown-up run's parameters become zeros: finite, and never looked at again."""
@@ -242,7 +253,7 @@ def symbolic_state(cm: CompiledModel, sizes: Mapping[str, int], scalars: Mapping
     fam = SymbolicGD(cm, sizes, scalars, _batch(cm, init, 1), X, y, data)
     with np.errstate(all="ignore"):
         obs = fam.observe(slice(0, 1), True, True, False, None)
-        f = fam.r[0] + fam.y
+        f = fam._steps.pop(0)[1][0] + fam.y
         named = fam.named()
     assert obs.lam is not None
     return f, float(obs.lam[0]), float(obs.w2[0]), named

@@ -35,15 +35,12 @@ datum is *collapsed*: ``f ≡ 0``, every gradient vanishes and GD is stuck at lo
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidInput
 from ._driver import (
-    _THREADS_MIN_WORK,
     GDFamily,
     Observation,
     StopReason,
@@ -61,7 +58,6 @@ __all__ = [
     "ThreeLayerObservables",
     "ThreeLayerRun",
     "ThreeLayerState",
-    "small_step_blas",
     "three_layer_init",
     "three_layer_ntk",
     "three_layer_observables",
@@ -209,7 +205,7 @@ class _ThreeLayerFamily(GDFamily):
     is slot-major (``(R, ...)``), so a slice of slots is a contiguous block and slices
     can run in threads."""
 
-    extra, compact = ("sparsity", "sparsity1", "sparsity2"), True
+    extra, compact, blas_threads = ("sparsity", "sparsity1", "sparsity2"), True, True
 
     def __init__(self, init: tuple[np.ndarray, np.ndarray, np.ndarray], X: np.ndarray, y: np.ndarray,
                  X_test: np.ndarray | None, y_test: np.ndarray | None, slope: float, solver: TopEigSolver,
@@ -339,23 +335,9 @@ class _ThreeLayerFamily(GDFamily):
             self.final[1][runs] = self.W2[slots]
             self.final[2][runs] = self.v[slots]
 
-    def move(self, src: np.ndarray, dst: int) -> None:
-        """Compact the slots ``src`` to ``dst, dst + 1, ...``."""
-        k = src.size
-        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
-            return
-        for a in (self.W1, self.W2, self.v, self.Q):
-            a[dst : dst + k] = a[src]
-
-
-def small_step_blas(work: int, threads: int | None) -> AbstractContextManager[object]:
-    """One BLAS thread while GD steps of ``work`` elements run without the driver's threads
-    (``threads`` ``None`` or 1 and ``work`` below the driver's threshold): such products are
-    too small for BLAS threads, whose hand-offs cost more than they save (and whose spinning
-    stalls a busy machine). Otherwise nothing changes."""
-    if threads in (None, 1) and work < _THREADS_MIN_WORK:
-        return threadpool_limits(limits=1, user_api="blas")
-    return nullcontext()
+    def slot_arrays(self) -> list[tuple[np.ndarray, int]]:
+        """``W1``, ``W2``, ``v`` and the warm start, slots first."""
+        return [(self.W1, 0), (self.W2, 0), (self.v, 0), (self.Q, 0)]
 
 
 #: the default phase criteria and eigen-solver (shared, immutable)
@@ -400,8 +382,7 @@ def train_three_layer(
     require((all(np.all(np.isfinite(p)) for p in params), "init must be finite"))
     fam = _ThreeLayerFamily((params[0], params[1], params[2]), inp.X, inp.y, inp.X_test, inp.y_test, slope, solver,
                             keep_state)
-    with small_step_blas(fam.work, threads):
-        res = run_gd(fam, inp.eta, cfg)
+    res = run_gd(fam, inp.eta, cfg)  # BLAS threads only for large steps on one slice: the driver's rule
     collapsed = res.stop_reason == StopReason.COLLAPSED.value
     state = ThreeLayerState(*fam.final) if keep_state else None
     return ThreeLayerRun(

@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidInput
 from ._driver import (
@@ -411,13 +410,9 @@ class _TwoLayerFamily(GDFamily):
         self.U_final[runs] = self.Ut[:, slots, :].transpose(1, 2, 0)
         self.v_final[runs] = self.A[0, slots, :]
 
-    def move(self, src: np.ndarray, dst: int) -> None:
-        k = src.size
-        if k == 0 or (src[0] == dst and src[-1] == dst + k - 1):
-            return
-        self.Ut[:, dst : dst + k, :] = self.Ut[:, src, :]
-        self.A[0, dst : dst + k, :] = self.A[0, src, :]
-        self.Q[dst : dst + k] = self.Q[src]
+    def slot_arrays(self) -> list[tuple[np.ndarray, int]]:
+        """``Uᵀ`` (slots on axis 1), the first row of ``A`` (the weights ``v``) and the warm start."""
+        return [(self.Ut, 1), (self.A[0], 0), (self.Q, 0)]
 
 
 def train_two_layer(
@@ -459,10 +454,7 @@ def train_two_layer(
     v0 = np.broadcast_to(np.asarray(init.v, dtype=float), (R, n))
     require((np.all(np.isfinite(U0)) and np.all(np.isfinite(v0)), "init must be finite"))
     fam = _TwoLayerFamily(U0, v0, inp.X, inp.y, inp.X_test, inp.y_test, slope, solver)
-    # BLAS on one thread: the batched Gram products lose far more to BLAS thread hand-offs than
-    # they gain (tenfold on a busy machine); parallelism comes from the driver's slices instead
-    with threadpool_limits(limits=1, user_api="blas"):
-        res = run_gd(fam, inp.eta, cfg)
+    res = run_gd(fam, inp.eta, cfg)  # BLAS on one thread: the driver's rule
     collapsed = res.stop_reason == StopReason.COLLAPSED.value
     return TwoLayerRun(
         res.traj, classify(res.traj, criteria, collapsed=collapsed), collapsed, res.stopped_at, res.stop_reason,

@@ -11,7 +11,10 @@ from ._two_layer import (
     two_layer_image_setup,
     two_layer_setup,
 )
-from ._bound_status import bound_status
+from ._bound_status import BoundHypotheses, bound_status, catalogue_hypotheses
+from ._quadratic import QUADRATIC_HYPOTHESES
+from ._three_layer import THREE_LAYER_HYPOTHESES
+from ._two_layer import TWO_LAYER_HYPOTHESES
 from ._images import DATA_DIR_ENV, IMAGE_SPEC_FORMS, ImageSpec, image_data, is_image_spec, kernel_difficulty
 from ._images import parse_image_spec, resolve_data_dir
 from ..data import DATA_FORMS, DATA_HELP, DataSpec, parse_data_spec
@@ -52,6 +55,11 @@ from ._uv import UV_CONSTANTS, UVSetup, run_uv, sweep_map, sweep_uv, uv_datum, u
 from ._uv import w2_at_bound
 
 __all__ = [
+    "BoundHypotheses",
+    "catalogue_hypotheses",
+    "QUADRATIC_HYPOTHESES",
+    "THREE_LAYER_HYPOTHESES",
+    "TWO_LAYER_HYPOTHESES",
     "SymbolicSetup",
     "run_symbolic",
     "symbolic_bounds",

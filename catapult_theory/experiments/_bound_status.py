@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..symbolic import bound_catalog as bound_specs
 
-__all__ = ["BoundHypotheses", "HYPOTHESES", "bound_status"]
+__all__ = ["BoundHypotheses", "bound_status", "catalogue_hypotheses"]
 
 
 @dataclass(frozen=True)
@@ -49,29 +49,14 @@ class BoundHypotheses:
     rigorous_outside_catalogue: bool | None = None
 
 
-#: (model, bound name) -> hypotheses. Every bound is proven for y = 0 (all labels zero).
-HYPOTHESES: dict[tuple[str, str], BoundHypotheses] = {
-    ("uv", "lemma"): BoundHypotheses(one_datum=True),
-    ("pure-quadratic", "single"): BoundHypotheses(one_datum=True),
-    ("pure-quadratic", "omega"): BoundHypotheses(),
-    ("pure-quadratic", "effective"): BoundHypotheses(
-        not_a_bound="treats the effective meta-feature psi_eff (from the top eigenvector e of H_0) as one "
-                    "datum, and H need not stay aligned with e"),
-    ("quadratic-bias", "feature"): BoundHypotheses(one_datum=True),
-    ("quadratic-bias", "naive"): BoundHypotheses(
-        one_datum=True,
-        not_a_bound="drops the feature terms of a non-homogeneous model, and such models diverge below k = 4"),
-    ("two-layer", "single"): BoundHypotheses(one_datum=True),
-    ("two-layer", "data"): BoundHypotheses(),
-    ("two-layer", "relu_uv"): BoundHypotheses(
-        one_datum=True, relu=True,
-        origin="THEORY §6, not a catalogue bound: on one datum inactive ReLU units are frozen and the active "
-               "ones follow the uv law, whose window ends at k = 4 for y = 0; units dying only lower lam",
-        rigorous_outside_catalogue=True),
-    ("three-layer", "degree3"): BoundHypotheses(
-        origin="any B; the degree-3 weight-norm identity with lam <= K |theta|^4, derived for the three-layer net",
-        rigorous_outside_catalogue=True),
-}
+def catalogue_hypotheses(model: str, name: str) -> BoundHypotheses | None:
+    """The hypotheses of a bound of the symbolic catalogue, as the catalogue states them
+    (``one datum`` among its ``hypotheses``); ``None`` for a bound outside it."""
+    try:
+        spec = bound_specs(model).get(name)
+    except ValueError:  # a family without a catalogue
+        return None
+    return None if spec is None else BoundHypotheses(one_datum="one datum" in spec.hypotheses)
 
 
 def _rigorous(model: str, name: str, hyp: BoundHypotheses) -> bool:
@@ -85,10 +70,9 @@ def _rigorous(model: str, name: str, hyp: BoundHypotheses) -> bool:
 
 def _status(model: str, name: str, y: np.ndarray, B: int, slope: float | None,
             hypotheses: Mapping[str, BoundHypotheses] | None) -> dict[str, Any]:
-    try:
-        hyp = hypotheses[name] if hypotheses is not None else HYPOTHESES[(model, name)]
-    except KeyError:
-        raise InvalidInput(f"no hypotheses recorded for the {model} bound {name!r}") from None
+    hyp = (hypotheses or {}).get(name) or catalogue_hypotheses(model, name)
+    if hyp is None:
+        raise InvalidInput(f"no hypotheses recorded for the {model} bound {name!r}")
     rigorous = _rigorous(model, name, hyp)
     needs = (["one datum (B = 1)"] if hyp.one_datum else []) + (["ReLU (a = 0)"] if hyp.relu else []) + ["y = 0"]
     failed = []
@@ -122,7 +106,8 @@ def bound_status(
     """``name -> {"rigorous", "hypotheses_hold", "why"}`` for the bounds ``names`` of
     ``model``, on training labels ``y`` (all of them; a scalar for one datum),
     ``B`` training points and, for the two-layer ReLU value, slope ``slope``;
-    ``hypotheses``: the bounds' hypotheses by name (default: the table above)."""
+    ``hypotheses``: the family's own hypotheses by bound name (a heuristic's, a bound outside
+    the catalogue); the others are the catalogue's (:func:`catalogue_hypotheses`)."""
     y = np.atleast_1d(np.asarray(y, dtype=float))
     if B < 1:
         raise InvalidInput(f"B must be positive, got {B}")

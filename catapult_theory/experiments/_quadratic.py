@@ -39,7 +39,7 @@ from ..symbolic import bound_catalog as bound_specs
 from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import phi2, zeta
 from ._bound_eval import Providers, evaluate_bounds
-from ._bound_status import bound_status
+from ._bound_status import BoundHypotheses, bound_status
 from ._boundaries import final_values, grid_boundaries, phase_flags
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
@@ -47,6 +47,7 @@ from ._results import PhaseSweep, RunResult, max_rel_dev
 
 __all__ = [
     "QUADRATIC_CONSTANTS",
+    "QUADRATIC_HYPOTHESES",
     "QuadraticSetup",
     "quadratic_bounds",
     "quadratic_setup",
@@ -195,9 +196,20 @@ def rigorous(model: str) -> dict[str, bool]:
     return {name: spec.rigorous for name, spec in bound_specs(model).items()}
 
 
+#: the quadratic families' own hypotheses (the heuristics'; the rest are the catalogue's)
+QUADRATIC_HYPOTHESES = {
+    "effective": BoundHypotheses(
+        not_a_bound="treats the effective meta-feature psi_eff (from the top eigenvector e of H_0) as one "
+                    "datum, and H need not stay aligned with e"),
+    "naive": BoundHypotheses(
+        one_datum=True,
+        not_a_bound="drops the feature terms of a non-homogeneous model, and such models diverge below k = 4"),
+}
+
+
 def quadratic_bound_status(setup: QuadraticSetup, names) -> dict[str, dict]:
     """Rigorous? Hypotheses hold for this data? (:func:`.bound_status`)"""
-    return bound_status(setup.name, names, setup.data.y, setup.data.B)
+    return bound_status(setup.name, names, setup.data.y, setup.data.B, hypotheses=QUADRATIC_HYPOTHESES)
 
 
 def _gd(setup: QuadraticSetup, eta: np.ndarray, steps: int, criteria: PhaseCriteria, test_every: int = 1,

@@ -37,7 +37,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.three_layer import three_layer_facts
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers
-from ._bound_status import bound_status
+from ._bound_status import BoundHypotheses, bound_status
 from ._boundaries import phase_flags
 from ._two_layer import net_sweep
 from ._dataset import Dataset
@@ -47,6 +47,7 @@ from ._results import PhaseSweep, RunResult
 
 __all__ = [
     "THREE_LAYER_CONSTANTS",
+    "THREE_LAYER_HYPOTHESES",
     "ThreeLayerSetup",
     "run_three_layer",
     "sweep_three_layer",
@@ -139,10 +140,18 @@ def three_layer_bounds(setup: ThreeLayerSetup) -> dict[str, float]:
     return {"degree3": float(fn(*(THREE_LAYER_CONSTANTS[a](setup) for a in args)))}
 
 
+#: the hypotheses of the three-layer family's one bound (it has no catalogue)
+THREE_LAYER_HYPOTHESES = {
+    "degree3": BoundHypotheses(
+        origin="any B; the degree-3 weight-norm identity with lam <= K |theta|^4, derived for the three-layer net",
+        rigorous_outside_catalogue=True),
+}
+
+
 def three_layer_bound_status(setup: ThreeLayerSetup, names: Any) -> dict[str, dict[str, Any]]:
     """``name -> {"rigorous", "hypotheses_hold", "why"}`` (:func:`.bound_status`: the one
     bound is proven for ``y = 0`` and any number of data)."""
-    return bound_status("three-layer", names, setup.data.y, setup.data.B)
+    return bound_status("three-layer", names, setup.data.y, setup.data.B, hypotheses=THREE_LAYER_HYPOTHESES)
 
 
 #: the default phase criteria (immutable)

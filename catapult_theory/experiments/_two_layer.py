@@ -34,7 +34,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.two_layer import a as SLOPE
 from ..symbolic.models.uv import d as D_IN
 from ._bound_eval import Providers, evaluate_bounds
-from ._bound_status import bound_status
+from ._bound_status import BoundHypotheses, bound_status
 from ._boundaries import Evaluate, final_values, grid_boundaries, phase_flags
 from ..data import DATA_FORMS
 from ._data import load_data
@@ -45,6 +45,7 @@ __all__ = [
     "DATA_FORMS",
     "TEACHER_WIDTH",
     "TWO_LAYER_CONSTANTS",
+    "TWO_LAYER_HYPOTHESES",
     "TwoLayerSetup",
     "random_teacher_data",
     "net_sweep",
@@ -159,9 +160,20 @@ def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
     return out
 
 
+#: the two-layer family's own hypotheses (of its bound outside the catalogue)
+TWO_LAYER_HYPOTHESES = {
+    "relu_uv": BoundHypotheses(
+        one_datum=True, relu=True,
+        origin="THEORY §6, not a catalogue bound: on one datum inactive ReLU units are frozen and the active "
+               "ones follow the uv law, whose window ends at k = 4 for y = 0; units dying only lower lam",
+        rigorous_outside_catalogue=True),
+}
+
+
 def two_layer_bound_status(setup: TwoLayerSetup, names) -> dict[str, dict]:
     """Rigorous? Hypotheses hold for this data and slope? (:func:`.bound_status`)"""
-    return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope)
+    return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope,
+                        hypotheses=TWO_LAYER_HYPOTHESES)
 
 
 @cache

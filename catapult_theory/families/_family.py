@@ -133,6 +133,21 @@ class ModelFamily:
         return (("linear-onset",) + (("weight-norm-identity", "weight-norm-decrease") if th.homogeneous else ())
                 + (("ntk-bound",) if th.K is not None else ()))
 
+    @property
+    def hypotheses(self) -> Mapping[str, Any]:
+        """The family's own bound hypotheses by bound name (a heuristic's, a bound outside the
+        catalogue: :class:`~catapult_theory.experiments.BoundHypotheses`); the catalogue's
+        bounds state theirs."""
+        return {}
+
+    def bound_hypotheses(self) -> dict[str, Any]:
+        """The hypotheses of every bound the family reports: the catalogue's, then its own."""
+        from ..experiments import catalogue_hypotheses
+
+        out = {name: catalogue_hypotheses(self.name, name) for name in self.bounds()}
+        out.update(self.hypotheses)
+        return out
+
     def bounds(self) -> dict[str, BoundSpec]:
         """The family's bounds from the symbolic catalogue (empty if it declares none)."""
         try:

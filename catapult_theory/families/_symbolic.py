@@ -133,6 +133,13 @@ class SymbolicFamily(ModelFamily):
 
     file: Any = None
 
+    @property
+    def hypotheses(self) -> Any:
+        """The ``lemma`` window's (:func:`~catapult_theory.experiments.symbolic_hypotheses`)."""
+        from ..experiments import symbolic_hypotheses
+
+        return symbolic_hypotheses(self.name)
+
     # ------------------------------------------------------------------ set-up
     def _values(self, p: Any) -> tuple[dict[str, int], dict[str, float]]:
         return (parse_assignments(p.size, positive_int, "--size"),

@@ -99,6 +99,12 @@ class _QuadraticFamily(ModelFamily):
 
         return QUADRATIC_CONSTANTS
 
+    @property
+    def hypotheses(self) -> Any:
+        from ..experiments import QUADRATIC_HYPOTHESES
+
+        return {n: h for n, h in QUADRATIC_HYPOTHESES.items() if n in self.bounds()}
+
     def memory(self, command: str, params: Any, num: int = 1) -> list[Any]:
         """The model's fixed parts (``W``, ``q``: d x m x m), the meta-feature stacks of the
         data (the teacher's labels are computed in chunks; a non-linear ``g`` keeps the

@@ -44,6 +44,12 @@ class _ThreeLayerFamily(NetFamily):
 
         return THREE_LAYER_CONSTANTS
 
+    @property
+    def hypotheses(self) -> Any:
+        from ..experiments import THREE_LAYER_HYPOTHESES
+
+        return THREE_LAYER_HYPOTHESES
+
     def derive(self, params: Any, fmt: str) -> tuple[Any, str]:
         """The derived theory of the registered (ReLU) declaration, with the degree-3 facts
         of the leaky net (Euler, weight-norm change, the NTK bound) in ``text`` and ``json``."""

@@ -44,6 +44,12 @@ class _TwoLayerFamily(NetFamily):
 
         return TWO_LAYER_CONSTANTS
 
+    @property
+    def hypotheses(self) -> Any:
+        from ..experiments import TWO_LAYER_HYPOTHESES
+
+        return TWO_LAYER_HYPOTHESES
+
     def derive(self, params: Any, fmt: str) -> tuple[Any, str]:
         """The derived theory, with ``a`` fixed when ``--slope`` is given."""
         import sympy as sp

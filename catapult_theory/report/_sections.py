@@ -195,5 +195,13 @@ def register_section(section: Section) -> None:
     SECTIONS.append(section)
 
 
+def _builtin_sections() -> tuple[str, ...]:
+    """``proofs``, then the sections the built-in families name (their records'
+    ``report_section``), in the order of the families."""
+    from ..families import BUILTIN
+
+    return ("proofs", *dict.fromkeys(f.report_section for f in BUILTIN() if f.report_section))
+
+
 #: the built-in sections, in the report's order (sections registered from outside follow)
-BUILTIN_SECTIONS = ("proofs", "uv", "quadratic", "two-layer", "sparsity")
+BUILTIN_SECTIONS = _builtin_sections()

@@ -46,8 +46,8 @@ class Toy(GDFamily):
     def retire(self, slots, runs):
         self.final[runs] = self.w[slots]
 
-    def move(self, src, dst):
-        self.w[dst : dst + src.size] = self.w[src]
+    def slot_arrays(self):
+        return [(self.w, 0)]  # the driver moves them when it compacts
 
 
 def _closed_loss(k, steps):
@@ -160,3 +160,32 @@ def test_uv_through_the_driver_is_the_two_layer_net_with_slope_one():
         for j in range(3):
             a, b = net.traj.series(name, j), uv.series(name, j)
             assert_close(a, b, rtol=0, atol=1e-11 * np.max(np.abs(b)), what=f"{name}, rate {j}")
+
+
+class _Probe(Toy):
+    """Records the BLAS threads during its steps."""
+
+    def observe(self, s, lam, exact, test, tally):
+        from threadpoolctl import threadpool_info
+
+        self.blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return super().observe(s, lam, exact, test, tally)
+
+
+@pytest.mark.parametrize("blas_threads, work, expected", [(False, 1 << 30, 1), (True, 10, 1), (True, 1 << 30, 2)])
+def test_one_blas_rule_for_every_family(blas_threads, work, expected):
+    """BLAS runs on one thread in the driver unless the family's steps are large products
+    (blas_threads) on one slice of at least THREADS_MIN_WORK elements."""
+    from threadpoolctl import threadpool_limits
+
+    fam = _Probe(np.zeros(2))
+    fam.blas_threads, fam.work = blas_threads, work
+    with threadpool_limits(limits=2, user_api="blas"):
+        run_gd(fam, np.array([0.5, 0.6]), GDConfig(3, threads=1))
+    assert fam.blas == expected
+
+
+def test_stop_reasons_stay_the_enum_and_equal_their_values():
+    res = run_gd(Toy(np.zeros(2)), np.array([0.5, 2.5]), GDConfig(80, tol=1e-6))
+    assert all(isinstance(r, StopReason) for r in res.stop_reason)
+    assert set(res.stop_reason) == {"tol", "diverged"} and res.stop_reason[1] == StopReason.DIVERGED

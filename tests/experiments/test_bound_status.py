@@ -16,12 +16,17 @@ from catapult_theory.experiments import (
     two_layer_setup,
     uv_setup,
 )
-from catapult_theory.experiments._bound_status import HYPOTHESES
+from catapult_theory.families import get_family
 from catapult_theory.experiments._quadratic import quadratic_setup, run_quadratic, sweep_quadratic
 from catapult_theory.experiments._results import PhaseSweep, RunResult
 from catapult_theory.symbolic._catalog import bounds as catalogue
 
 FAMILIES = ("uv", "pure-quadratic", "quadratic-bias", "two-layer")
+
+
+def _hyp(model, name):
+    """A bound's hypotheses as its family's record gives them."""
+    return get_family(model).bound_hypotheses()[name]
 
 
 def _labels_zero(setup) -> bool:
@@ -34,9 +39,9 @@ def _check(result, labels_zero: bool, B: int):
     assert set(st) == set(result.bounds) and st
     for name, s in st.items():
         spec = catalogue(result.model).get(name)
-        assert s["rigorous"] is (spec.rigorous if spec is not None else HYPOTHESES[(result.model, name)]
+        assert s["rigorous"] is (spec.rigorous if spec is not None else _hyp(result.model, name)
                                  .rigorous_outside_catalogue)
-        needs_one = HYPOTHESES[(result.model, name)].one_datum
+        needs_one = _hyp(result.model, name).one_datum
         assert s["hypotheses_hold"] is (labels_zero and (B == 1 or not needs_one))
         if not labels_zero:
             assert "y != 0" in s["why"]
@@ -50,7 +55,7 @@ def _check(result, labels_zero: bool, B: int):
 def test_every_catalogue_bound_has_recorded_hypotheses():
     for model in FAMILIES:
         for name in catalogue(model):
-            assert (model, name) in HYPOTHESES
+            assert _hyp(model, name) is not None
     # the catalogue says which rigorous bounds are for one datum: its stated hypotheses where it
     # has them, else its notes (the uv model is one datum by construction)
     for model in FAMILIES:
@@ -60,22 +65,28 @@ def test_every_catalogue_bound_has_recorded_hypotheses():
                 if hyps:
                     assert "y = 0" in hyps, (model, name)
                 one = "one datum" in hyps if hyps else (model == "uv" or "one datum" in spec.note)
-                assert HYPOTHESES[(model, name)].one_datum is one, (model, name)
+                assert _hyp(model, name).one_datum is one, (model, name)
     # and every entry outside the catalogue says whether it is rigorous
-    for (model, name), hyp in HYPOTHESES.items():  # (the three-layer net has no catalogue)
-        in_catalogue = model in FAMILIES and name in catalogue(model)
-        assert in_catalogue == (hyp.rigorous_outside_catalogue is None)
+    for model in (*FAMILIES, "three-layer"):  # (the three-layer net has no catalogue)
+        for name, hyp in get_family(model).bound_hypotheses().items():
+            in_catalogue = model in FAMILIES and name in catalogue(model)
+            assert in_catalogue == (hyp.rigorous_outside_catalogue is None)
+    # a heuristic says why it is not a bound
+    for model in FAMILIES:
+        for name, spec in catalogue(model).items():
+            assert spec.rigorous or _hyp(model, name).not_a_bound, (model, name)
 
 
 @pytest.mark.parametrize("model", FAMILIES)
 def test_helper_labels_and_one_datum(model):
     names = list(catalogue(model))
-    zero = bound_status(model, names, np.zeros(1), 1)
-    labelled = bound_status(model, names, np.array([0.0, 0.25]), 2)
-    many_zero = bound_status(model, names, np.zeros(3), 3)
+    own = get_family(model).hypotheses
+    zero = bound_status(model, names, np.zeros(1), 1, hypotheses=own)
+    labelled = bound_status(model, names, np.array([0.0, 0.25]), 2, hypotheses=own)
+    many_zero = bound_status(model, names, np.zeros(3), 3, hypotheses=own)
     for name in names:
         spec = catalogue(model)[name]
-        one = HYPOTHESES[(model, name)].one_datum
+        one = _hyp(model, name).one_datum
         for st in (zero, labelled, many_zero):
             assert st[name]["rigorous"] is spec.rigorous
         assert zero[name]["hypotheses_hold"] is True
@@ -84,17 +95,22 @@ def test_helper_labels_and_one_datum(model):
         if one:
             assert "B = 3" in many_zero[name]["why"]
     # the labels are all of them: one nonzero label among zeros breaks y = 0
-    assert bound_status(model, names, np.array([0.0, 0.0, -1e-300]), 3)[names[0]]["hypotheses_hold"] is False
+    assert bound_status(model, names, np.array([0.0, 0.0, -1e-300]), 3, hypotheses=own)[names[0]][
+        "hypotheses_hold"] is False
 
 
 def test_relu_uv_is_rigorous_for_one_relu_datum_with_y_zero():
-    ok = bound_status("two-layer", ["relu_uv"], [0.0], 1, slope=0.0)["relu_uv"]
+    own = get_family("two-layer").hypotheses
+    ok = bound_status("two-layer", ["relu_uv"], [0.0], 1, slope=0.0, hypotheses=own)["relu_uv"]
     assert ok["rigorous"] is True and ok["hypotheses_hold"] is True and "THEORY §6" in ok["why"]
-    assert bound_status("two-layer", ["relu_uv"], [0.5], 1, slope=0.0)["relu_uv"]["hypotheses_hold"] is False
-    leaky = bound_status("two-layer", ["relu_uv"], [0.0], 1, slope=0.5)["relu_uv"]
+    assert bound_status("two-layer", ["relu_uv"], [0.5], 1, slope=0.0, hypotheses=own)["relu_uv"][
+        "hypotheses_hold"] is False
+    leaky = bound_status("two-layer", ["relu_uv"], [0.0], 1, slope=0.5, hypotheses=own)["relu_uv"]
     assert leaky["hypotheses_hold"] is False and "a = 0.5" in leaky["why"]
     with pytest.raises(ValueError, match="slope"):
-        bound_status("two-layer", ["relu_uv"], [0.0], 1)
+        bound_status("two-layer", ["relu_uv"], [0.0], 1, hypotheses=own)
+    with pytest.raises(ValueError, match="no hypotheses"):
+        bound_status("two-layer", ["relu_uv"], [0.0], 1, slope=0.0)  # not the catalogue's: the family's own
     with pytest.raises(ValueError, match="no hypotheses"):
         bound_status("uv", ["nosuchbound"], [0.0], 1)
 
