@@ -15,7 +15,7 @@ registered with :func:`catapult_theory.symbolic.register` as symbols only (``der
 ``prove``). Registering never hides a built-in.
 """
 
-from ._family import Derive, ModelFamily, Outcome, PlotRequest
+from ._family import Derive, Instantiation, ModelFamily, Outcome, PlotRequest, Realised
 from ._file import (ModelFile, clear_compiled, ensure_model_file, file_digest, file_model_name, forget_model_file, is_model_file,
                     load_model_file, model_file, register_model_file, registry_scope)
 from ._params import (KGrid, add_arguments, add_k_grid, convert, data_spec, finite_float, FlagParser, flag_of, k_grid,
@@ -24,7 +24,7 @@ from ._registry import BUILTIN, REGISTRY, families, get_family
 from ._symbolic import SymbolicFamily, SymbolicPhases, SymbolicRun
 from ._text import bound_lines, bound_marker, boundary_text, fmt, phase_segments, progress
 
-__all__ = ["BUILTIN", "REGISTRY", "Derive", "FlagParser", "KGrid", "ModelFamily", "ModelFile", "Outcome", "PlotRequest",
+__all__ = ["BUILTIN", "REGISTRY", "Derive", "Instantiation", "Realised", "FlagParser", "KGrid", "ModelFamily", "ModelFile", "Outcome", "PlotRequest",
            "SymbolicFamily", "SymbolicPhases", "SymbolicRun", "ensure_model_file", "file_digest", "registry_scope", "forget_model_file", "model_file",
            "add_arguments", "add_k_grid", "bound_lines", "bound_marker", "boundary_text", "clear_compiled",
            "convert", "data_spec", "families", "file_model_name", "finite_float", "flag_of", "fmt", "get_family",

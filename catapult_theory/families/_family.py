@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -12,12 +13,39 @@ import sympy as sp
 from ..symbolic import BoundSpec, SymbolicModel, bound_catalog
 from ._params import KGrid, add_arguments, add_k_grid, from_namespace, k_of
 
-__all__ = ["Derive", "ModelFamily", "Outcome", "PlotRequest"]
+__all__ = ["Derive", "Instantiation", "ModelFamily", "Outcome", "PlotRequest", "Realised"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Derive:
     """The parameters of ``derive`` beyond ``--format`` (none by default)."""
+
+
+@dataclass(frozen=True)
+class Realised:
+    """A data matrix computed from the parameters, never drawn: ``diag(σ'(z))`` of the
+    column ``z`` that ``word`` gives (its factors ``(name, transposed)``, multiplied right to
+    left), slope 1 where ``z > 0`` and the scalar ``slope`` elsewhere (``default`` when the
+    model has no such scalar)."""
+
+    name: str
+    word: tuple[tuple[str, bool], ...]
+    slope: str = "a"
+    default: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Instantiation:
+    """How a family's symbols take numbers in the realisable states of the testing layer
+    (:func:`catapult_theory.testing.model_states`): the range of its scalars, scalars fixed
+    by the dimensions, and data it realises from the parameters (an activation pattern)."""
+
+    #: scalar name -> (low, high) of its values
+    scalar_ranges: Mapping[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
+    #: scalar name -> its exact value from the dimensions (by name)
+    fixed: Mapping[str, Callable[[Mapping[str, int]], sp.Expr]] = field(default_factory=dict)
+    #: the data matrices computed from the parameters, in order
+    realised: tuple[Realised, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +97,8 @@ class ModelFamily:
     samplers
         The proofs' independent numeric samplers of the family (``"step"``: one-datum GD
         steps, ``"batch"``: many-data steps), by the names the proofs give them.
+    instantiation
+        How its symbols take numbers in the testing layer's realisable states.
     """
 
     #: parameters of ``derive`` (beyond ``--format``), ``run`` and ``phases`` (``None``: no such command)
@@ -81,7 +111,7 @@ class ModelFamily:
     def __init__(self, name: str, help: str, model: Callable[[], SymbolicModel], *,
                  data_specs: Mapping[str, str] | None = None, report_section: str | None = None,
                  generic_theorems: Sequence[str] | None = None, theorems: Sequence[str] = (),
-                 samplers: Mapping[str, str] | None = None) -> None:
+                 samplers: Mapping[str, str] | None = None, instantiation: Instantiation | None = None) -> None:
         self.name = name
         self.help = help
         self.model = model
@@ -90,6 +120,7 @@ class ModelFamily:
         self._generic = None if generic_theorems is None else tuple(generic_theorems)
         self.theorems: tuple[str, ...] = tuple(theorems)
         self.samplers: Mapping[str, str] = dict(samplers or {})
+        self.instantiation = instantiation or Instantiation()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

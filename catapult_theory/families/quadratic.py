@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import CLIError
 from ..symbolic.models.quadratic import pure_quadratic_model, quadratic_bias_model
-from ._family import ModelFamily, Outcome, PlotRequest
+from ._family import Instantiation, ModelFamily, Outcome, PlotRequest
 from ..data import DATA_HELP, DATA_SPECS
 from ._params import KGrid, data_spec, nonneg_int, param, positive_float, positive_int
 from ._text import bound_lines, boundary_text, fmt, phase_segments
@@ -212,18 +212,28 @@ class _QuadraticFamily(ModelFamily):
             sweep, self._describe(setup), ("lam_eta", "w2_ratio", "train_loss", "test_loss")))
 
 
+def _zeta(sizes: Any) -> Any:
+    """``ζ = (m/2)^(-1/2)``, the quadratic models' scale."""
+    from ..symbolic.models.quadratic import zeta_of
+
+    return zeta_of(sizes["m"])
+
+
+#: the scale zeta is fixed by the rank m
+_ZETA = Instantiation(fixed={"zeta": _zeta})
+
 PURE_QUADRATIC = _QuadraticFamily(
     "pure-quadratic", "pure quadratic model f = (zeta/2) theta^T psi(x) theta", pure_quadratic_model,
     data_specs=DATA_SPECS, report_section="quadratic", default_features=0,
     generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease"),
     theorems=("ntk-bound-pure-quadratic", "ntk-bound-omega", "catapult-window-pure-quadratic", "closure-converse"),
-    samplers={"step": "pure-quadratic", "batch": "pure-quadratic-batch"})
+    samplers={"step": "pure-quadratic", "batch": "pure-quadratic-batch"}, instantiation=_ZETA)
 
 QUADRATIC_BIAS = _QuadraticFamily(
     "quadratic-bias", "quadratic model with bias f = theta_phi.phi(x) + (zeta/2) theta_psi^T psi(x) theta_psi",
     quadratic_bias_model, data_specs=DATA_SPECS, report_section="quadratic", default_features=10,
     generic_theorems=("linear-onset",), theorems=("ntk-bound-quadratic-bias", "catapult-window-quadratic-bias"),
-    samplers={"step": "quadratic-bias"})
+    samplers={"step": "quadratic-bias"}, instantiation=_ZETA)
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [PURE_QUADRATIC, QUADRATIC_BIAS]

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..data import DATA_SPECS
 from ..symbolic.models.three_layer import three_layer_model
+from ._family import Instantiation, Realised
 from ._nets import NetFamily, NetPhases, NetRun
 from ._params import param, positive_int, unit_interval
 
@@ -132,7 +133,12 @@ class _ThreeLayerFamily(NetFamily):
 
 THREE_LAYER = _ThreeLayerFamily(
     "three-layer", "three-layer net f = v^T sigma(W2 sigma(W1 x))/(n sqrt(d)), leaky slope a in [0, 1] (degree 3)",
-    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity", generic_theorems=())
+    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity", generic_theorems=(),
+    # S1 = diag(sigma'(W1 x)), S2 = diag(sigma'(W2 S1 W1 x)) (the positive scalings change no sign);
+    # the registered net is the ReLU one (a = 0)
+    instantiation=Instantiation(realised=(
+        Realised("S1", (("W1", False), ("x", False))),
+        Realised("S2", (("W2", False), ("S1", False), ("W1", False), ("x", False))))))
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [THREE_LAYER]

@@ -7,7 +7,9 @@ from typing import Any
 
 from ..data import DATA_SPECS
 from ..symbolic.models.two_layer import two_layer_model
-from ._family import Derive
+from fractions import Fraction
+
+from ._family import Derive, Instantiation, Realised
 from ._nets import NetFamily
 from ._params import param, unit_interval
 
@@ -104,7 +106,10 @@ TWO_LAYER = _TwoLayerFamily(
     data_specs=DATA_SPECS, report_section="two-layer",
     generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease"),
     theorems=("ntk-bound-two-layer", "catapult-window-two-layer"),
-    samplers={"step": "two-layer", "batch": "two-layer-batch"})
+    samplers={"step": "two-layer", "batch": "two-layer-batch"},
+    # the slope a in [0, 1]; S = diag(sigma'(U x)), the real activation pattern, recomputed after a step
+    instantiation=Instantiation(scalar_ranges={"a": (Fraction(0), Fraction(1))},
+                                realised=(Realised("S", (("U", False), ("x", False))),)))
 
 #: the records of this module (:data:`catapult_theory.families.REGISTRY`)
 FAMILIES = [TWO_LAYER]

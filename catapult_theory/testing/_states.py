@@ -39,7 +39,6 @@ from ..compiled import CompiledModel, Word
 from ..errors import InvalidInput
 from ..symbolic import SymbolicModel
 from ..symbolic import symbols as S
-from ..symbolic.models.quadratic import zeta_of
 from ._expr import Undefined, exact_sign
 
 __all__ = ["GRID", "K_DEFAULT", "OUTCOMES", "STEP_NAMES", "ModelSpec", "ModelState", "draw_state", "model_spec"]
@@ -77,7 +76,7 @@ class ModelSpec(CompiledModel):
     def __init__(self, model: SymbolicModel, registered: bool = False) -> None:
         super().__init__(model)
         self.registered = registered
-        self.hooks = _HOOKS.get(self.name, _Hooks())
+        self.hooks = _hooks_of(self.name)
         self._next: dict[str, sp.Expr] | None = None
         self._next_atoms: list[sp.Symbol] = []
 
@@ -188,34 +187,33 @@ def _slopes(z: np.ndarray, a: Any, exact: bool) -> np.ndarray:
     return np.diag(np.where(z > 0, 1.0, float(a)))
 
 
-def _two_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any], exact: bool) -> dict[str, np.ndarray]:
-    """``S = diag(σ'(U x))``: slope 1 where the pre-activation is positive, ``a`` elsewhere."""
-    return {"S": _slopes(_matmul(mats["U"], mats["x"], exact)[:, 0], scalars["a"], exact)}
+def _realise(realised: Sequence[Any], mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any],
+             exact: bool) -> dict[str, np.ndarray]:
+    """The data a family realises from the parameters (its record's
+    :class:`~catapult_theory.families.Realised`, in order): ``diag(σ'(z))`` of each word's column."""
+    out: dict[str, np.ndarray] = {}
+    for r in realised:
+        m = {**mats, **out}
+        z = _factor(m, *r.word[-1])
+        for name, transposed in reversed(r.word[:-1]):  # right to left: W2 (S1 (W1 x))
+            z = _matmul(_factor(m, name, transposed), z, exact)
+        default = sp.Rational(r.default) if exact else float(r.default)
+        out[r.name] = _slopes(z[:, 0], scalars.get(r.slope, default), exact)
+    return out
 
 
-def _three_layer_slopes(mats: Mapping[str, np.ndarray], scalars: Mapping[str, Any],
-                        exact: bool) -> dict[str, np.ndarray]:
-    """``S1 = diag(σ'(W1 x))`` and ``S2 = diag(σ'(W2 S1 W1 x))`` (the positive scalings of
-    the net do not change a sign); the registered net is the ReLU one (``a = 0``)."""
-    a = scalars.get("a", sp.S.Zero if exact else 0.0)
-    z1 = _matmul(mats["W1"], mats["x"], exact)
-    S1 = _slopes(z1[:, 0], a, exact)
-    S2 = _slopes(_matmul(mats["W2"], _matmul(S1, z1, exact), exact)[:, 0], a, exact)
-    return {"S1": S1, "S2": S2}
+def _hooks_of(name: str) -> _Hooks:
+    """The hooks of the family called ``name`` (its record's instantiation; none for a model
+    that is no family's)."""
+    from ..families import families
 
-
-def _zeta(sizes: Mapping[str, int]) -> sp.Expr:
-    """``ζ = (m/2)^(-1/2)``, the quadratic models' scale (:func:`zeta_of`)."""
-    return zeta_of(sizes["m"])
-
-
-_HOOKS: dict[str, _Hooks] = {
-    "two-layer": _Hooks(scalar_ranges={"a": (Fraction(0), Fraction(1))}, realise=_two_layer_slopes,
-                        realised=("S",)),
-    "three-layer": _Hooks(realise=_three_layer_slopes, realised=("S1", "S2")),
-    "pure-quadratic": _Hooks(fixed={"zeta": _zeta}),
-    "quadratic-bias": _Hooks(fixed={"zeta": _zeta}),
-}
+    for fam in families():
+        if fam.name == name:
+            inst = fam.instantiation
+            realise = (lambda mats, scalars, exact: _realise(inst.realised, mats, scalars, exact)) if inst.realised \
+                else None
+            return _Hooks(dict(inst.scalar_ranges), dict(inst.fixed), realise, tuple(r.name for r in inst.realised))
+    return _Hooks()
 
 
 # ----------------------------------------------------------------------------- arithmetic on matrices
