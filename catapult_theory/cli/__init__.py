@@ -2,8 +2,8 @@
 
     catapult derive MODEL|FILE [--builder NAME] [--format text|latex|python|json|markdown]
     catapult falsify MODEL|FILE --claim EXPR [--assume EXPR ...] [--max-examples N] [--seed S] [--format text|json]
-    catapult run MODEL ... [--format text|json]
-    catapult phases MODEL ... [--format text|json] [--plot FILE.png]
+    catapult run MODEL|FILE ... [--format text|json]
+    catapult phases MODEL|FILE ... [--format text|json] [--plot FILE.png]
     catapult prove [THEOREM ...] [--model M ...] [--format text|md|json|latex] [--out FILE]
     catapult reproduce [--out DIR] [--only SECTION ...] [--quick]
     catapult grid SPEC.toml [--out DIR] [--scheduler ADDRESS|local|processes:N|synchronous] [--resume]
