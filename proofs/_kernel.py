@@ -428,8 +428,11 @@ def sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
             if f != e and not isinstance(f, sp.Add):
                 got &= sign(f, facts, _depth + 1)
         if len(got) > 1:  # or as a known-sign fact times a quotient of known sign
+            free = e.free_symbols
             for key, sg in facts.items():
                 if sg == ZERO or key.is_Number or not (len(sg) == 1 or sg in (NONNEG, _neg(NONNEG))):
+                    continue
+                if not key.free_symbols <= free:  # e = key·q with q free of what e lacks
                     continue
                 q = sp.cancel(e / key)
                 if q.has(key) or sp.count_ops(q) > sp.count_ops(e):
@@ -587,8 +590,13 @@ def _denominators_ok(expr: sp.Expr, facts: Mapping) -> str:
 
 
 def _is_zero(expr: sp.Expr, facts: Mapping) -> bool:
+    """``expr`` is 0: as a polynomial, as the numerator of one fraction (its
+    denominators are proved non-zero by the callers), or after simplification
+    with the signs the context gives its symbols."""
     d = sp.expand(expr)
     if d == 0:
+        return True
+    if sp.expand(sp.numer(sp.together(d))) == 0:
         return True
     d = _signed_dummies(d, facts)
     for form in (sp.cancel, sp.simplify):
