@@ -58,13 +58,16 @@ FAMILY_THEOREMS: dict[str, str] = {
     "catapult-window-quadratic-bias": "catapult_window_quadratic_bias",
     "catapult-window-two-layer": "catapult_window_two_layer",
     "closure-converse": "closure_converse",
+    "divergence-shift-uv": "divergence_shift_uv",
+    "peak-law-uv": "peak_law_uv",
+    "relu-one-datum": "relu_one_datum",
 }
 
 #: generic theorem id -> (module, the built-in families it is run for by default)
 GENERIC_THEOREMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "linear-onset": ("linear_onset", ("uv", "pure-quadratic", "quadratic-bias", "two-layer")),
-    "weight-norm-identity": ("weight_norm_identity", ("uv", "pure-quadratic", "two-layer")),
-    "weight-norm-decrease": ("weight_norm_decrease", ("uv", "pure-quadratic", "two-layer")),
+    "weight-norm-identity": ("weight_norm_identity", ("uv", "pure-quadratic", "two-layer", "three-layer")),
+    "weight-norm-decrease": ("weight_norm_decrease", ("uv", "pure-quadratic", "two-layer", "three-layer")),
     "ntk-bound": ("ntk_bound", ("uv",)),
 }
 
@@ -75,6 +78,7 @@ FAMILY_OF: dict[str, str] = {
     "ntk-bound-two-layer": "two-layer", "catapult-window-uv": "uv",
     "catapult-window-pure-quadratic": "pure-quadratic", "catapult-window-quadratic-bias": "quadratic-bias",
     "catapult-window-two-layer": "two-layer", "closure-converse": "pure-quadratic",
+    "divergence-shift-uv": "uv", "peak-law-uv": "uv", "relu-one-datum": "two-layer",
 }
 
 #: every theorem id, in the order of the study
@@ -82,7 +86,8 @@ THEOREM_IDS: tuple[str, ...] = (
     "uv-map", "linear-onset", "weight-norm-identity", "weight-norm-decrease",
     "ntk-bound", "ntk-bound-uv", "ntk-bound-pure-quadratic", "ntk-bound-omega", "ntk-bound-quadratic-bias",
     "ntk-bound-two-layer", "catapult-window-uv", "catapult-window-pure-quadratic",
-    "catapult-window-quadratic-bias", "catapult-window-two-layer", "closure-converse",
+    "catapult-window-quadratic-bias", "catapult-window-two-layer", "closure-converse", "divergence-shift-uv",
+    "peak-law-uv", "relu-one-datum",
 )
 
 

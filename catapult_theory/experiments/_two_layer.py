@@ -177,7 +177,8 @@ def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
 
 def two_layer_bound_status(setup: TwoLayerSetup, names) -> dict[str, dict]:
     """Rigorous? Hypotheses hold for this data and slope? (:func:`.bound_status`)"""
-    return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope)
+    return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope,
+                        dim=int(setup.data.X.shape[1]))
 
 
 @cache
