@@ -355,9 +355,17 @@ def _add(a: frozenset, b: frozenset) -> frozenset:
     return frozenset(out)
 
 
+class _Facts(dict):
+    """Sign facts ``expression -> sign``, with a memo of the signs read under them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memo: dict = {}
+
+
 def _facts(context: Iterable[sp.Basic]) -> dict:
     """Sign facts ``expression -> sign`` read off relations of the context."""
-    facts: dict = {}
+    facts = _Facts()
 
     def put(e: sp.Expr, s: frozenset) -> None:
         for key, sg in ((sp.expand(e), s), (sp.expand(-e), _neg(s))):
@@ -372,6 +380,16 @@ def _facts(context: Iterable[sp.Basic]) -> dict:
 
 
 def sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
+    memo = getattr(facts, "memo", None)
+    if memo is None:
+        return _sign(expr, facts, _depth)
+    key = (sp.sympify(expr), _depth)
+    if key not in memo:
+        memo[key] = _sign(expr, facts, _depth)
+    return memo[key]
+
+
+def _sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
     """The signs ``expr`` may take, read off its syntax: numbers by value, a
     subexpression by the facts of the context, sums and products by the rules
     of signs, even powers are >= 0, ``Abs`` is >= 0, roots of non-negative

@@ -18,7 +18,7 @@ def _run(ids=None, **fault):
         return failed(proofs.prove(ids, coq=False))
 
 
-@pytest.mark.parametrize("constant", [3, sp.Rational(41, 10)])
+@pytest.mark.parametrize("constant", [pytest.param(3, marks=pytest.mark.slow), sp.Rational(41, 10)])
 def test_lemma_constant_other_than_four(constant):
     ids = ["weight-norm-identity", "weight-norm-decrease", "ntk-bound-uv", "catapult-window-uv",
            "catapult-window-two-layer"]
