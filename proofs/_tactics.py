@@ -80,7 +80,7 @@ def _atom_definitions(der, exprs: Iterable[sp.Expr]) -> list[Definition]:
             if a in seen:
                 continue
             seen.add(a)
-            out.append(Definition(a, f"the scalar {A.atom_latex(a)} of the parameters and data "
+            out.append(Definition(a, f"the scalar {a.name.strip('[]')} of the parameters and data "
                                      "(a free real variable of the word algebra)", None,
                                   A.atom_latex(a)))
     return out

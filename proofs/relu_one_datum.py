@@ -156,7 +156,7 @@ def theorem(model: str | None = None) -> Theorem:
                                + A1.inner(A1.mul(P1, A1.poly(v1)), A1.mul(P1, A1.poly(v1)))))
     t.add(Definition(NA1, "the active norm for d = 1", na1, r"N_{A1}"))
     for a in sorted(A1.atoms_of(na1) | A1.atoms_of(der1.lam), key=str):
-        t.add(Definition(a, f"the scalar {A1.atom_latex(a)} (d = 1)", None, A1.atom_latex(a)))
+        t.add(Definition(a, f"the scalar {a.name.strip('[]')} (d = 1)", None, A1.atom_latex(a)))
     x1sq = A1.scalarize(MatrixSymbol("x", 1, 1).T * MatrixSymbol("x", 1, 1))  # |x|² of the 1x1 datum
     d1 = sp.Eq(LAM1, x1sq / n * NA1)
     steps.append(Step("d1-equality", d1, Identity(),

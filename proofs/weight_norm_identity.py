@@ -137,7 +137,7 @@ def theorem(model: str | None = None) -> Theorem:
                                             r"G_{X}")):
                 t.add(Definition(sym, meaning, val, tex))
             for a in sorted(set().union(*(BA.atoms_of(e) for e in (dw2b, rf, rtr))), key=str):
-                t.add(Definition(a, f"the scalar {BA.atom_latex(a)} of the parameters and the batch", None,
+                t.add(Definition(a, f"the scalar {a.name.strip('[]')} of the parameters and the batch", None,
                                  BA.atom_latex(a)))
             steps.append(Step("many-data-uv", sp.Eq(syms[0], -const * S.eta / B * syms[1]
                                                     + S.eta**2 / B**2 * syms[2]), Identity(),
