@@ -58,6 +58,9 @@ FAMILY_THEOREMS: dict[str, str] = {
     "catapult-window-quadratic-bias": "catapult_window_quadratic_bias",
     "catapult-window-two-layer": "catapult_window_two_layer",
     "closure-converse": "closure_converse",
+    "divergence-shift-uv": "divergence_shift_uv",
+    "peak-law-uv": "peak_law_uv",
+    "relu-one-datum": "relu_one_datum",
 }
 
 #: generic theorem id -> module (the built-in families each runs for by default: :func:`default_families`)
@@ -91,7 +94,8 @@ THEOREM_IDS: tuple[str, ...] = (
     "uv-map", "linear-onset", "weight-norm-identity", "weight-norm-decrease",
     "ntk-bound", "ntk-bound-uv", "ntk-bound-pure-quadratic", "ntk-bound-omega", "ntk-bound-quadratic-bias",
     "ntk-bound-two-layer", "catapult-window-uv", "catapult-window-pure-quadratic",
-    "catapult-window-quadratic-bias", "catapult-window-two-layer", "closure-converse",
+    "catapult-window-quadratic-bias", "catapult-window-two-layer", "closure-converse", "divergence-shift-uv",
+    "peak-law-uv", "relu-one-datum",
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
-from ._kernel import Always, Definition, strip
+from ._kernel import Always, Definition, rsubs, strip
 from ._runner import ProofResult
 from .axioms import AXIOMS
 
@@ -63,7 +63,7 @@ def formula(expr: Any, names: Mapping[str, str] | None = None, mul_symbol: str |
         sym = sp.Symbol(f"__seq_{len(reps)}")
         reps[a] = sym
         symbol_names[sym] = tex
-    e = e.xreplace(reps) if reps else e
+    e = rsubs(e, reps) if reps else e
     for s in e.free_symbols:
         if isinstance(s, sp.Symbol) and s.name in names:
             tex = names[s.name]

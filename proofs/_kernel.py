@@ -355,9 +355,17 @@ def _add(a: frozenset, b: frozenset) -> frozenset:
     return frozenset(out)
 
 
+class _Facts(dict):
+    """Sign facts ``expression -> sign``, with a memo of the signs read under them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memo: dict = {}
+
+
 def _facts(context: Iterable[sp.Basic]) -> dict:
     """Sign facts ``expression -> sign`` read off relations of the context."""
-    facts: dict = {}
+    facts = _Facts()
 
     def put(e: sp.Expr, s: frozenset) -> None:
         for key, sg in ((sp.expand(e), s), (sp.expand(-e), _neg(s))):
@@ -372,6 +380,16 @@ def _facts(context: Iterable[sp.Basic]) -> dict:
 
 
 def sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
+    memo = getattr(facts, "memo", None)
+    if memo is None:
+        return _sign(expr, facts, _depth)
+    key = (sp.sympify(expr), _depth)
+    if key not in memo:
+        memo[key] = _sign(expr, facts, _depth)
+    return memo[key]
+
+
+def _sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
     """The signs ``expr`` may take, read off its syntax: numbers by value, a
     subexpression by the facts of the context, sums and products by the rules
     of signs, even powers are >= 0, ``Abs`` is >= 0, roots of non-negative
@@ -428,8 +446,11 @@ def sign(expr: Any, facts: Mapping, _depth: int = 0) -> frozenset:
             if f != e and not isinstance(f, sp.Add):
                 got &= sign(f, facts, _depth + 1)
         if len(got) > 1:  # or as a known-sign fact times a quotient of known sign
+            free = e.free_symbols
             for key, sg in facts.items():
                 if sg == ZERO or key.is_Number or not (len(sg) == 1 or sg in (NONNEG, _neg(NONNEG))):
+                    continue
+                if not key.free_symbols <= free:  # e = key·q with q free of what e lacks
                     continue
                 q = sp.cancel(e / key)
                 if q.has(key) or sp.count_ops(q) > sp.count_ops(e):
@@ -587,8 +608,13 @@ def _denominators_ok(expr: sp.Expr, facts: Mapping) -> str:
 
 
 def _is_zero(expr: sp.Expr, facts: Mapping) -> bool:
+    """``expr`` is 0: as a polynomial, as the numerator of one fraction (its
+    denominators are proved non-zero by the callers), or after simplification
+    with the signs the context gives its symbols."""
     d = sp.expand(expr)
     if d == 0:
+        return True
+    if sp.expand(sp.numer(sp.together(d))) == 0:
         return True
     d = _signed_dummies(d, facts)
     for form in (sp.cancel, sp.simplify):
@@ -636,6 +662,10 @@ class _Checker:
             key = canon(Always(strip(h.relation), strip(h.index)))
             return any(isinstance(p, Always) and canon(p) == key for p in pool)
         key = canon(h)
+        if key[0] in ("eq", "le") and key[1] == 0:  # a tautology (an instance made it x = x)
+            return True
+        if key[1].is_Number:  # a relation between numbers holds or not
+            return bool({"le": key[1] >= 0, "lt": key[1] > 0, "eq": key[1] == 0, "ne": key[1] != 0}[key[0]])
         if any(not isinstance(p, Always) and canon(p) == key for p in pool) or any(canon(x) == key for x in extra):
             return True
         terms = _index_terms([h]) | {sp.Integer(0)}

@@ -231,15 +231,16 @@ def signed_point_check(ob: Obligation, count: int = 6, draws: int = 4000, seed: 
                                           (draws,))
                 pending.remove((x, v))
         ok = np.ones(draws, bool)
-        for c in rest:
-            syms = sorted(c.free_symbols, key=str)
-            lhs = np.asarray(_vector_fn(syms, c.lhs - c.rhs)(*(vals[q] for q in syms)), float)
-            test = {sp.Equality: np.abs(lhs) <= 1e-12, sp.Unequality: lhs != 0, sp.LessThan: lhs <= 0,
-                    sp.StrictLessThan: lhs < 0, sp.GreaterThan: lhs >= 0, sp.StrictGreaterThan: lhs > 0}[type(c)]
-            ok &= np.broadcast_to(test, (draws,))
-        syms = sorted(claim.free_symbols, key=str)
-        lhs = np.broadcast_to(np.asarray(_vector_fn(syms, claim.lhs)(*(vals[q] for q in syms)), float), (draws,))
-        rhs = np.broadcast_to(np.asarray(_vector_fn(syms, claim.rhs)(*(vals[q] for q in syms)), float), (draws,))
+        # one compiled function for the context's differences and the claim's two sides
+        exprs = [c.lhs - c.rhs for c in rest] + [claim.lhs, claim.rhs]
+        syms = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+        values = _vector_fn(syms, exprs)(*(vals[q] for q in syms))
+        values = [np.broadcast_to(np.asarray(v, float), (draws,)) for v in values]
+        for c, diff in zip(rest, values):
+            test = {sp.Equality: np.abs(diff) <= 1e-12, sp.Unequality: diff != 0, sp.LessThan: diff <= 0,
+                    sp.StrictLessThan: diff < 0, sp.GreaterThan: diff >= 0, sp.StrictGreaterThan: diff > 0}[type(c)]
+            ok &= test
+        lhs, rhs = values[-2], values[-1]
         ok &= np.isfinite(lhs) & np.isfinite(rhs)
     idx = np.flatnonzero(ok)[:max(count, 64)]
     if idx.size == 0:

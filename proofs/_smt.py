@@ -162,7 +162,7 @@ def check_obligation(claim: sp.Basic, context, values: dict, funcs: dict | None 
 
     t0 = time.perf_counter()
     if available():
-        first = _check(claim, context, {}, {}, min(timeout_ms, 1500))
+        first = _check(claim, context, {}, {}, min(timeout_ms, 300))
         if first.accepted:
             return SMTResult("proved", "the negation is unsatisfiable (from the context alone)",
                              time.perf_counter() - t0)

@@ -22,7 +22,7 @@ from catapult_theory.symbolic import theory as _theory
 from catapult_theory.symbolic import bound_catalog as _bounds
 from catapult_theory.symbolic import BoundSpec, Premise
 
-__all__ = ["inject", "lemma_increment", "lemma_constant", "theory", "bound", "hypotheses", "active_faults"]
+__all__ = ["inject", "lemma_increment", "lemma_constant", "lemma_constant_for", "theory", "bound", "hypotheses", "active_faults"]
 
 _FAULTS: dict[str, Any] = {}
 
@@ -71,11 +71,18 @@ def lemma_constant() -> sp.Expr:
     return sp.sympify(_FAULTS.get("lemma_constant", LEMMA_CONSTANT))
 
 
-def lemma_increment(lam: sp.Expr | None = None, f: sp.Expr | None = None) -> sp.Expr:
-    """The weight-norm lemma's statement ``η r (η lam r − 4 f)`` (symbolic layer)."""
+def lemma_increment(lam: sp.Expr | None = None, f: sp.Expr | None = None, degree: int = 2) -> sp.Expr:
+    """The weight-norm lemma's statement ``η r (η lam r − 2p f)`` for a model
+    homogeneous of degree ``p`` (``4`` for p = 2, from the symbolic layer)."""
     from catapult_theory.symbolic import symbols as S
 
-    return _lemma_increment(S.lam if lam is None else lam, S.f if f is None else f, lemma_constant())
+    return _lemma_increment(S.lam if lam is None else lam, S.f if f is None else f,
+                            lemma_constant_for(degree))
+
+
+def lemma_constant_for(degree: int) -> sp.Expr:
+    """The lemma's constant ``2p`` for degree ``p`` (the injected 4 scaled by p/2)."""
+    return sp.nsimplify(lemma_constant() * sp.Rational(degree, 2))
 
 
 def theory(model: str):

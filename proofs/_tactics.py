@@ -64,6 +64,9 @@ class ModelTable:
         hypothesis of the theorem unless the definition states its own ``where``."""
         if all(x.symbol != d.symbol for x in self.definitions):
             self.definitions.append(d)
+            if d.value is not None and self.derivation is not None and not isinstance(d.value, sp.Lambda):
+                known = {x.symbol for x in self.definitions}  # the word-algebra atoms the value uses
+                self.definitions += [a for a in _atom_definitions(self.derivation, [d.value]) if a.symbol not in known]
             if d.value is not None and not d.where and not isinstance(d.value, sp.Lambda):
                 for h in positivity([d.value]):
                     if all(sp.sstr(h) != sp.sstr(x) for x in self.hypotheses):
@@ -80,7 +83,7 @@ def _atom_definitions(der, exprs: Iterable[sp.Expr]) -> list[Definition]:
             if a in seen:
                 continue
             seen.add(a)
-            out.append(Definition(a, f"the scalar {A.atom_latex(a)} of the parameters and data "
+            out.append(Definition(a, f"the scalar {a.name.strip('[]')} of the parameters and data "
                                      "(a free real variable of the word algebra)", None,
                                   A.atom_latex(a)))
     return out

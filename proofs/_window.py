@@ -35,7 +35,7 @@ from ._runner import Outcome
 from ._ntk import ETA_STAR
 from ._tactics import F_NEXT, LAM_NEXT, W2_NEXT, model_table, positivity
 
-__all__ = ["window_theorem", "norm_never_grows", "converges_below_edge", "T", "FS", "LS", "NS"]
+__all__ = ["window_theorem", "sequence_steps", "norm_never_grows", "converges_below_edge", "T", "FS", "LS", "NS"]
 
 T, SD = sp.symbols("t s")
 FS, LS, NS = sp.Function("f_seq"), sp.Function("lam_seq"), sp.Function("N_seq")
@@ -76,6 +76,63 @@ def _uniq_extend(dst: list, items) -> None:
     for h in items:
         if all(sp.sstr(h) != sp.sstr(x) for x in dst):
             dst.append(h)
+
+
+def sequence_steps(increment_t, ntk_t, window, K, C, shift, base, decrease_check=None, loss_check=None,
+                   uses_K: tuple = ("K-nonneg",)) -> list[Step]:
+    """The steps from the one-step facts at the iterates to the window's conclusions.
+
+    ``increment_t``: ``N_{t+1} = N_t + η f_t² (η (λ_t + c) − C)`` or ``<=`` (units
+    dying only remove mass); ``ntk_t``: ``λ_t <= base − c + K N_t``; ``window``:
+    ``η (base + K N_0) < C``. Uses the earlier steps ``norm-increment-t``,
+    ``ntk-bound-t``, ``norm-nonneg-t`` and ``uses_K`` (``K >= 0``)."""
+    t0 = sp.Integer(0)
+    Fs, Ls, Ns = FS(T), LS(T), NS(T)
+    cs = S.eta * (C - S.eta * (base + K * NS(t0)))  # the summable margin
+    inv = sp.Le(Ns, NS(t0))
+    dec = sp.Le(NS(T + 1), Ns)
+    f2 = Fs**2
+    sign = -1 if isinstance(increment_t, sp.Equality) else 1  # an equality as written, or the slack of <=
+    drop = ((sign, increment_t), (S.eta**2 * f2, ntk_t), (S.eta**2 * K * f2, inv))
+    steps = [
+        Step("decrease-step", dec, Certificate(drop + ((S.eta * f2, window),), 0), hypotheses=(inv,),
+             uses=("norm-increment-t", "ntk-bound-t", *uses_K), numeric=decrease_check),
+        Step("invariant-step", sp.Le(NS(T + 1), NS(t0)), Certificate(((1, dec), (1, inv)), 0), hypotheses=(inv,),
+             uses=("decrease-step",)),
+        Step("invariant-base", sp.Le(NS(t0), NS(t0), evaluate=False), Certificate((), 0)),
+        Step("invariant", inv, Induction("invariant-base", "invariant-step", T)),
+        Step("non-increasing", dec, Certificate(((1, dec),), 0), uses=("invariant", "decrease-step"),
+             coq="norm-non-increasing"),
+        Step("sharpness-below-4", sp.Lt(S.eta * Ls, C - S.eta * shift),
+             Certificate(((S.eta, ntk_t), (S.eta * K, inv), (1, window)), 0),
+             uses=("ntk-bound-t", "invariant", *uses_K), coq="eta-lam-below-4"),
+        # (ii) telescoping: cs * sum_{s<t} f_s^2 <= N_0 − N_t
+        Step("summable-step", sp.Le(cs * f2, Ns - NS(T + 1)), Certificate(drop, 0),
+             uses=("norm-increment-t", "ntk-bound-t", "invariant", *uses_K)),
+    ]
+    psum = sp.Sum(FS(SD) ** 2, (SD, 0, T - 1))
+    pinv = sp.Le(cs * psum, NS(t0) - Ns)
+    rec = sp.Eq(sp.Sum(FS(SD) ** 2, (SD, 0, T)), psum + f2)
+    empty = sp.Eq(sp.Sum(FS(SD) ** 2, (SD, 0, -1)), 0, evaluate=False)
+    sum_ax = Axiom("finite-sum", {"term": f2, "index": T, "dummy": SD})
+    bounded = sp.Le(sp.Sum(FS(SD) ** 2, (SD, 0, T)), NS(t0) / cs)
+    steps += [
+        Step("sum-empty", empty, sum_ax),
+        Step("sum-recursion", rec, sum_ax),
+        Step("partial-sums-base", rsubs(pinv, {T: t0}), Certificate(((-cs, empty),), 0), uses=("sum-empty",)),
+        Step("partial-sums-step", rsubs(pinv, {T: T + 1}),
+             Certificate(((1, pinv), (1, sp.Le(cs * f2, Ns - NS(T + 1))), (-cs, rec)), 0), hypotheses=(pinv,),
+             uses=("summable-step", "sum-recursion")),
+        Step("partial-sums", pinv, Induction("partial-sums-base", "partial-sums-step", T)),
+        Step("bounded-sums", bounded,
+             Certificate(((1 / cs, rsubs(pinv, {T: T + 1})), (1 / cs, sp.Ge(NS(T + 1), 0))), 0),
+             uses=(Use("partial-sums", {T: T + 1}), Use("norm-nonneg-t", {T: T + 1})), coq="sum-bound"),
+        Step("square-nonneg", sp.Ge(f2, 0), Certificate((), f2)),
+        Step("loss-to-zero", sp.Eq(sp.Limit(f2, T, sp.oo), 0),
+             Axiom("series-terms-to-zero", {"term": f2, "index": T, "bound": NS(t0) / cs, "dummy": SD}),
+             uses=("square-nonneg", "bounded-sums"), coq="loss-to-zero", numeric=loss_check),
+    ]
+    return steps
 
 
 def window_theorem(id: str, model: str, bound: str, ntk_module: str) -> Theorem:
@@ -128,12 +185,11 @@ def window_theorem(id: str, model: str, bound: str, ntk_module: str) -> Theorem:
     constants = sorted((set(ntk_claim.free_symbols) | set(increment.free_symbols) | set(K.free_symbols))
                        - {S.f, S.lam, S.w2, S.r, norm}, key=str)
     traj = Trajectory(T, {S.f: FS, S.lam: LS, norm: NS}, (S.r, Fs - S.y), tuple(constants) + (S.y,))
-    cs = S.eta * (C - S.eta * (base + K * NS(t0)))  # the summable margin
     lemma_t = sp.Eq(NS(T + 1), Ns + increment.subs({S.r: Fs - S.y, S.f: Fs, S.lam: Ls}))
     ntk_t = sp.Le(Ls, ntk_claim.rhs.subs(norm, Ns))
-    inv = sp.Le(Ns, NS(t0))
     dec = sp.Le(NS(T + 1), Ns)
     f2 = Fs**2
+    bounded = sp.Le(sp.Sum(FS(SD) ** 2, (SD, 0, T)), NS(t0) / (S.eta * (C - S.eta * (base + K * NS(t0)))))
     steps = [
         Step("norm-increment", sp.Eq(norm_next, norm + increment), Identity(),
              note="the one-step change of the norm, in the word algebra (the lemma, or the modified norm)"),
@@ -151,48 +207,12 @@ def window_theorem(id: str, model: str, bound: str, ntk_module: str) -> Theorem:
     steps.append(Step("norm-nonneg-t", sp.Ge(Ns, 0), Iterate("norm-nonneg")))
     steps.append(Step("K-nonneg", sp.Ge(K, 0), Certificate(()), uses=(f"theorem:{ntk_th.label}",),
                       note="the bound's constant is non-negative"))
-    # (i) the invariant N_t <= N_0 by induction, hence the decrease at every t
-    drop = ((-1, lemma_t), (S.eta**2 * f2, ntk_t), (S.eta**2 * K * f2, inv))
     run = N.catapult_run(model, spec.k_max)
-    steps += [
-        Step("decrease-step", dec, Certificate(drop + ((S.eta * f2, window),), 0), hypotheses=(inv,),
-             uses=("norm-increment-t", "ntk-bound-t", "K-nonneg"), numeric=lambda: norm_never_grows(run)),
-        Step("invariant-step", sp.Le(NS(T + 1), NS(t0)), Certificate(((1, dec), (1, inv)), 0), hypotheses=(inv,),
-             uses=("decrease-step",)),
-        Step("invariant-base", sp.Le(NS(t0), NS(t0), evaluate=False), Certificate((), 0)),
-        Step("invariant", inv, Induction("invariant-base", "invariant-step", T)),
-        Step("non-increasing", dec, Certificate(((1, dec),), 0), uses=("invariant", "decrease-step"),
-             coq="norm-non-increasing"),
-        Step("sharpness-below-4", sp.Lt(S.eta * Ls, C - S.eta * shift),
-             Certificate(((S.eta, ntk_t), (S.eta * K, inv), (1, window)), 0),
-             uses=("ntk-bound-t", "invariant", "K-nonneg"), coq="eta-lam-below-4"),
-        # (ii) telescoping: cs * sum_{s<t} f_s^2 <= N_0 − N_t
-        Step("summable-step", sp.Le(cs * f2, Ns - NS(T + 1)), Certificate(drop, 0),
-             uses=("norm-increment-t", "ntk-bound-t", "invariant", "K-nonneg")),
-    ]
-    psum = sp.Sum(FS(SD) ** 2, (SD, 0, T - 1))
-    pinv = sp.Le(cs * psum, NS(t0) - Ns)
-    rec = sp.Eq(sp.Sum(FS(SD) ** 2, (SD, 0, T)), psum + f2)
-    empty = sp.Eq(sp.Sum(FS(SD) ** 2, (SD, 0, -1)), 0, evaluate=False)
-    sum_ax = Axiom("finite-sum", {"term": f2, "index": T, "dummy": SD})
-    bounded = sp.Le(sp.Sum(FS(SD) ** 2, (SD, 0, T)), NS(t0) / cs)
-    steps += [
-        Step("sum-empty", empty, sum_ax),
-        Step("sum-recursion", rec, sum_ax),
-        Step("partial-sums-base", rsubs(pinv, {T: t0}), Certificate(((-cs, empty),), 0), uses=("sum-empty",)),
-        Step("partial-sums-step", rsubs(pinv, {T: T + 1}),
-             Certificate(((1, pinv), (1, sp.Le(cs * f2, Ns - NS(T + 1))), (-cs, rec)), 0), hypotheses=(pinv,),
-             uses=("summable-step", "sum-recursion")),
-        Step("partial-sums", pinv, Induction("partial-sums-base", "partial-sums-step", T)),
-        Step("bounded-sums", bounded,
-             Certificate(((1 / cs, rsubs(pinv, {T: T + 1})), (1 / cs, sp.Ge(NS(T + 1), 0))), 0),
-             uses=(Use("partial-sums", {T: T + 1}), Use("norm-nonneg-t", {T: T + 1})), coq="sum-bound"),
-        Step("square-nonneg", sp.Ge(f2, 0), Certificate((), f2)),
-        Step("loss-to-zero", sp.Eq(sp.Limit(f2, T, sp.oo), 0),
-             Axiom("series-terms-to-zero", {"term": f2, "index": T, "bound": NS(t0) / cs, "dummy": SD}),
-             uses=("square-nonneg", "bounded-sums"), coq="loss-to-zero", numeric=lambda: converges_below_edge(run, N.stability_edge(model))
-             if model == "uv" else _loss_only(run)),
-    ]
+    core = sequence_steps(lemma_t, ntk_t, window, K, C, shift, base,
+                          decrease_check=lambda: norm_never_grows(run),
+                          loss_check=(lambda: converges_below_edge(run, N.stability_edge(model))) if model == "uv"
+                          else (lambda: _loss_only(run)))
+    steps += core
     # the reported window end: at η* = k_max/λ_0 the window condition is an equality
     end_value = strip(spec.k_max / S.lam)
     where = tuple(positivity([end_value]))

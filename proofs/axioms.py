@@ -127,6 +127,16 @@ def _ratio(seq, multiplier, index, limit):
             (sp.Le(limit, 1), sp.Ge(limit, -1)))
 
 
+def _ratio_escape(seq, multiplier, index, q, C, limit):
+    """A never-zero sequence with ``a(t+1) = m(t) a(t)`` and ``m(t)² >= q − C a(t)²``
+    (``q > 1``, ``C >= 0``) cannot tend to 0: if ``a(t)² -> L`` then ``L > 0``."""
+    t = index
+    hyps = (Always(sp.Ne(seq, 0), t), Always(sp.Eq(seq.xreplace({t: t + 1}), multiplier * seq), t),
+            Always(sp.Ge(multiplier**2, q - C * seq**2), t), sp.Gt(q, 1, evaluate=False), sp.Ge(C, 0),
+            sp.Eq(limit_of(seq**2, t), limit))
+    return tuple(h for h in hyps if not isinstance(h, sp.logic.boolalg.BooleanAtom)), (sp.Gt(limit, 0),)
+
+
 def _finite_sum(term, index, dummy):
     """``sum_{s=0}^{t} a(s) = sum_{s=0}^{t-1} a(s) + a(t)`` and the empty sum is 0."""
     t, s = index, dummy
@@ -174,6 +184,10 @@ AXIOMS: dict[str, AxiomSpec] = {a.name: a for a in (
     AxiomSpec("ratio-limit", "a never-zero sequence with a(t+1) = m(t) a(t), m(t) -> mu and a(t) -> 0 has "
               "|mu| <= 1", "Rudin, Principles of Mathematical Analysis (3rd ed.), Theorem 3.34 (ratio test)",
               _ratio),
+    AxiomSpec("ratio-escape", "a never-zero sequence with a(t+1) = m(t) a(t) and m(t)^2 >= q - C a(t)^2 (q > 1, "
+              "C >= 0) does not tend to 0: if a(t)^2 -> L then L > 0 (once C a^2 < (q - 1)/2, |a| grows "
+              "geometrically)", "Rudin, Principles of Mathematical Analysis (3rd ed.), Theorem 3.34 (ratio test)",
+              _ratio_escape),
     AxiomSpec("finite-sum", "sum_{s=0}^{t} a(s) = sum_{s=0}^{t-1} a(s) + a(t); the empty sum is 0",
               "definition of a finite sum", _finite_sum),
     AxiomSpec("max-upper", "max(a, b, ...) is at least each of its arguments", "definition of the maximum",

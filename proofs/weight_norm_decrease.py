@@ -35,8 +35,11 @@ def theorem(model: str | None = None) -> Theorem:
     model = model or "uv"
     t = model_table(model)
     der = t.derivation
-    C = src.lemma_constant()
-    lemma = src.lemma_increment()
+    p = der.homogeneity_degree()
+    if p is None:
+        raise ValueError(f"the output of {model!r} is not homogeneous in its parameters: no weight-norm lemma")
+    C = src.lemma_constant_for(p)
+    lemma = src.lemma_increment(degree=p)
     residual = sp.Eq(S.r, S.f - S.y)
     y0 = (residual, sp.Eq(S.y, 0))
     hyps_y0 = src.hypotheses(ID, {"y = 0": y0, "eta > 0": (sp.Gt(S.eta, 0),), "eta lam < 4": (sp.Lt(S.eta * S.lam, C),)})
@@ -124,5 +127,5 @@ def theorem(model: str | None = None) -> Theorem:
                           if bpts else None))
         conclusion.append((target, hyps_many))
     return Theorem(ID, tuple(t.hypotheses), tuple(conclusion), tuple(steps), tuple(t.definitions), model,
-                   "the weight norm decreases when the loss is large: y = 0 and eta lam < 4; "
-                   "|r| > 4|y|/(4 − eta lam); B data, y = 0: Δw2 <= (eta/B)|r|²(eta λ_max(H) − 4)", generic=True)
+                   f"degree {p}: the weight norm decreases when the loss is large: y = 0 and η λ < {C}; "
+                   f"|r| > {C}|y|/({C} − η λ); B data, y = 0: Δ|θ|² <= (η/B)|r|²(η λ_max(H) − {C})", generic=True)

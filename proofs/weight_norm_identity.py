@@ -45,26 +45,57 @@ def data_linear(der) -> bool:
     return sp.expand(scaled - c * der.f) == 0
 
 
+def block_degree(der, block) -> int | None:
+    """The degree of ``f`` in one parameter block (the others fixed), if homogeneous."""
+    c = sp.Symbol("c_block", positive=True)
+    scaled = sp.expand(der.algebra.scale_symbols(der.f, {block: c}))
+    terms = sp.Poly(scaled, c).terms()
+    if len(terms) == 1 and sp.expand(terms[0][1] - der.f) == 0:
+        return int(terms[0][0][0])
+    return None
+
+
 def theorem(model: str | None = None) -> Theorem:
     model = model or "uv"
     t = model_table(model)
     der = t.derivation
     A = der.algebra
-    dot = der.named(sp.expand(sum((A.inner(A.poly(p), g) for p, g in der.grads.items()), sp.S.Zero)))
-    scaled = der.named(sp.expand(A.scale_symbols(der.f, {p: C_SCALE for p in der.model.params})))
+    p = der.homogeneity_degree()
+    if p is None:
+        raise ValueError(f"the output of {model!r} is not homogeneous in its parameters: no weight-norm identity")
+    const = src.lemma_constant_for(p)
+    dot = der.named(sp.expand(sum((A.inner(A.poly(b), g) for b, g in der.grads.items()), sp.S.Zero)))
+    scaled = der.named(sp.expand(A.scale_symbols(der.f, {b: C_SCALE for b in der.model.params})))
     t.add(Definition(THETA_GRAD_F, "θ·∇f, summed over the parameter blocks", dot, r"\theta \cdot \nabla f"))
     t.add(Definition(F_SCALED, "f at the scaled parameters cθ", scaled, r"f_{c\theta}"))
-    lemma = src.lemma_increment()
+    lemma = src.lemma_increment(degree=p)
     one_rel = sp.Eq(DW2, lemma)
     pts = N.gd_steps(model) if model in N.STEP_SAMPLERS else None
     steps = [
-        Step("euler", sp.Eq(THETA_GRAD_F, 2 * S.f), Identity(),
-             note="Euler's identity for degree 2: the cross term −2ηr θ·∇f of |θ − ηr∇f|² is −4ηr f"),
-        Step("homogeneity", sp.Eq(F_SCALED, C_SCALE**2 * S.f), Identity()),
+        Step("euler", sp.Eq(THETA_GRAD_F, p * S.f), Identity(),
+             note=f"Euler's identity for degree {p}: the cross term −2ηr θ·∇f of |θ − ηr∇f|² is −{2 * p}ηr f"),
+        Step("homogeneity", sp.Eq(F_SCALED, C_SCALE**p * S.f), Identity()),
         Step("one-datum", one_rel, Identity(),
              numeric=(lambda: numeric_relation(one_rel, pts, what="real GD steps")) if pts else None),
     ]
-    conclusion = [sp.Eq(THETA_GRAD_F, 2 * S.f), one_rel]
+    conclusion = [sp.Eq(THETA_GRAD_F, p * S.f), one_rel]
+    # per block: f has degree d_b in block b, so Δ|θ_b|² = η r (η r λ_b − 2 d_b f)
+    degrees = {b: block_degree(der, b) for b in der.model.params}
+    if len(der.model.params) > 1 and all(d is not None for d in degrees.values()):
+        for b, d_b in degrees.items():
+            name = b.name
+            g = der.grads[b]
+            lam_b, w_b, dw_b = sp.symbols(f"lam_{name} w2_{name} Dw2_{name}")
+            w_val = A.inner(A.poly(b), A.poly(b))
+            t.add(Definition(lam_b, f"|∇_{name} f|², the block's part of λ", der.named(A.inner(g, g)),
+                             rf"\lambda_{{{sp.latex(b)}}}"))
+            t.add(Definition(w_b, f"|{name}|²", der.named(w_val), rf"|{sp.latex(b)}|^{{2}}"))
+            t.add(Definition(dw_b, f"the change of |{name}|² in one GD step",
+                             der.named(sp.expand(der.next(w_val) - w_val)), rf"\Delta|{sp.latex(b)}|^{{2}}"))
+            claim = sp.Eq(dw_b, S.eta * S.r * (S.eta * S.r * lam_b - src.lemma_constant_for(int(d_b or 0)) * S.f))
+            steps.append(Step(f"block-{name}", claim, Identity(),
+                              note=f"f has degree {d_b} in {name} alone (θ_b·∇_b f = {d_b} f)"))
+            conclusion.append(claim)
     if data_linear(der):
         v = t.value
         t.add(Definition(R_DOT_F, "r·f = Σ_a r_a f(x_a), which is f at the data Σ_a r_a x_a (f is linear in "
@@ -77,7 +108,6 @@ def theorem(model: str | None = None) -> Theorem:
                          dw2.xreplace({S.eta: S.eta / B, S.r: 1}), r"\Delta_{B}|\theta|^{2}"))
         t.add(Definition(B, "the number of data", None, "B"))
         t.hypotheses.append(sp.Gt(B, 0))
-        const = src.lemma_constant()
         batch_rel = sp.Eq(DW2_B, -const * S.eta / B * R_DOT_F + S.eta**2 / B**2 * R_THETA_R)
         bsampler = N.BATCH_SAMPLERS.get(model)
         bpts = N.gd_steps(bsampler) if bsampler else None
@@ -107,15 +137,16 @@ def theorem(model: str | None = None) -> Theorem:
                                             r"G_{X}")):
                 t.add(Definition(sym, meaning, val, tex))
             for a in sorted(set().union(*(BA.atoms_of(e) for e in (dw2b, rf, rtr))), key=str):
-                t.add(Definition(a, f"the scalar {BA.atom_latex(a)} of the parameters and the batch", None,
+                t.add(Definition(a, f"the scalar {a.name.strip('[]')} of the parameters and the batch", None,
                                  BA.atom_latex(a)))
             steps.append(Step("many-data-uv", sp.Eq(syms[0], -const * S.eta / B * syms[1]
                                                     + S.eta**2 / B**2 * syms[2]), Identity(),
                               note="the whole batch step of the uv model derived with the data as the columns of "
                                    "X (n, d, B symbolic): the same lemma, independently of the data-linear reading"))
     return Theorem(ID, tuple(t.hypotheses), tuple(conclusion), tuple(steps), tuple(t.definitions), model,
-                   "degree-2 homogeneous: |θ'|² − |θ|² = η r (η λ r − 4 f) for one datum; for a model linear in "
-                   "its data, −(4η/B) r·f + (η²/B²) rᵀΘr for B data", generic=True)
+                   f"degree-{p} homogeneous: |θ'|² − |θ|² = η r (η λ r − {2 * p} f) for one datum (and per block, "
+                   f"with twice the block's degree); for a model linear in its data, −({2 * p}η/B) r·f + "
+                   "(η²/B²) rᵀΘr for B data", generic=True)
 
 
 W2 = sp.Symbol("w2_next")

@@ -41,3 +41,12 @@ def cache_dir(tmp_path, monkeypatch):
     yield folder
     theory.cache_clear()
     _catalog.bounds.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def all_results():
+    """Every theorem of ``proofs``, proved once per test session (Coq is run by
+    tests/proofs/test_coq.py on its own)."""
+    import proofs
+
+    return tuple(proofs.prove(coq=False))

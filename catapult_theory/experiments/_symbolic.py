@@ -12,9 +12,9 @@ driver.
 
 Beside GD: the derived exact map of ``(f, lam, w2)`` when it closes (one datum: its
 trajectory and ``max_rel_dev``), the phase classifier and refined boundaries, and the
-window the generic theorems prove when the model has an operator relation
-``Ψ³ = KΨ`` (``lam <= K w2``): ``k < k_max`` (the ``lemma`` bound: one datum, ``y = 0``,
-homogeneous of degree 2).
+window the generic lemma gives when the model has an operator relation
+``Ψ³ = KΨ`` (``lam <= K w2``): ``k < k_max`` (the ``lemma`` bound: one datum, ``y = 0``;
+not rigorous, as no theorem proves the window of a model given as symbols).
 """
 
 from __future__ import annotations
@@ -219,20 +219,22 @@ def symbolic_setup(model: str, width: int | None = None, sizes: Mapping[str, int
 
 
 def symbolic_hypotheses(model: str) -> dict[str, BoundHypotheses]:
-    """The hypotheses of the ``lemma`` window of ``model``: one datum and ``y = 0``;
-    rigorous when the model is homogeneous of degree 2 (the weight-norm lemma)."""
+    """The hypotheses of the ``lemma`` window of ``model`` (one datum, ``y = 0``): no theorem
+    of ``catapult prove`` proves the window of a model given as symbols (its NTK bound and
+    the weight-norm decrease are theorems for it, the window induction is not), so it is
+    not rigorous; for a model that is not homogeneous of degree 2 it is a heuristic."""
     th = theory(model)
-    origin = ("the generic theorems: the weight-norm lemma with lam <= K w2, K from the operator relation "
-              f"Psi^3 = K Psi, K = {sp.sstr(th.K)}")
+    origin = ("the generic window 4 lam_0/(K w2_0), K from the operator relation Psi^3 = K Psi, "
+              f"K = {sp.sstr(th.K)}")
     if th.homogeneous:
-        return {"lemma": BoundHypotheses(one_datum=True, origin=origin, rigorous_outside_catalogue=True)}
+        return {"lemma": BoundHypotheses(one_datum=True, origin=origin, outside_catalogue=True)}
     return {"lemma": BoundHypotheses(
-        one_datum=True, rigorous_outside_catalogue=False, origin=origin,
+        one_datum=True, outside_catalogue=True, origin=origin,
         not_a_bound="borrows the weight-norm lemma of degree-2 homogeneous models, and this model is not one")}
 
 
 def symbolic_bounds(setup: SymbolicSetup) -> dict[str, float]:
-    """``{"lemma": k_max}``: the window end the generic theorems give at the initial state,
+    """``{"lemma": k_max}``: the window end of the generic lemma at the initial state,
     when the model has an operator relation (empty otherwise)."""
     window = theory(setup.name).window
     if window is None:

@@ -143,8 +143,9 @@ def three_layer_bounds(setup: ThreeLayerSetup) -> dict[str, float]:
 #: the hypotheses of the three-layer family's one bound (it has no catalogue)
 THREE_LAYER_HYPOTHESES = {
     "degree3": BoundHypotheses(
-        origin="any B; the degree-3 weight-norm identity with lam <= K |theta|^4, derived for the three-layer net",
-        rigorous_outside_catalogue=True),
+        origin="any B; the degree-3 weight-norm identity is a theorem (weight-norm-identity[three-layer]), the "
+               "window from lam <= K |theta|^4 is not",
+        outside_catalogue=True),
 }
 
 

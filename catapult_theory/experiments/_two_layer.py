@@ -163,17 +163,17 @@ def two_layer_bounds(setup: TwoLayerSetup) -> dict[str, float]:
 #: the two-layer family's own hypotheses (of its bound outside the catalogue)
 TWO_LAYER_HYPOTHESES = {
     "relu_uv": BoundHypotheses(
-        one_datum=True, relu=True,
-        origin="THEORY §6, not a catalogue bound: on one datum inactive ReLU units are frozen and the active "
-               "ones follow the uv law, whose window ends at k = 4 for y = 0; units dying only lower lam",
-        rigorous_outside_catalogue=True),
+        one_datum=True, relu=True, one_dimensional=True,
+        origin="not a catalogue bound: on one datum inactive ReLU units are frozen, the active ones follow the "
+               "lemma and units dying only lower the active norm, whose bound is an equality for d = 1",
+        theorem_outside_catalogue="relu-one-datum", outside_catalogue=True),
 }
 
 
 def two_layer_bound_status(setup: TwoLayerSetup, names) -> dict[str, dict]:
     """Rigorous? Hypotheses hold for this data and slope? (:func:`.bound_status`)"""
     return bound_status("two-layer", names, setup.data.y, setup.data.B, slope=setup.slope,
-                        hypotheses=TWO_LAYER_HYPOTHESES)
+                        dim=int(setup.data.X.shape[1]), hypotheses=TWO_LAYER_HYPOTHESES)
 
 
 @cache

@@ -34,9 +34,9 @@ def phase_segments(k: np.ndarray, phase: Sequence[str] | np.ndarray) -> list[tup
 
 
 def bound_marker(status: Any) -> str:
-    """The text form of one bound's status (``{"rigorous", "hypotheses_hold", "why"}``)."""
+    """The text form of one bound's status (``{"rigorous", "theorem", "hypotheses_hold", "why"}``)."""
     if not status["rigorous"]:
-        return f"[{status['why']}]"  # the why of a heuristic starts "heuristic, not a bound"
+        return f"[{status['why']}]"  # "heuristic, not a bound: ..." or "not rigorous: ..."
     holds = "hypotheses hold" if status["hypotheses_hold"] else "hypotheses do NOT hold here"
     return f"[rigorous; {holds}: {status['why']}]"
 

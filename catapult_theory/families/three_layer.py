@@ -133,7 +133,8 @@ class _ThreeLayerFamily(NetFamily):
 
 THREE_LAYER = _ThreeLayerFamily(
     "three-layer", "three-layer net f = v^T sigma(W2 sigma(W1 x))/(n sqrt(d)), leaky slope a in [0, 1] (degree 3)",
-    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity", generic_theorems=(),
+    three_layer_model, data_specs=DATA_SPECS, report_section="sparsity",
+    generic_theorems=("weight-norm-identity", "weight-norm-decrease"),
     # S1 = diag(sigma'(W1 x)), S2 = diag(sigma'(W2 S1 W1 x)) (the positive scalings change no sign);
     # the registered net is the ReLU one (a = 0)
     instantiation=Instantiation(realised=(

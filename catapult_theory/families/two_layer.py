@@ -105,7 +105,7 @@ TWO_LAYER = _TwoLayerFamily(
     "two-layer", "two-layer net f = sum_i v_i sigma(u_i.x)/sqrt(n d), leaky slope a in [0, 1]", two_layer_model,
     data_specs=DATA_SPECS, report_section="two-layer",
     generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease"),
-    theorems=("ntk-bound-two-layer", "catapult-window-two-layer"),
+    theorems=("ntk-bound-two-layer", "catapult-window-two-layer", "relu-one-datum"),
     samplers={"step": "two-layer", "batch": "two-layer-batch"},
     # the slope a in [0, 1]; S = diag(sigma'(U x)), the real activation pattern, recomputed after a step
     instantiation=Instantiation(scalar_ranges={"a": (Fraction(0), Fraction(1))},

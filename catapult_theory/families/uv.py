@@ -160,7 +160,7 @@ UV = _UVFamily(
     data_specs={"x = |x| e_1, target y": "one datum: the first basis vector of R^d scaled by --x-norm, label --y"},
     report_section="uv",
     generic_theorems=("linear-onset", "weight-norm-identity", "weight-norm-decrease", "ntk-bound"),
-    theorems=("uv-map", "ntk-bound-uv", "catapult-window-uv"),
+    theorems=("uv-map", "ntk-bound-uv", "catapult-window-uv", "divergence-shift-uv", "peak-law-uv"),
     samplers={"step": "uv", "batch": "uv-batch"},
 )
 

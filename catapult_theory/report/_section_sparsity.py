@@ -594,8 +594,8 @@ def render_sparsity(res: SparsityResult, figures: Mapping[str, str] | None = Non
         "What holds "
         f"is lam <= K |theta|^4 with K = {f['K']} (each block's gradient norm is bounded by c^2 x2 times the "
         "product of the other two squared block norms, and the three pairwise products sum to at most |theta|^4/3, "
-        "a sum-of-squares identity checked symbolically), and the induction then proves the window "
-        f"k < {f['window']}: of order d/n^2, i.e. "
+        "a sum-of-squares identity checked symbolically), and the degree-2 induction carried over would give the "
+        f"window k < {f['window']} (not a theorem of `catapult prove`): of order d/n^2, i.e. "
         + (", ".join(f"{_g(v, 2)} ({spec})" for spec, v in res.windows.items()) or "empty") +
         " here - empty. The measured catapult range of the table above is entirely unexplained by any proof.", "",
     ]
@@ -605,8 +605,10 @@ def render_sparsity(res: SparsityResult, figures: Mapping[str, str] | None = Non
                 f"whose one-step map the generic core derives: {derived}):"), "",
                md_table(["theorem", "status", "first failing step"],
                         [[t, st, fail or "-"] for t, st, fail in res.proofs]), "",
-               ("linear-onset holds for any model; the others assume degree-2 homogeneity (f(c theta) = c^2 f) "
-               "and fail at exactly that step, as they must."), ""]
+               ("linear-onset holds for any model; weight-norm-identity and weight-norm-decrease hold at the "
+                "net's degree 3 (Euler's identity with 3, the lemma's constant 2*3 = 6, and per layer 2, as each "
+                "layer enters f linearly); ntk-bound needs degree 2 (an operator relation Psi^3 = K Psi) and is not "
+                "proved for this net, as it must not be."), ""]
     return "\n".join(md)
 
 

@@ -167,6 +167,8 @@ class BoundSpec:
     norm_increment: sp.Expr | None = None
     #: the hypotheses the proof needs, in words
     hypotheses: tuple[str, ...] = ()
+    #: the id of the theorem of ``catapult prove`` that proves the window (``None``: not rigorous)
+    theorem: str | None = None
 
     @property
     def rests_on(self) -> tuple[str, ...]:
@@ -189,6 +191,7 @@ class BoundSpec:
             "constants": dict(self.constants),
             "note": self.note,
             "hypotheses": list(self.hypotheses),
+            "theorem": self.theorem,
         }
 
 
@@ -329,7 +332,8 @@ def _uv_bounds() -> dict[str, BoundSpec]:
     ntk = sp.Le(S.lam, K * S.w2)
     _, k_max = window_from(lemma_increment(), ntk.rhs)
     return {"lemma": BoundSpec("lemma", "uv", K, "w2", k_max, prem, True, ntk=ntk,
-                               norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum"))}
+                               norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum"),
+                               theorem="catapult-window-uv")}
 
 
 def _pure_quadratic_bounds() -> dict[str, BoundSpec]:
@@ -351,7 +355,8 @@ def _pure_quadratic_bounds() -> dict[str, BoundSpec]:
          Premise("rayleigh", "Rayleigh quotient: θᵀ ψ² θ <= λ_max(ψ²) |θ|²",
                  sp.Le(psi2_form, Lpsi2 * S.w2), "lemma", lemma="rayleigh")),
         True, {"Lpsi2": "λ_max(ψ(x)²) for the datum"}, "one datum, y = 0",
-        ntk=ntk1, norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum"))
+        ntk=ntk1, norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum"),
+        theorem="catapult-window-pure-quadratic")
     bder, P = batch_lemma_model()
     KO = coeff * LOmega / B
     ntkO = sp.Le(lam_H, KO * S.w2)
@@ -369,8 +374,9 @@ def _pure_quadratic_bounds() -> dict[str, BoundSpec]:
                  "i.e. λ_max of the block matrix Ω", sp.Le(S2, LOmega * S.w2), "lemma", lemma="rayleigh"),
          Premise("lambda-max", "λ_max(H) = max_r rᵀΘr / (B |r|²), attained at the top eigenvector",
                  sp.Eq(lam_H, rTr / (B * r2)), "lemma", lemma="variational-lambda-max")),
-        True, {"LOmega": "λ_max(Σ_a ψ(x_a)²)", "B": "number of data"},
-        "rigorous for y = 0; with labels the lemma needs the loss to be large (THEORY §4)",
+        False, {"LOmega": "λ_max(Σ_a ψ(x_a)²)", "B": "number of data"},
+        "not rigorous: its NTK bound λ_max(H) <= K|θ|² is a theorem (ntk-bound-omega), and so is the many-data "
+        "decrease of |θ|² at y = 0 (weight-norm-decrease), but the window induction on many data is not",
         ntk=ntkO, norm_increment=lemma_increment(), hypotheses=("y = 0",))
     effective = BoundSpec(
         "effective", model, coeff * Leff2, "w2",
@@ -407,7 +413,8 @@ def _quadratic_bias_bounds() -> dict[str, BoundSpec]:
                  sp.Le(psi2_form, Lpsi2 * w2_psi), "lemma", lemma="rayleigh")),
         True, {"Lpsi2": "λ_max(ψ(x)²)", "phi2": "|φ(x)|²", "Q": "modified norm at init"},
         "one datum, y = 0; lam + |φ|² <= 2|φ|² + ζ² λ_max(ψ²) Q, so Q decreases while η (2|φ|² + K Q) < 4",
-        ntk=ntk, norm_increment=mod.relation.rhs, hypotheses=("y = 0", "one datum"))
+        ntk=ntk, norm_increment=mod.relation.rhs, hypotheses=("y = 0", "one datum"),
+        theorem="catapult-window-quadratic-bias")
     naive = BoundSpec(
         "naive", model, Kpsi, "w2", sp.Integer(4),
         (Premise("homogeneous", "drops the feature terms: treats the model as homogeneous "
@@ -445,7 +452,8 @@ def _two_layer_bounds() -> dict[str, BoundSpec]:
          slopes),
         True, {"a": "negative-side slope", "x2": "|x|²", "d": "input dimension"},
         "one datum, y = 0; equals x2/(n d) for |a| <= 1",
-        ntk=ntk1, norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum"))
+        ntk=ntk1, norm_increment=lemma_increment(), hypotheses=("y = 0", "one datum", "a != 1"),
+        theorem="catapult-window-two-layer")
     KB = smax * LX / (S.n * d * B)
     ntkB = sp.Le(lam_H, KB * S.w2)
     _, kB = window_from(lemma_increment(), ntkB.rhs.subs(lam_H, S.lam))
@@ -475,8 +483,9 @@ def _two_layer_bounds() -> dict[str, BoundSpec]:
                  _theory_derivation(model),
                  {U2: lambda der: _sq_norm(der, MatrixSymbol("U", S.n, d)),
                   V2: lambda der: _sq_norm(der, MatrixSymbol("v", S.n, 1))})),
-        True, {"LX": "λ_max(XᵀX)", "B": "number of data", "a": "slope", "d": "input dimension"},
-        "rigorous for y = 0; with labels the lemma needs the loss to be large",
+        False, {"LX": "λ_max(XᵀX)", "B": "number of data", "a": "slope", "d": "input dimension"},
+        "not rigorous: neither its NTK bound on many data nor the many-data window is a theorem of "
+        "`catapult prove` (the argument: per unit Cauchy–Schwarz and Rayleigh on XᵀX, then the window induction)",
         ntk=ntkB, norm_increment=lemma_increment(), hypotheses=("y = 0",))
     return {"single": single, "data": data}
 

@@ -102,4 +102,7 @@ def divergence_threshold(umap: UpdateMap) -> Threshold:
     if umap.leftover.get(S.w2):
         raise ValueError("the weight-norm map does not close; no threshold from its sign")
     dw2 = sp.expand(umap.contract()[S.w2] - S.w2).subs(S.y, 0)
-    return sign_change_root(dw2, "eta_max", "sign change of the weight-norm increment Δw2 at y = 0")
+    return sign_change_root(dw2, "eta_max", "sign change of the weight-norm increment Δw2 at y = 0: the norm "
+                                            "falls for eta below it; a window end (no divergence) only through "
+                                            "an NTK bound lam <= K w2 (degree 2), not by itself a divergence "
+                                            "threshold")

@@ -44,18 +44,6 @@ Definition ntk_rhs_pure_quadratic_single (zeta Lpsi2 w2 : R) : R :=
 Definition k_max_pure_quadratic_single (zeta Lpsi2 lam w2 : R) : R :=
   4 * lam / (w2 * Lpsi2 * zeta ^ 2).
 
-(** K of bound_catalog('pure-quadratic')['omega']: LOmega*zeta**2/B *)
-Definition K_pure_quadratic_omega (B zeta LOmega : R) : R :=
-  LOmega * zeta ^ 2 / B.
-
-(** NTK bound of pure-quadratic/omega: lam_H <= LOmega*w2*zeta**2/B *)
-Definition ntk_rhs_pure_quadratic_omega (B zeta LOmega w2 : R) : R :=
-  w2 * LOmega * zeta ^ 2 / B.
-
-(** window end k_max = eta lam_0 of pure-quadratic/omega: 4*B*lam/(LOmega*w2*zeta**2) *)
-Definition k_max_pure_quadratic_omega (B zeta LOmega lam w2 : R) : R :=
-  4 * lam * B / (w2 * LOmega * zeta ^ 2).
-
 (** K of bound_catalog('two-layer')['single']: x2*Max(1, a**2)/(d*n) *)
 Definition K_two_layer_single (x2 n d a : R) : R :=
   x2 * Rmax 1 (a ^ 2) / (d * n).
@@ -67,18 +55,6 @@ Definition ntk_rhs_two_layer_single (x2 n d a w2 : R) : R :=
 (** window end k_max = eta lam_0 of two-layer/single: 4*d*lam*n/(w2*x2*Max(1, a**2)) *)
 Definition k_max_two_layer_single (x2 n d a lam w2 : R) : R :=
   4 * d * lam * n / (w2 * x2 * Rmax 1 (a ^ 2)).
-
-(** K of bound_catalog('two-layer')['data']: LX*Max(1, a**2)/(B*d*n) *)
-Definition K_two_layer_data (n d a B LX : R) : R :=
-  LX * Rmax 1 (a ^ 2) / (d * n * B).
-
-(** NTK bound of two-layer/data: lam_H <= LX*w2*Max(1, a**2)/(B*d*n) *)
-Definition ntk_rhs_two_layer_data (n d a B LX w2 : R) : R :=
-  w2 * LX * Rmax 1 (a ^ 2) / (d * n * B).
-
-(** window end k_max = eta lam_0 of two-layer/data: 4*B*d*lam*n/(LX*w2*Max(1, a**2)) *)
-Definition k_max_two_layer_data (n d a B LX lam w2 : R) : R :=
-  4 * d * lam * n * B / (w2 * LX * Rmax 1 (a ^ 2)).
 
 (** K of bound_catalog('quadratic-bias')['feature']: Lpsi2*zeta**2 *)
 Definition K_quadratic_bias_feature (zeta Lpsi2 : R) : R :=

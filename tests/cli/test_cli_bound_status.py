@@ -1,5 +1,6 @@
-"""`run` and `phases` say, for every bound, whether it is rigorous and whether its
-hypotheses hold for this run (JSON ``bound_status``; a marker in the text)."""
+"""`run` and `phases` say, for every bound, whether it is rigorous (the theorem that
+proves it) and whether its hypotheses hold for this run (JSON ``bound_status``; a
+marker in the text)."""
 
 import json
 
@@ -10,6 +11,7 @@ from tests.cli.conftest import run_cli
 NOT_HOLD = "rigorous; hypotheses do NOT hold here"
 HOLD = "rigorous; hypotheses hold"
 HEURISTIC = "[heuristic, not a bound"
+NOT_RIGOROUS = "[not rigorous"
 
 
 def _json(capsys, *argv):
@@ -18,8 +20,9 @@ def _json(capsys, *argv):
     data = json.loads(out)
     assert set(data["bound_status"]) == set(data["bounds"])
     for st in data["bound_status"].values():
-        assert set(st) == {"rigorous", "hypotheses_hold", "why"}
+        assert set(st) == {"rigorous", "theorem", "hypotheses_hold", "why"}
         assert isinstance(st["rigorous"], bool) and isinstance(st["hypotheses_hold"], bool) and st["why"]
+        assert st["rigorous"] is (st["theorem"] is not None)
     return data
 
 
@@ -41,11 +44,11 @@ PQ_DATA = ["phases", "pure-quadratic", "--rank", "50", "--data", "random:8:2", "
 def test_phases_pure_quadratic_on_labelled_data(capsys):
     data = _json(capsys, *PQ_DATA)
     st = data["bound_status"]
-    assert st["omega"]["rigorous"] is True and st["omega"]["hypotheses_hold"] is False
+    assert st["omega"]["rigorous"] is False and st["omega"]["hypotheses_hold"] is False
     assert "y = 0" in st["omega"]["why"] and "y != 0" in st["omega"]["why"]
     assert st["effective"]["rigorous"] is False and st["effective"]["why"].startswith("heuristic, not a bound")
     text = _text(capsys, *PQ_DATA)
-    assert NOT_HOLD in _line(text, "omega") and "y != 0" in _line(text, "omega")
+    assert NOT_RIGOROUS in _line(text, "omega") and "y != 0" in _line(text, "omega")
     assert HEURISTIC in _line(text, "effective") and "rigorous;" not in _line(text, "effective")
 
 
@@ -74,7 +77,8 @@ def test_quadratic_toy_hypotheses_hold(capsys, command):
     extra = (["--eta-lambda", "1", "--steps", "10"] if command == "run"
              else ["--k-min", "1", "--k-max", "3", "--num", "3", "--steps", "50"])
     st = _json(capsys, command, "pure-quadratic", "--rank", "20", *extra)["bound_status"]
-    assert st == {"single": {"rigorous": True, "hypotheses_hold": True, "why": st["single"]["why"]}}
+    assert st == {"single": {"rigorous": True, "theorem": "catapult-window-pure-quadratic", "hypotheses_hold": True,
+                             "why": st["single"]["why"]}}
     argv = [command, "quadratic-bias", "--rank", "20", "--features", "3", *extra]
     st = _json(capsys, *argv)["bound_status"]
     assert st["feature"]["rigorous"] is True and st["feature"]["hypotheses_hold"] is True
@@ -94,6 +98,6 @@ def test_two_layer_toy_and_digits(capsys, command):
     assert HOLD in _line(_text(capsys, command, *toy, *extra), "relu_uv")
     digits = ["two-layer", "--width", "16", "--slope", "0", "--data", "digits01"]
     st = _json(capsys, command, *digits, *extra)["bound_status"]
-    assert set(st) == {"data"} and st["data"]["rigorous"] is True and st["data"]["hypotheses_hold"] is False
+    assert set(st) == {"data"} and st["data"]["rigorous"] is False and st["data"]["hypotheses_hold"] is False
     assert "y != 0" in st["data"]["why"]
-    assert NOT_HOLD in _line(_text(capsys, command, *digits, *extra), "data")
+    assert NOT_RIGOROUS in _line(_text(capsys, command, *digits, *extra), "data")

@@ -30,7 +30,8 @@ def test_run_three_layer_json_on_a_digit_pair(capsys):
     data = json.loads(out)
     assert data["model"] == "three-layer" and data["phase"] in ("lazy", "catapult", "unresolved")
     assert set(data["gd"]) >= {"loss", "lam", "w2", "sparsity1", "sparsity2", "test_loss"}
-    assert data["bound_status"]["degree3"]["rigorous"] is True
+    assert data["bound_status"]["degree3"]["rigorous"] is False  # the identity is a theorem, the window is not
+    assert data["bound_status"]["degree3"]["theorem"] is None
     from catapult_theory.experiments import three_layer_setup
 
     assert data["lam0"] == three_layer_setup(24, 0.0, "digits:4:9").lam0
@@ -101,8 +102,13 @@ def test_derive_three_layer_has_the_degree_three_facts(capsys):
 @pytest.mark.slow
 def test_prove_model_three_layer_runs_the_generic_theorems(capsys):
     code, out, _ = run_cli(capsys, "prove", "--model", "three-layer", "--format", "json")
-    assert code == 1  # the degree-2 theorems fail, as they must
+    assert code == 1  # ntk-bound needs degree 2 (an operator relation Ψ³ = KΨ): not proved, as it must not be
     got = {r["theorem"]: r for r in json.loads(out)}
     assert got["linear-onset"]["status"] == "proved"
-    failed = [s["name"] for s in got["weight-norm-identity"]["steps"] if s["status"] == "failed"]
-    assert failed[:2] == ["euler", "homogeneity"]
+    # the weight-norm theorems at degree 3: Euler with 3, the lemma with 6, per layer with 2
+    ident = got["weight-norm-identity"]
+    assert ident["status"] == "proved" and "eta*lam*r - 6*f" in next(s["claim"] for s in ident["steps"]
+                                                                       if s["name"] == "one-datum")
+    assert {"block-W1", "block-W2", "block-v"} <= {s["name"] for s in ident["steps"]}
+    assert got["weight-norm-decrease"]["status"] == "proved"
+    assert got["ntk-bound"]["status"] == "failed" and "operator relation" in got["ntk-bound"]["error"]

@@ -27,6 +27,9 @@ def test_run_matches_the_exact_map_where_it_closes(mine, capsys):
     assert d["model"] == "mine" and d["phase"] == "catapult" and d["settings"]["map_phase"] == "catapult"
     assert d["max_rel_dev"] < 1e-10
     assert d["bounds"]["lemma"] == pytest.approx(4.0) and d["bound_status"]["lemma"]["hypotheses_hold"]
+    # no theorem of catapult prove proves the window of a model given as symbols: not rigorous, and it says so
+    assert d["bound_status"]["lemma"]["rigorous"] is False and d["bound_status"]["lemma"]["theorem"] is None
+    assert d["bound_status"]["lemma"]["why"].startswith("not rigorous")
     # with a target the window's hypotheses fail (and say so); the map still closes and matches
     code, out, _ = run_cli(capsys, "run", "mine.py", "--width", "40", "--data", "toy:1.5:0.2", "--size", "d=3",
                            "--eta-lambda", "1.5", "--steps", "100", "--format", "json")

@@ -42,7 +42,8 @@ def test_setup_matches_the_engine_and_the_window_matches_a_hand_computation():
     assert b < 0.01  # empty: of order d/n^2
     sweep, _ = sweep_three_layer(s, np.array([1.0, 3.0]), max_steps=5, refine=False)
     st = sweep.bound_status["degree3"]
-    assert st["rigorous"] and not st["hypotheses_hold"] and "y != 0" in st["why"]
+    assert not st["rigorous"] and not st["hypotheses_hold"] and "y != 0" in st["why"]
+    assert st["why"].startswith("not rigorous")
 
 
 def _tiny(w=0.5):

@@ -71,9 +71,10 @@ def test_a_family_registered_from_outside_joins_without_hiding_the_builtins(uvw,
     # commands that need numbers are not offered for a symbols-only family
     assert main(["run", "uvw", "--width", "5"]) == 2
     assert "uvw" in capsys.readouterr().err
-    # the generic proofs run on it: degree 3 fails the degree-2 lemma, the onset holds
+    # the generic proofs run on it: the onset and the lemma at its degree 3 hold, the NTK bound needs degree 2
     assert main(["prove", "linear-onset", "--model", "uvw"]) == 0
-    assert main(["prove", "weight-norm-identity", "--model", "uvw"]) == 1
+    assert main(["prove", "weight-norm-identity", "--model", "uvw"]) == 0
+    assert main(["prove", "ntk-bound", "--model", "uvw"]) == 1
     capsys.readouterr()
 
 

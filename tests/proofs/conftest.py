@@ -1,14 +1,3 @@
-import pytest
-
-
-@pytest.fixture(scope="session")
-def all_results():
-    """Every theorem, proved once per test session (Coq separately: tests/proofs/test_coq.py)."""
-    import proofs
-
-    return proofs.prove(coq=False)
-
-
 def label(r):
     return r.label
 

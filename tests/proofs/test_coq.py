@@ -284,3 +284,35 @@ def test_wrong_bound_and_uv_statements_are_rejected(tmp_path):
     assert files["Window.v"].ok
     for wrong in ("WrongBound.v", "UV.v"):
         assert not files[wrong].ok and "Error" in files[wrong].error, wrong
+
+
+# --- catapult prove and Coq ------------------------------------------------------
+
+def _steps_with_coq_keys():
+    from proofs import catapult_window_uv
+
+    return {st.name: st.coq for st in catapult_window_uv.theorem().steps if st.coq}
+
+
+def test_every_coq_key_of_the_window_steps_is_in_the_table():
+    keys = _steps_with_coq_keys()
+    assert {"non-increasing", "loss-to-zero", "lam-converges", "sharpness-at-most-2", "catapult"} <= set(keys)
+    assert all(("catapult-window-uv", k) in coq.COQ_THEOREMS for k in keys.values())
+
+
+@needs_coq
+def test_prove_marks_what_coq_checked(coq_result, monkeypatch):
+    monkeypatch.setitem(proofs._COQ, "result", coq_result)  # compiled once per session
+    (r,) = proofs.prove(["catapult-window-uv"])
+    marked = {s.name for s in r.steps if "coq" in s.checked_by}
+    assert marked == set(_steps_with_coq_keys())
+    cat = next(s for s in r.steps if s.name == "catapult")
+    assert cat.coq == "UV.v uv_catapult" and "proofs/coq/UV.v" in proofs.render([r], "md")
+
+
+def test_prove_says_when_coq_was_not_run(monkeypatch):
+    monkeypatch.setattr(coq.shutil, "which", lambda name: None)
+    monkeypatch.setitem(proofs._COQ, "result", None)
+    assert proofs.coq_status().startswith("Coq was not run")
+    (r,) = proofs.prove(["catapult-window-uv"], smt=False)
+    assert not any("coq" in s.checked_by for s in r.steps)

@@ -9,7 +9,7 @@ REQUIRED = {
     "uv-map", "linear-onset", "weight-norm-identity", "weight-norm-decrease", "ntk-bound", "ntk-bound-uv",
     "ntk-bound-pure-quadratic", "ntk-bound-omega", "ntk-bound-quadratic-bias", "ntk-bound-two-layer",
     "catapult-window-uv", "catapult-window-pure-quadratic", "catapult-window-quadratic-bias",
-    "catapult-window-two-layer", "closure-converse",
+    "catapult-window-two-layer", "closure-converse", "divergence-shift-uv", "peak-law-uv", "relu-one-datum",
 }
 
 

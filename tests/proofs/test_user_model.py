@@ -44,10 +44,12 @@ def test_generic_theorems_prove_for_a_registered_degree_two_model(registered):
     assert "x2/n**2" in sp.sstr(bound.claim) and "z3" in bound.checked_by
 
 
-def test_degree_three_model_fails_the_degree_two_lemma_at_euler(registered, capsys):
+def test_degree_three_model_proves_the_lemma_at_its_degree_and_not_the_ntk_bound(registered, capsys):
     (r,) = proofs.prove(["weight-norm-identity"], ["uvw"])
-    assert not r.proved and {"euler", "one-datum"} <= set(r.failed_steps)
-    assert main(["prove", "weight-norm-identity", "--model", "uvw"]) == 1
+    assert r.proved  # at its own degree: Euler with 3, the lemma with 6
+    assert "6*f" in sp.sstr(next(s.claim for s in r.steps if s.name == "one-datum"))
+    assert main(["prove", "weight-norm-identity", "--model", "uvw"]) == 0
+    assert main(["prove", "ntk-bound", "--model", "uvw"]) == 1  # no operator relation at degree 3
     assert main(["prove", "linear-onset", "--model", "uvw"]) == 0
     capsys.readouterr()
 
