@@ -50,3 +50,11 @@ def all_results():
     import proofs
 
     return tuple(proofs.prove(coq=False))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n`` (``--dist loadgroup``) the tests that share the session's proofs run
+    in one worker, so every theorem is proved once, not once per worker."""
+    for item in items:
+        if "all_results" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("proofs"))
