@@ -52,6 +52,7 @@ def all_results():
     return tuple(proofs.prove(coq=False))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n`` (``--dist loadgroup``) the tests that share the session's proofs run
     in one worker, so every theorem is proved once, not once per worker."""
