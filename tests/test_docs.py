@@ -1,7 +1,14 @@
-"""Every public definition of the package (functions, classes, their public methods) has a docstring."""
+"""Every public definition of the package (functions, classes, their public methods) has a
+docstring; the version is defined once; the citation file is well formed."""
 
 import ast
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import catapult_theory
 
@@ -34,3 +41,50 @@ def test_public_definitions_have_docstrings():
 def test_the_check_finds_an_undocumented_definition():
     tree = ast.parse("def public():\n    pass\n\nclass C:\n    def method(self):\n        pass\n")
     assert _undocumented(tree) == ["public", "C", "C.method"]
+
+
+# ----------------------------------------------------------------------------- version, citation
+ROOT = PACKAGE.parent
+
+
+def test_the_version_is_defined_once():
+    version = catapult_theory.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject and 'path = "catapult_theory/__init__.py"' in pyproject
+    assignments = [p for p in sorted(PACKAGE.rglob("*.py")) if re.search(r"^__version__\s*=", p.read_text(
+        encoding="utf-8"), flags=re.M)]
+    assert assignments == [PACKAGE / "__init__.py"]
+
+
+def test_version_flags(capsys):
+    from catapult_theory.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"catapult_theory {catapult_theory.__version__}\n"
+    proc = subprocess.run([sys.executable, "-m", "catapult_theory", "--version"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout == f"catapult_theory {catapult_theory.__version__}\n"
+
+
+def _citation_errors(data: dict) -> list[str]:
+    import jsonschema
+
+    schema = json.loads((ROOT / "tests" / "data" / "citation-file-format-1.2.0.schema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    return [e.message for e in validator.iter_errors(data)]
+
+
+def test_the_citation_file_is_valid_cff():
+    """CITATION.cff against the Citation File Format 1.2.0 schema (the schema cffconvert ships),
+    with the package's version; a file without authors is caught."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert _citation_errors(data) == []
+    assert data["cff-version"] == "1.2.0" and data["version"] == catapult_theory.__version__
+    broken = {k: v for k, v in data.items() if k != "authors"}
+    assert _citation_errors(broken)
+    assert _citation_errors({**data, "date-released": "7 Dec 2026"})
