@@ -106,6 +106,19 @@ def _check_cli_page(page: str) -> None:
     assert 'id="cli-catapult-run-uv"' in page and "--eta-lambda K" in page
 
 
+def _check_proofs_page(page: str) -> None:
+    """The proofs page lists every theorem of ``catapult prove`` with its statement in words."""
+    import proofs
+
+    for planned in proofs.theorems(proofs.THEOREM_IDS):
+        if planned.generic and planned.model != proofs.default_families(planned.id)[0]:
+            continue
+        entry = f'<span class="pre">{planned.id}</span></code> ('
+        assert entry in page, planned.id
+        title = html.escape(planned.build().title, quote=False).replace("'", "’")
+        assert title in page.split(entry, 1)[1].split("</li>", 1)[0], planned.id
+
+
 API_NAMES = ("catapult_theory.symbolic.theory", "catapult_theory.experiments.sweep_uv", "proofs.prove",
              "catapult_theory.display.theory_latex", "catapult_theory.grid.grid")
 
@@ -116,6 +129,7 @@ def test_the_documentation_builds_with_warnings_as_errors(site):
     command's help; the API page is the note of this build."""
     _check_theory_page((site / "theory.html").read_text(encoding="utf-8"))
     _check_cli_page((site / "cli.html").read_text(encoding="utf-8"))
+    _check_proofs_page((site / "proofs.html").read_text(encoding="utf-8"))
     for page in ("getting-started", "tutorial", "json", "limits", "performance", "models", "proofs", "falsify",
                  "grids", "notebooks", "changelog"):
         assert (site / f"{page}.html").exists(), page
@@ -124,8 +138,8 @@ def test_the_documentation_builds_with_warnings_as_errors(site):
 
 @pytest.mark.xdist_group("docs")
 def test_the_checks_catch_a_page_without_the_formulas(site):
-    """The page checks fail on a theory page with a formula dropped and a CLI page with a command
-    dropped."""
+    """The page checks fail on a theory page with a formula dropped, a CLI page with a command
+    dropped and a theorem list with a theorem dropped."""
     page = (site / "theory.html").read_text(encoding="utf-8")
     from catapult_theory.symbolic import latex_rows, theory
 
@@ -135,6 +149,9 @@ def test_the_checks_catch_a_page_without_the_formulas(site):
     cli = (site / "cli.html").read_text(encoding="utf-8")
     with pytest.raises(AssertionError):
         _check_cli_page(cli.replace('id="cli-catapult-falsify"', ""))
+    listing = (site / "proofs.html").read_text(encoding="utf-8")
+    with pytest.raises(AssertionError):
+        _check_proofs_page(listing.replace('<span class="pre">peak-law-uv</span>', ""))
 
 
 @pytest.mark.slow

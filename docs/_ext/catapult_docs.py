@@ -12,6 +12,8 @@ Nothing the package derives is typed into the pages: when the site builds,
   (:func:`catapult_theory.symbolic.bound_latex`, what each bound rests on, its theorem);
 * ``catapult-theorem ID`` states a theorem of ``catapult prove`` (its statement in words,
   hypotheses and conclusions, as the certificate prints them; the proof is not run);
+* ``catapult-theorem-list`` lists every theorem of ``catapult prove`` with the model(s) it
+  is about and its statement in words (the proofs are built, not run);
 * ``catapult-cli`` prints ``catapult --help`` and the help of every command and family,
   from :func:`catapult_theory.cli.parser`.
 
@@ -138,6 +140,23 @@ class TheoremDirective(SphinxDirective):
         return out
 
 
+class TheoremListDirective(SphinxDirective):
+    """``catapult-theorem-list``: every theorem id of ``catapult prove``, its model(s) and its
+    statement in words (a generic theorem's as built for its first default family)."""
+
+    def run(self) -> list[nodes.Node]:
+        import proofs
+
+        items = nodes.bullet_list()
+        for tid in proofs.THEOREM_IDS:
+            planned = proofs.theorems([tid])[0]
+            about = (f"generic; by default for {', '.join(proofs.default_families(tid))}" if planned.generic
+                     else planned.model)
+            th = planned.build()
+            items += nodes.list_item("", _paragraph(nodes.literal("", tid), nodes.Text(f" ({about}): {th.title}")))
+        return [items]
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -205,5 +224,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("catapult-derivation", DerivationDirective)
     app.add_directive("catapult-bounds", BoundsDirective)
     app.add_directive("catapult-theorem", TheoremDirective)
+    app.add_directive("catapult-theorem-list", TheoremListDirective)
     app.add_directive("catapult-cli", CLIDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
