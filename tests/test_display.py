@@ -151,7 +151,9 @@ def _png_colours(png: bytes) -> set[tuple[int, int, int]]:
 
     img = imread(io.BytesIO(png), format="png")
     assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 200
-    return {tuple(int(round(255 * c)) for c in px[:3]) for px in img.reshape(-1, img.shape[2])[::7]}
+    rgb = np.rint(255 * img[..., :3].reshape(-1, 3)).astype(np.int64)
+    packed = np.unique(rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2])
+    return {(int(c >> 16), int(c >> 8 & 255), int(c & 255)) for c in packed}
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
