@@ -205,6 +205,10 @@ def test_the_readme_is_a_first_visit():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1]
     assert f"    {ci}\n" in text and ci == 'pip install -e ".[test,docs]" && python -m pytest'
     assert "sphinx-build -W docs docs/_build/html" in text  # where the documentation is
+    import proofs
+
+    named = re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", text)  # the theorems it names exist
+    assert named and set(named) <= set(proofs.THEOREM_IDS), named
     for page in ("getting-started", "tutorial", "theory", "cli", "api", "json", "limits", "performance"):
         assert (DOCS / f"{page}.md").exists(), page
 
