@@ -11,7 +11,12 @@ Layers (each importable on its own):
 * :mod:`catapult_theory.experiments` - runs, sweeps, phase boundaries;
 * :mod:`catapult_theory.report`, :mod:`catapult_theory.cli` - figures, the
   ``catapult`` command and ``catapult reproduce``;
-* :mod:`catapult_theory.testing` - Hypothesis strategies and falsification helpers.
+* :mod:`catapult_theory.testing` - Hypothesis strategies and falsification helpers;
+* :mod:`catapult_theory.display` - how results show in Jupyter (typeset formulas, figures).
+
+``__version__`` below is the one place the version is defined: the build (hatch), ``catapult
+--version``, the report's results.json, and the keys of the derivation cache, the report's
+cache and the grid's cells read it.
 """
 
 __version__ = "0.1.0"

@@ -34,13 +34,13 @@ from catapult_theory.errors import InvalidInput
 from ._kernel import (Always, Axiom, Cases, Certificate, Chain, Definition, Identity, Induction, Iterate,
                       KernelError, Step, Theorem, Trajectory, Use)
 from ._runner import Outcome, ProofResult, StepResult, run_theorem as _run_theorem
-from ._format import FORMATS, render
+from ._format import FORMATS, formula, render, symbol_latex
 from ._sources import inject
 from .axioms import AXIOMS
 
 __all__ = [
     "AXIOMS", "Always", "Axiom", "Cases", "Certificate", "Chain", "Definition", "FAMILY_THEOREMS", "FORMATS",
-    "GENERIC_THEOREMS", "default_families", "family_of", "Identity", "Induction", "Iterate", "KernelError", "Outcome", "Planned", "ProofResult",
+    "GENERIC_THEOREMS", "default_families", "family_of", "formula", "symbol_latex", "Identity", "Induction", "Iterate", "KernelError", "Outcome", "Planned", "ProofResult",
     "Step", "StepResult", "Theorem", "THEOREM_IDS", "Trajectory", "Use", "inject", "load_proof_file", "prove",
     "render", "run_theorem", "theorems", "coq_result", "coq_status",
 ]

@@ -101,6 +101,12 @@ class ProofResult:
     def label(self) -> str:
         return f"{self.theorem}[{self.model}]" if self.generic else self.theorem
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the theorem's certificate (``catapult prove --format md``)."""
+        from catapult_theory.display import proof_markdown
+
+        return proof_markdown(self)
+
     @property
     def proved(self) -> bool:
         return self.status == "proved"

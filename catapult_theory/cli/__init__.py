@@ -32,7 +32,7 @@ from ._common import (EXIT_OUTPUT_FAILED, CLIError, StdoutError, write_stdout, P
 if TYPE_CHECKING:
     from ._model_file import ModelFiles
 
-__all__ = ["main", "entry_point", "CLIError", "Parser", "k_grid", "positive_float", "positive_int"]
+__all__ = ["main", "entry_point", "parser", "CLIError", "Parser", "k_grid", "positive_float", "positive_int"]
 
 
 def _build_parser() -> tuple[Parser, list[ModelFamily]]:
@@ -94,6 +94,12 @@ def _build_parser() -> tuple[Parser, list[ModelFamily]]:
     rp.set_defaults(handler=None, command="reproduce")
     sub.add_parser("models", help="list the model families").set_defaults(handler=None, command="models")
     return parser, faces
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of `catapult`: every command, and every family's flags under
+    ``derive``, ``run`` and ``phases`` (the documentation's CLI reference is generated from it)."""
+    return _build_parser()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -93,7 +93,7 @@ class RunResult:
                 "w2_ratio": gd.series("w2") / self.w2_0}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (strict: no NaN; see the README's contracts)."""
+        """The JSON form (strict: no NaN; the contracts are in the documentation, docs/json.md)."""
         out: dict[str, Any] = {
             "model": self.model,
             "phase": self.phase,
@@ -131,8 +131,20 @@ class PhaseSweep:
     def __post_init__(self) -> None:
         _check_status(self.bounds, self.bound_status)
 
+    def _repr_png_(self) -> bytes:
+        """Jupyter: the phase diagram (:func:`catapult_theory.display.sweep_png`)."""
+        from ..display import sweep_png
+
+        return sweep_png(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: boundaries, bounds and phases beside the phase diagram."""
+        from ..display import sweep_html
+
+        return sweep_html(self)
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (strict: no NaN; see the README's contracts)."""
+        """The JSON form (strict: no NaN; the contracts are in the documentation, docs/json.md)."""
         out = {
             "model": self.model,
             "k": self.k,

@@ -23,7 +23,7 @@ from ._derive import (
     batch_weight_norm_identity,
     lemma_increment,
 )
-from ._export import FORMATS
+from ._export import FORMATS, bound_latex, derivation_latex_rows, latex_rows
 from ._export import to_json as export_json
 from ._export import to_latex as export_latex
 from ._export import to_markdown as export_markdown
@@ -69,6 +69,9 @@ __all__ = [
     "UpdateMap",
     "batch_weight_norm_identity",
     "divergence_threshold",
+    "bound_latex",
+    "derivation_latex_rows",
+    "latex_rows",
     "export_json",
     "export_latex",
     "export_markdown",

@@ -170,6 +170,12 @@ class BoundSpec:
     #: the id of the theorem of ``catapult prove`` that proves the window (``None``: not rigorous)
     theorem: str | None = None
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the NTK inequality, ``K`` and ``k_max`` as display math."""
+        from ..display import bound_latex
+
+        return bound_latex(self)
+
     @property
     def rests_on(self) -> tuple[str, ...]:
         """The premises in words, in order."""

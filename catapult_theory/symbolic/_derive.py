@@ -187,6 +187,12 @@ class Derivation:
             p: A.sub(A.poly(p), A.scale(g, S.eta * S.r)) for p, g in self.grads.items()
         }
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: ``f``, ``lam``, ``w2`` and the GD step as display math."""
+        from ..display import derivation_latex
+
+        return derivation_latex(self)
+
     # -------------------------------------------------------------- basics
     def invariants(self) -> dict[sp.Symbol, sp.Expr]:
         """The invariants ``f, lam, w2`` and the model's extra ones, as atom expressions."""

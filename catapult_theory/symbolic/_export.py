@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import _symbols as S
-from ._derive import LEMMA_CONSTANT, lemma_increment
+from ._derive import LEMMA_CONSTANT, Derivation, lemma_increment
 from ._names import model_symbols, symbol_latex
 from ._theory import ModelTheory
 
@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
+    "bound_latex",
+    "derivation_latex_rows",
     "homogeneity_degree",
+    "latex_rows",
     "lemma_form",
     "to_json",
     "to_latex",
@@ -278,47 +281,107 @@ def _threshold_tex(name: str) -> str:
     return rf"\eta_{{\mathrm{{{name.split('_')[1]}}}}}"
 
 
-def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
-    """The update map, leftover atoms, lemma, thresholds, ``K``/window and bounds as
-    amsmath ``align*`` blocks (balanced; every formula readable by SymPy's LaTeX parser).
+def latex_rows(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> dict[str, list[str]]:
+    """The formulas of :func:`to_latex`, one amsmath ``align*`` row (``lhs &= rhs``) each, by part:
+    ``update`` (the one-step map), ``named`` (the invariants and leftover atoms the map needs),
+    ``lemma`` (``Δw2`` in the form that applies, and the Euler residual when none does),
+    ``thresholds`` and ``window`` (``K`` and ``k_max``, when the model has ``Ψ³ = KΨ``).
+    Every right-hand side is readable by SymPy's LaTeX parser. The documentation's theory page
+    and the notebook view of a theory print these rows: no formula is typed twice.
 
     ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
     """
     subs = dict(subs or {})
     names = _leftover_names(th)
     atoms = _atom_latex(th)
-    rows = []
-    for s, inc in th.update.increments().items():
-        rows.append(rf"{_latex(s)}' &= {_latex(s)}{_plus(_latex(_out(th, inc, subs)))}")
-    out = [rf"% {th.model.name}: {th.model.description}".rstrip(), *_rows(rows)]
-    extra = [rf"{_latex(e)} &= {_latex(sp.sympify(expr), atoms)}" for e, expr in _extra_exprs(th).items()]
-    leftover = [rf"{_latex(q)} &= {th.derivation.algebra.atom_latex(a)}"
-                for a, q in {**names, **_data_names(th)}.items()]
-    if extra or leftover:
+    out: dict[str, list[str]] = {}
+    out["update"] = [rf"{_latex(s)}' &= {_latex(s)}{_plus(_latex(_out(th, inc, subs)))}"
+                     for s, inc in th.update.increments().items()]
+    out["named"] = ([rf"{_latex(e)} &= {_latex(sp.sympify(expr), atoms)}" for e, expr in _extra_exprs(th).items()]
+                    + [rf"{_latex(q)} &= {th.derivation.algebra.atom_latex(a)}"
+                       for a, q in {**names, **_data_names(th)}.items()])
+    lemma = lemma_form(th)
+    out["lemma"] = [rf"w_{{2}}' - w_{{2}} &= {_latex(_lemma_tex(th, lemma))}"]
+    if lemma["constant"] is None:
+        out["lemma"].append(rf"E &= {_latex(th.euler_residual, atoms)}")
+    out["thresholds"] = [rf"{_threshold_tex(n)} &= {_latex(_out(th, t.eta, subs))}" for n, t in th.thresholds.items()]
+    out["window"] = []
+    if th.K is not None:
+        out["window"].append(rf"K &= {_latex(_out(th, th.K, subs))}")
+        if th.window is not None:
+            out["window"].append(rf"k_{{\max}} &= {_latex(_out(th, th.window, subs))}")
+    return out
+
+
+def to_latex(th: ModelTheory, subs: Mapping[sp.Symbol, Any] | None = None) -> str:
+    """The update map, leftover atoms, lemma, thresholds, ``K``/window and bounds as
+    amsmath ``align*`` blocks (balanced; every formula readable by SymPy's LaTeX parser;
+    the rows of :func:`latex_rows`).
+
+    ``subs`` fixes model scalars (``{a: 0.5}``), as in :func:`to_json`.
+    """
+    subs = dict(subs or {})
+    rows = latex_rows(th, subs)
+    out = [rf"% {th.model.name}: {th.model.description}".rstrip(), *_rows(rows["update"])]
+    if rows["named"]:
         out.append("% the map also needs" if not th.update.closed else "% named invariants")
-        out += _rows(extra + leftover)
+        out += _rows(rows["named"])
     lemma = lemma_form(th)
     deg = homogeneity_degree(th)
     out.append(f"% homogeneity degree: {deg if deg is not None else 'not homogeneous'}; "
                f"weight-norm lemma: {lemma['why']}")
-    wn = [rf"w_{{2}}' - w_{{2}} &= {_latex(_lemma_tex(th, lemma))}"]
-    if lemma["constant"] is None:
-        wn.append(rf"E &= {_latex(th.euler_residual, atoms)}")
-    out += _rows(wn)
-    if th.thresholds:
-        out += _rows([rf"{_threshold_tex(n)} &= {_latex(_out(th, t.eta, subs))}" for n, t in th.thresholds.items()])
-    if th.K is not None:
-        rel = [rf"K &= {_latex(_out(th, th.K, subs))}"]
-        if th.window is not None:
-            rel.append(rf"k_{{\max}} &= {_latex(_out(th, th.window, subs))}")
+    out += _rows(rows["lemma"])
+    if rows["thresholds"]:
+        out += _rows(rows["thresholds"])
+    if rows["window"]:
         out.append(r"% operator relation \Psi^3 = K \Psi, so \lambda \le K w_2; catapult window "
                    + f"{_edge(th)} < k < k_max")
-        out += _rows(rel)
+        out += _rows(rows["window"])
     for name, spec in _bound_specs(th).items():
         out.append(rf"% {name} bound ({'rigorous' if spec.rigorous else 'heuristic'})")
-        out.append(rf"$\lambda \le K\,{_norm_tex(spec.norm)},\quad K = {_latex(_sub(spec.K, subs))},\quad "
-                   rf"k_{{\max}}^{{\mathrm{{{name}}}}} = {_latex(_sub(spec.k_max, subs))}$")
+        out.append(bound_latex(spec, subs, inline=True))
     return "\n".join(out) + "\n"
+
+
+def bound_latex(spec: BoundSpec, subs: Mapping[sp.Symbol, Any] | None = None, inline: bool = False) -> str:
+    """A bound's NTK inequality, its ``K`` and the window end ``k_max`` it implies, as LaTeX:
+    one inline formula (``inline``, as :func:`to_latex` writes it) or three ``align*`` rows."""
+    subs = dict(subs or {})
+    K, k_max = _latex(_sub(spec.K, subs)), _latex(_sub(spec.k_max, subs))
+    if inline:
+        return (rf"$\lambda \le K\,{_norm_tex(spec.norm)},\quad K = {K},\quad "
+                rf"k_{{\max}}^{{\mathrm{{{spec.name}}}}} = {k_max}$")
+    return " \\\\\n".join([rf"\lambda &\le K\,{_norm_tex(spec.norm)}", rf"K &= {K}",
+                              rf"k_{{\max}}^{{\mathrm{{{spec.name}}}}} &= {k_max}"])
+
+
+def derivation_latex_rows(der: Derivation) -> list[str]:
+    """What a :class:`~catapult_theory.symbolic.Derivation` has derived before any closure,
+    as amsmath ``align*`` rows: the output ``f`` of one datum, ``lam = |∇f|²`` and
+    ``w2 = |θ|²`` in the word algebra's atoms (each atom written as its word in brackets),
+    and the GD step ``θ' = θ − η r ∇_θ f`` of every parameter block."""
+    A = der.algebra
+    atoms = {a: rf"\left[{A.atom_latex(a)}\right]" for a in list(A._atom_words)}
+    rows = [rf"f &= {_latex(der.named(der.f), atoms)}",
+            rf"\lambda &= {_latex(der.named(der.lam), atoms)}",
+            rf"w_{{2}} &= {_latex(der.named(der.w2), atoms)}"]
+    for p, g in der.grads.items():
+        name = sp.latex(sp.Symbol(p.name))
+        rows.append(rf"{name}' &= {name} - \eta \cdot r \cdot \left({_matpoly_latex(der, g)}\right)")
+    return rows
+
+
+def _matpoly_latex(der: Derivation, p: Any) -> str:
+    """A matrix polynomial ``Σ coeff · word`` as LaTeX (words as products of their factors)."""
+    if p.is_zero:
+        return "0"
+    terms = []
+    for word, coeff in sorted(p.terms.items(), key=lambda t: [str(f) for f in t[0]]):
+        body = " ".join(f.latex() for f in word) or "I"
+        c = sp.sympify(der.named(coeff))
+        terms.append(body if c == 1 else rf"{_latex(c)} \cdot {body}" if c.is_Atom or c.is_Pow or c.is_Mul
+                     else rf"\left({_latex(c)}\right) {body}")
+    return " + ".join(terms)
 
 
 def _edge(th: ModelTheory) -> sp.Expr:

@@ -66,6 +66,18 @@ class ModelTheory:
         """True when ``f`` is homogeneous of degree 2 (checked directly and by Euler)."""
         return self.homogeneity_residual == 0 and self.euler_residual == 0
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the map, lemma, thresholds and window as display math."""
+        from ..display import theory_latex
+
+        return theory_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the tables of ``catapult derive --format markdown``."""
+        from ..display import theory_markdown
+
+        return theory_markdown(self)
+
 
 @lru_cache(maxsize=None)
 def theory(name: str) -> ModelTheory:

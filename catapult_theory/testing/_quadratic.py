@@ -67,7 +67,7 @@ class QuadraticStep:
     w2: float
     w2_next: float
     dw2: float
-    #: rounding scale of dw2: |θ' − θ| (|θ'| + |θ|)
+    #: rounding scale of dw2: ``|θ' − θ| (|θ'| + |θ|)``
     dw2_scale: float
     lam_max_H: float
 

@@ -76,7 +76,7 @@ class TwoLayerStep:
     euler: np.ndarray
     w2: float
     dw2: float
-    #: rounding scale of dw2: |θ' − θ| (|θ'| + |θ|)
+    #: rounding scale of dw2: ``|θ' − θ| (|θ'| + |θ|)``
     dw2_scale: float
     lam: float
 

@@ -1,5 +1,5 @@
 """A model FILE wherever a model name is taken: derive, export, falsify, prove (its numbers:
-``tests/cli/test_model_file_numbers.py``); the README's own example file and test file;
+``tests/cli/test_model_file_numbers.py``); the documentation's own example file and test file;
 one-line errors for broken files."""
 
 import json
@@ -14,27 +14,29 @@ from catapult_theory.families import families
 from catapult_theory.symbolic import MODELS
 from tests.cli.conftest import run_cli
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+#: the guides that hold the example model file (``# mine.py``) and test file (``# test_my_conjecture.py``)
+DOCS = [Path(__file__).resolve().parents[2] / "docs" / page for page in ("models.md", "falsify.md")]
 
 
-def _readme_block(first_line: str) -> str:
-    """The README's python code block that starts with ``first_line``."""
-    for block in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S):
-        if block.startswith(first_line):
-            return block
-    raise AssertionError(f"no README block starting with {first_line!r}")
+def _docs_block(first_line: str) -> str:
+    """The python code block of the documentation's guides that starts with ``first_line``."""
+    for page in DOCS:
+        for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
+            if block.startswith(first_line):
+                return block
+    raise AssertionError(f"no block starting with {first_line!r} in {[p.name for p in DOCS]}")
 
 
 @pytest.fixture
 def mine(tmp_path, monkeypatch):
-    """The README's model file, written to a fresh folder that is the working directory."""
+    """The documentation's model file, written to a fresh folder that is the working directory."""
     path = tmp_path / "mine.py"
-    path.write_text(_readme_block("# mine.py"), encoding="utf-8")
+    path.write_text(_docs_block("# mine.py"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return path
 
 
-def test_the_readme_model_derives_in_one_command(mine, capsys):
+def test_the_documented_model_derives_in_one_command(mine, capsys):
     before = dict(MODELS)
     code, out, err = run_cli(capsys, "derive", "mine.py")
     assert code == 0 and err == ""
@@ -51,7 +53,7 @@ def test_the_readme_model_derives_in_one_command(mine, capsys):
 @pytest.mark.parametrize("fmt, marker", [("markdown", "| quantity | after one step |"),
                                          ("latex", r"\begin{align*}"), ("python", "def mine_step("),
                                          ("json", '"model": "mine"')])
-def test_the_readme_model_exports_in_one_command(mine, fmt, marker, capsys):
+def test_the_documented_model_exports_in_one_command(mine, fmt, marker, capsys):
     code, out, _ = run_cli(capsys, "derive", str(mine), "--format", fmt)
     assert code == 0 and marker in out
     if fmt == "json":
@@ -64,7 +66,7 @@ def test_the_readme_model_exports_in_one_command(mine, fmt, marker, capsys):
         assert w21 == pytest.approx(3.0 + 0.5 * (0.5 * 2.0 - 4.0))
 
 
-def test_the_readme_model_falsifies_in_one_command(mine, capsys):
+def test_the_documented_model_falsifies_in_one_command(mine, capsys):
     lemma = ["--assume", "y == 0", "--assume", "f != 0", "--claim", "w2_next < w2", "--max-examples", "60"]
     code, out, _ = run_cli(capsys, "falsify", "mine.py", "--assume", "eta*lam < 4", *lemma)
     assert code == 0 and "no counterexample in 60 examples" in out
@@ -79,20 +81,20 @@ def test_the_model_file_may_follow_the_options_of_falsify(mine, capsys):
     assert code == 0 and "model: mine" in out
 
 
-def test_the_readme_model_proves_the_generic_theorems(mine, capsys):
+def test_the_documented_model_proves_the_generic_theorems(mine, capsys):
     code, out, _ = run_cli(capsys, "prove", "linear-onset", "--model", "mine.py")
     assert code == 0 and "linear-onset[mine]" in out and "proved" in out
 
 
-def test_the_readme_test_file_runs(mine):
-    """The README's user test file: its @given tests pass as written."""
+def test_the_documented_test_file_runs(mine):
+    """The documentation's user test file: its @given tests pass as written."""
     ns: dict = {"__name__": "test_my_conjecture"}
-    exec(compile(_readme_block("# test_my_conjecture.py"), "test_my_conjecture.py", "exec"), ns)
+    exec(compile(_docs_block("# test_my_conjecture.py"), "test_my_conjecture.py", "exec"), ns)
     tests = [v for k, v in ns.items() if k.startswith("test_")]
     assert len(tests) == 5
     previous = settings.get_current_profile_name()
-    settings.register_profile("catapult-theory-readme", parent=settings.get_profile(previous), max_examples=10)
-    settings.load_profile("catapult-theory-readme")  # the user's profile governs their tests and searches
+    settings.register_profile("catapult-theory-docs", parent=settings.get_profile(previous), max_examples=10)
+    settings.load_profile("catapult-theory-docs")  # the user's profile governs their tests and searches
     try:
         for t in tests:
             t()
@@ -102,7 +104,7 @@ def test_the_readme_test_file_runs(mine):
 
 def test_a_builder_function(tmp_path, capsys):
     path = tmp_path / "built.py"
-    path.write_text(_readme_block("# mine.py").replace("model = SymbolicModel(", "def make():\n    return SymbolicModel("),
+    path.write_text(_docs_block("# mine.py").replace("model = SymbolicModel(", "def make():\n    return SymbolicModel("),
                     encoding="utf-8")
     code, out, _ = run_cli(capsys, "derive", str(path), "--builder", "make", "--format", "json")
     assert code == 0 and json.loads(out)["model"] == "built"
@@ -114,7 +116,7 @@ def test_a_builder_function(tmp_path, capsys):
 
 def test_a_file_named_like_a_builtin_does_not_hide_it(tmp_path, capsys):
     path = tmp_path / "uv.py"
-    path.write_text(_readme_block("# mine.py"), encoding="utf-8")
+    path.write_text(_docs_block("# mine.py"), encoding="utf-8")
     code, out, _ = run_cli(capsys, "derive", str(path), "--format", "json")
     assert code == 0 and json.loads(out)["model"] == "uv.py"
     code, out, _ = run_cli(capsys, "derive", "uv", "--format", "json")

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from tests.cli.conftest import run_cli
-from tests.cli.test_model_file import _readme_block
+from tests.cli.test_model_file import _docs_block
 
 
 @pytest.fixture
 def mine(tmp_path, monkeypatch):
-    """The README's mean-field uv model f = vᵀUx/n in ./mine.py."""
+    """The documentation's mean-field uv model f = vᵀUx/n in ./mine.py."""
     path = tmp_path / "mine.py"
-    path.write_text(_readme_block("# mine.py"), encoding="utf-8")
+    path.write_text(_docs_block("# mine.py"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return path
 
