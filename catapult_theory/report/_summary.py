@@ -4,8 +4,8 @@ claim of THEORY §6, each with what was asked, what was run and what came out.
 A section contributes its rows as data (:class:`SummaryRow`, :class:`ClaimRow`: numbers,
 never formatted text); :func:`render_summary` writes the two tables, and the same rows go
 to ``results.json`` keyed by the row id. :func:`status_label` is the one short form of a
-bound's status used in every table and figure legend: ``rigorous (theorem id)``,
-``hypotheses fail here`` or ``heuristic``; only a rigorous bound whose hypotheses hold is
+bound's status used in every table and figure legend: ``rigorous: THEOREM``,
+``hypotheses fail here: THEOREM`` or ``heuristic``; only a rigorous bound whose hypotheses hold is
 called a bound, every other value is a reference line.
 """
 
@@ -60,14 +60,14 @@ CONVERGING = ("lazy", "catapult")
 
 def status_label(st: Mapping[str, Any]) -> str:
     """The short status of a bound (:func:`catapult_theory.experiments.bound_status`):
-    ``rigorous (theorem id)`` when a theorem proves it and its hypotheses hold here,
-    ``hypotheses fail here`` when a theorem proves it for other data, else ``heuristic``
+    ``rigorous: THEOREM`` when a theorem proves it and its hypotheses hold here,
+    ``hypotheses fail here: THEOREM`` when a theorem proves it for other data, else ``heuristic``
     (no theorem proves it: a reference value, not a bound)."""
     if not st.get("rigorous"):
         return "heuristic"
     if not st.get("hypotheses_hold"):
-        return f"hypotheses fail here ({st.get('theorem')})"
-    return f"rigorous ({st.get('theorem')})"
+        return f"hypotheses fail here: {st.get('theorem')}"
+    return f"rigorous: {st.get('theorem')}"
 
 
 def is_bound(st: Mapping[str, Any]) -> bool:

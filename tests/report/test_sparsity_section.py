@@ -49,13 +49,18 @@ def test_markdown_states_the_numbers_and_the_failing_step(res):
     assert "Two-layer ReLU net (rows 11–13)" in md and "Three-layer ReLU MLP (rows 14–16)" in md
     for m in res.three:
         assert m.spec in md
-    assert "eta*r*(eta*lam*r - 6*f)" in md and "homogeneous of degree **4**" in md
+    assert r"\eta r \left(\eta \lambda r - 6 f\right)" in md and "homogeneous of degree **4**" in md
+    assert "eta*r" not in md
     assert f"{len(TINY.grid)} learning rates" in md
     assert "![" not in md  # no figure links without figures
 
 
 def test_data_is_strict_json(res):
     data = json.loads(json.dumps(jsonable(sparsity_data(res)), allow_nan=False))
+    # the statistics the text quotes are stored as numbers, once per model and pair
+    st = data["stats"]["two-layer:digits:0:1"]
+    assert isinstance(st["catapult_count"], int) and st["low_k"] in TINY.grid.tolist()
+    assert st["rank_corr_sparsity_k"] is None or -1 <= st["rank_corr_sparsity_k"] <= 1
     assert set(data["two_layer"]) == set(TINY.pairs)
     assert data["three_layer_facts"]["lam_degree"] == "4"
     assert len(data["three_layer"]["digits:3:8"]["final"]["sparsity1"]) == len(TINY.grid)
