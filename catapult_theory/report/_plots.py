@@ -96,7 +96,7 @@ def bound_legend(name: str, value: float, status: Mapping[str, Any] | None) -> s
 def readable_log_ticks(fig: Any) -> None:
     """Every log axis of ``fig`` with at least three labelled ticks: a short axis gets
     ticks at 1, 2, 5 (or every integer) times the powers of ten, labelled."""
-    from matplotlib.ticker import LogFormatterSciNotation, LogLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     for ax in fig.axes:
         for axis, scale, lim in ((ax.yaxis, ax.get_yscale(), ax.get_ylim()), (ax.xaxis, ax.get_xscale(),
@@ -111,10 +111,8 @@ def readable_log_ticks(fig: Any) -> None:
                 continue
             subs = (1.0, 2.0, 5.0) if decades >= 1 else tuple(float(v) for v in range(1, 10))
             axis.set_major_locator(LogLocator(base=10, subs=subs))
-            axis.set_major_formatter(LogFormatterSciNotation(base=10, labelOnlyBase=False))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
             axis.set_minor_locator(LogLocator(base=10, subs="auto"))
-            from matplotlib.ticker import NullFormatter
-
             axis.set_minor_formatter(NullFormatter())
 
 

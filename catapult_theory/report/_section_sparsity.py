@@ -373,7 +373,8 @@ def compute_sparsity(settings: SparsitySettings, reporter: Reporter = SILENT) ->
                                      {**config, "width": s.three_width, "steps": s.three_steps},
                                      lambda spec=spec: _three_layer(spec, s, reporter)))  # type: ignore[misc]
     windows = {m.spec: float(m.sweep.bounds["degree3"]) for m in three}
-    stats = {f"{m.model}:{m.spec}": model_stats(m, s.low_k, k_norm if m.model == "three-layer" else base["k_uv"])
+    k_uv = uv_k_max()
+    stats = {f"{m.model}:{m.spec}": model_stats(m, s.low_k, k_norm if m.model == "three-layer" else k_uv)
              for m in (*two, *three)}
     return SparsityResult(s, pairs, tuple(two), tuple(three), windows=windows, stats=stats,
                           **base)  # type: ignore[arg-type]

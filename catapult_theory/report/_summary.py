@@ -115,9 +115,9 @@ def convergent(sweep: Any) -> tuple[float | None, list[dict[str, Any]]]:
     b = sweep.boundaries
     details = getattr(b, "details", {}) or {}
     if "largest_convergent" in b:
-        islands = [dict(i) for i in (details.get("largest_convergent", {}) or {}).get("islands", []) or []]
+        own = [dict(i) for i in (details.get("largest_convergent", {}) or {}).get("islands", []) or []]
         value = b["largest_convergent"]
-        return (None if value is None else float(value)), islands
+        return (None if value is None else float(value)), own
     k = np.asarray(sweep.k, dtype=float)
     phase = np.asarray([str(p) for p in sweep.phase])
     conv = np.isin(phase, CONVERGING)

@@ -98,8 +98,9 @@ def theorem_statement(tid: str) -> TheoremText:
 
 def plain(text: str) -> str:
     """Text from another layer (a bound's argument, a theorem's title) safe in Markdown:
-    SymPy's ``**`` as ``^``, ``*`` as ``·`` and ``_`` escaped, so none becomes emphasis."""
-    return text.replace("**", "^").replace("*", "·").replace("_", "\\_")
+    SymPy's ``**`` as ``^``, ``*`` and ``_`` escaped (shown as themselves), so none becomes
+    emphasis."""
+    return text.replace("**", "^").replace("*", "\\*").replace("_", "\\_")
 
 
 def derived_maps(markdown: str, level: int = 4) -> str:

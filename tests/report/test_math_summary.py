@@ -195,3 +195,21 @@ def test_reproduce_writes_the_summary_first_and_rows_into_results_json(tmp_path,
     w = _walk((tmp_path / "report.html").read_text())
     assert w.maths == 1 and not w.bad and w.unread == 0
     assert [c for c in w.cells if c in ROWS] == list(ROWS)
+
+
+def test_short_log_axes_get_at_least_three_labelled_ticks():
+    from catapult_theory.report._plots import _pyplot, readable_log_ticks
+
+    plt = _pyplot()
+    fig, ax = plt.subplots()
+    ax.semilogy([1, 2], [0.008, 0.6])
+
+    def labels():
+        fig.canvas.draw()
+        lo, hi = ax.get_ylim()
+        return [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks()) if lo <= v <= hi and t.get_text()]
+
+    assert len(labels()) < 3  # matplotlib alone labels only the decades here
+    readable_log_ticks(fig)
+    assert len(labels()) >= 5 and "0.05" in labels()
+    plt.close(fig)
