@@ -31,12 +31,15 @@ __all__ = [
     "plot_divergence_shift",
     "CONVERGED_FLOOR",
     "PHASE_COLORS",
+    "TEST_COLOR",
+    "TRAIN_COLOR",
     "ROUNDOFF_FLOOR",
     "panel_points",
     "plot_final_lam",
     "plot_peak_scaling",
     "plot_phase_diagram",
     "plot_trajectories",
+    "trajectories_figure",
     "quadratic_figures",
     "two_layer_figures",
     "uv_figures",
@@ -49,6 +52,10 @@ PHASE_COLORS = {
     "collapsed": "#dddddd",
     "unresolved": "#e6dcf2",
 }
+
+#: train and test losses drawn in one panel are told apart by these colours (and a legend)
+TRAIN_COLOR = "C0"
+TEST_COLOR = "C1"
 
 _LABELS = {
     "lam_eta": r"final $\eta\lambda$",
@@ -126,6 +133,9 @@ def _phase_bands(ax: Any, k: np.ndarray, phase: Sequence[str]) -> None:
             ax.axvspan(edges[start], edges[i], color=PHASE_COLORS.get(str(phase[start]), "#ffffff"), lw=0, zorder=0)
             start = i
 
+
+#: the boundary key of the largest convergent k of a sweep (drawn dotted, named in the legend)
+LARGEST = "largest_convergent"
 
 #: along a trajectory, losses below this fraction of the initial loss are float64 round-off:
 #: not drawn (a dotted floor line says where the axis stops)
@@ -224,7 +234,9 @@ def plot_phase_diagram(
             ax.axhline(linear_stability_edge(), color="0.3", lw=0.8, ls="--")
         ax.set_ylabel(_LABELS.get(name, name))
         for bname, b in sweep.boundaries.items():
-            if b is not None:
+            if b is not None and bname == LARGEST:  # a legend entry: it may sit next to the divergence
+                ax.axvline(b, color="k", lw=1.2, ls=(0, (1, 1)), label=f"largest convergent k = {b:.4g} (measured)")
+            elif b is not None:
                 ax.axvline(b, color="k", lw=1.0)
         for i, (bname, b) in enumerate(sweep.bounds.items()):
             if b is not None and np.isfinite(b):
@@ -235,7 +247,7 @@ def plot_phase_diagram(
             if mv is not None and np.isfinite(mv):
                 ax.axvline(mv, color=f"C{i + 5}", lw=1.4, ls=":", label=f"{mname} = {mv:.3g}")
     for (bname, b) in sweep.boundaries.items():
-        if b is not None:
+        if b is not None and bname != LARGEST:
             axes[0, 0].annotate(f"{bname}\n{b:.4g}", (b, 1.0), xycoords=("data", "axes fraction"),
                                 fontsize=7, ha="center", va="bottom")
     handles, _ = axes[0, 0].get_legend_handles_labels()
@@ -303,7 +315,28 @@ def plot_trajectories(
     log_steps: bool = False,
     diverged: Sequence[str] = (),
 ) -> Path:
-    """Series against step for a few runs (label -> quantity -> series).
+    """:func:`trajectories_figure`, written to ``path``."""
+    plt = _pyplot()
+    fig = trajectories_figure(runs, quantities, title, references, reference_label, log_steps, diverged)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def trajectories_figure(
+    runs: Mapping[str, Mapping[str, np.ndarray]],
+    quantities: Sequence[str] = ("loss", "lam_eta", "w2_ratio"),
+    title: str = "",
+    references: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    reference_label: str = "exact map",
+    log_steps: bool = False,
+    diverged: Sequence[str] = (),
+) -> Any:
+    """Series against step for a few runs (label -> quantity -> series), one panel per
+    quantity, at most three panels a row (two when there are more than three quantities),
+    sized to be read at page width; a panel left free holds the legend.
 
     ``references`` (same layout) are drawn dashed on top, e.g. the exact map
     beside GD. On the logarithmic loss axes values below :data:`ROUNDOFF_FLOOR`
@@ -311,15 +344,16 @@ def plot_trajectories(
     line), and so are non-positive values. ``diverged``: labels of runs that blew
     up; their series stop at the blow-up, marked by an ``x``. ``log_steps`` plots
     against ``step + 1`` on a logarithmic axis (for long runs whose catapult happens
-    in the first steps).
+    in the first steps). A run's ``lam_steps`` (the steps where ``lam`` was evaluated)
+    places its ``lam_eta`` values: a line through those steps, never held values.
     """
     plt = _pyplot()
-    ncols = min(len(quantities), 3)
+    ncols = len(quantities) if len(quantities) <= 3 else 2
     nrows = -(-len(quantities) // ncols)
-    fig, grid = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.3 * nrows), squeeze=False)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(3.7 * ncols, 2.9 * nrows + 0.4), squeeze=False)
     axes = grid.ravel()
     for ax in axes[len(quantities):]:
-        ax.set_visible(False)
+        ax.axis("off")
     for j, q in enumerate(quantities):
         ax = axes[j]
         log = q in ("loss", "train_loss", "test_loss")
@@ -347,23 +381,24 @@ def plot_trajectories(
         if q == "loss" and "test_loss" in quantities:
             label = "train loss"
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=7)
-    last = axes[len(quantities) - 1]
+    free = axes[len(quantities)] if len(axes) > len(quantities) else None
+    keys, names = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
     if references:
-        last.plot([], [], color="k", ls="--", lw=0.8, label=reference_label)
-        last.legend(fontsize=7)
+        keys.append(Line2D([], [], color="k", ls="--", lw=0.8))
+        names.append(reference_label)
     if diverged:
-        last.plot([], [], "x", color="k", ls="none", label="blow-up (run stops)")
-        last.plot([], [], "^", color="k", ls="none", label="leaves the plotted range")
-        last.legend(fontsize=7)
-    fig.suptitle(_wrap(title, 140), fontsize=10)
+        keys += [Line2D([], [], marker="x", color="k", ls="none"), Line2D([], [], marker="^", color="k", ls="none")]
+        names += ["blow-up (run stops)", "leaves the plotted range"]
+    if free is not None:
+        free.legend(keys, names, fontsize=9, loc="center", frameon=False)
+    else:
+        axes[0].legend(keys, names, fontsize=8)
+    fig.suptitle(_wrap(title, 110), fontsize=10)
     fig.tight_layout()
     readable_log_ticks(fig)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, path, dpi=130)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def _clip_blowups(ax: Any, runs: Mapping[str, Mapping[str, np.ndarray]], q: str, diverged: Sequence[str],
@@ -465,7 +500,7 @@ def plot_peak_law(law: Any, path: str | Path) -> Path:
     ax.plot(kk, law.law.s_star_of(kk), "-", color="k", lw=1.2, label="continuum peak (derived)")
     lead = sp.lambdify(k_sym, law.law.s_star_leading, "numpy")
     ax.plot(kk, lead(kk), ":", color="k", lw=1.0, label=r"$(k-2)^2/2$")
-    ax.plot(kk, kk**2 / 4, "--", color="0.45", lw=1.0, label=r"bound $k^2/4$ (peak-law-uv)")
+    ax.plot(kk, kk**2 / 4, "--", color="0.45", lw=1.0, label=r"bound $k^2/4$ (rigorous: peak-law-uv)")
     ax.set_yscale("log")
     ax.set_xlabel(r"$k = \eta\lambda_0$")
     ax.set_ylabel(r"peak $s^* = \max_t\, \eta^2 x_2 f_t^2/n$")
@@ -654,7 +689,7 @@ def two_layer_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
             panels=("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity"),
             title=f"two-layer ReLU, width {dg.setup.width}, {dg.setup.data.B} digits (0 vs 1); no theorem covers many "
                   "labelled data: every value drawn is a reference, not a bound",
-            marks={"largest converging k (measured)": dg.largest})
+            marks=None if dg.sweep.boundaries.get(LARGEST) is not None else {"largest converging k (measured)": dg.largest})
         figs["digits_trajectories"] = plot_trajectories(
             {f"k = {t.k:g} ({t.phase})": t.series for t in dg.trajectories}, path("tl_digits_trajectories.png"),
             quantities=("loss", "test_loss", "lam_eta", "w2_ratio", "sparsity"),

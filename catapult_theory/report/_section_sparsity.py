@@ -15,6 +15,7 @@ no run is repeated.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ __all__ = [
     "compute_sparsity",
     "render_sparsity",
     "sparsity_data",
+    "model_figure",
     "sparsity_figures",
     "sparsity_section",
 ]
@@ -80,7 +82,9 @@ class SparsitySettings:
     ``k``, ``dk``: the grid ``k_min, k_min + dk, ..., k_max``; ``steps``: GD step
     budget of each run, which stops earlier when its loss changes by less than
     ``tol`` in one step, diverges or collapses; ``lam_every``: steps between NTK
-    eigenvalue evaluations (exact at every run's last step); ``traj_ks``: the
+    eigenvalue evaluations (exact at every run's last step), and at every step while a
+    run moves fast (its loss rises, or ``lam`` changes by more than ``lam_rtol`` of itself
+    per step) where the sweeps offer it; ``traj_ks``: the
     trajectories shown (nearest grid points, and the largest converging ``k``).
     """
 
@@ -93,6 +97,7 @@ class SparsitySettings:
     three_steps: int = 400
     tol: float = 1e-8
     lam_every: int = 10
+    lam_rtol: float = 0.02
     traj_ks: tuple[float, ...] = (1.0, 3.0, 6.0)
     #: sparsity is compared between this k and the largest converging one
     low_k: float = 1.0
@@ -278,10 +283,24 @@ def _drift(traj: Trajectory, phase: np.ndarray, reason: np.ndarray, eta: np.ndar
             "loss_factor": float(np.max(traj.loss[h, runs] / traj.loss[T, runs]))}
 
 
+def _fast_lam(sweep: Callable[..., Any], s: SparsitySettings) -> dict[str, Any]:
+    """``lam_rtol`` for a sweep that takes it (``lam`` at every step while a run moves fast,
+    so a catapult is drawn step by step); an older sweep keeps the ``lam_every`` cadence."""
+    return {"lam_rtol": s.lam_rtol} if "lam_rtol" in inspect.signature(sweep).parameters else {}
+
+
+def _lam_cadence(sweep: Callable[..., Any], s: SparsitySettings) -> str:
+    """How often ``lam`` is evaluated along the runs of ``sweep`` (for the text)."""
+    fast = (f" and at every step while a run's loss rises or λ changes by more than {s.lam_rtol:g} of itself per step"
+            if _fast_lam(sweep, s) else "")
+    return f"every {s.lam_every} steps{fast}"
+
+
 def _two_layer(spec: str, s: SparsitySettings, reporter: Reporter) -> ModelSweep:
     """The two-layer ReLU sweep at grid resolution, keeping its trajectories."""
     setup = two_layer_image_setup(s.two_width, 0.0, spec)
     sweep, run = sweep_two_layer_run(setup, s.grid, max_steps=s.two_steps, tol=s.tol, lam_every=s.lam_every,
+                                     **_fast_lam(sweep_two_layer_run, s),
                                      progress=reporter.ticker(f"two-layer {spec}", s.two_steps))
     trajs, phases = _pick(sweep, run.traj, run.lam_evaluated, run.stopped_at, s.traj_ks, setup.lam0, setup.w2_0)
     drift = _drift(run.traj, np.asarray(run.phase), np.asarray(run.stop_reason), s.grid / setup.lam0)
@@ -291,7 +310,7 @@ def _two_layer(spec: str, s: SparsitySettings, reporter: Reporter) -> ModelSweep
 def _three_layer(spec: str, s: SparsitySettings, reporter: Reporter) -> ModelSweep:
     setup = three_layer_setup(s.three_width, 0.0, spec)
     sweep, run = sweep_three_layer(setup, s.grid, max_steps=s.three_steps, tol=s.tol, refine=False,
-                                   lam_every=s.lam_every,
+                                   lam_every=s.lam_every, **_fast_lam(sweep_three_layer, s),
                                    progress=reporter.ticker(f"three-layer {spec}", s.three_steps))
     trajs, phases = _pick(sweep, run.traj, run.lam_evaluated, run.stopped_at, s.traj_ks, setup.lam0, setup.w2_0)
     drift = _drift(run.traj, np.asarray(run.phase), np.asarray(run.stop_reason), s.grid / setup.lam0)
@@ -362,7 +381,8 @@ def compute_sparsity(settings: SparsitySettings, reporter: Reporter = SILENT) ->
         return SparsityResult(s, (), (), (), windows={}, skipped=str(exc), **base)  # type: ignore[arg-type]
     two, three = [], []
     for spec in s.pairs:
-        config = {"spec": spec, "k": s.grid.tolist(), "tol": s.tol, "lam_every": s.lam_every, "traj": s.traj_ks}
+        config = {"spec": spec, "k": s.grid.tolist(), "tol": s.tol, "lam_every": s.lam_every, "traj": s.traj_ks,
+                  **_fast_lam(sweep_three_layer, s)}
         reporter.progress(f"two-layer ReLU, width {s.two_width}, {spec}: {len(s.grid)} rates, <= {s.two_steps} steps")
         two.append(reporter.cached(f"sparsity-two-layer[{spec}]", {**config, "width": s.two_width,
                                                                     "steps": s.two_steps},
@@ -429,47 +449,53 @@ def _log_if_wide(ax: Any, values: list[np.ndarray], ratio: float = 30.0) -> None
         ax.set_yscale("log")
 
 
-def _model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None, path: Path) -> Path:
-    """Trajectories of a few runs (top) and final values against ``k`` (bottom) of one model on one pair."""
+def model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None) -> Any:
+    """The figure of one model on one pair, one row per quantity (train loss, weight norm,
+    ``eta lam``, sparsity): trajectories of a few runs against step + 1 (left) and final
+    values against ``k`` (right, every phase shaded with its legend swatch)."""
     from matplotlib.lines import Line2D
 
-    from ..files import save_figure
-    from ._plots import PHASE_COLORS, _phase_bands, _pyplot, bound_legend, phase_patch, readable_log_ticks
+    from ._plots import (PHASE_COLORS, TEST_COLOR, TRAIN_COLOR, _phase_bands, _pyplot, bound_legend, phase_patch,
+                         readable_log_ticks)
 
     plt = _pyplot()
     three = m.model == "three-layer"
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7.6))
-    top, bottom = axes
+    fig, axes = plt.subplots(4, 2, figsize=(10, 12.4))
+    left, right = axes[:, 0], axes[:, 1]
     # -- trajectories against step + 1 (log: the catapult happens in the first tens of steps)
     w2s, lams = [], []
+    cadence = set()
     for j, (kt, ser) in enumerate(sorted(m.trajectories.items())):
         t = np.arange(len(ser["loss"])) + 1
         color = f"C{j}"
         loss, low = _floor(ser["loss"])
         ok = np.isfinite(loss) & ~low
-        top[0].plot(t[ok], loss[ok], color=color, lw=1.1, label=f"k = {kt:g} ({m.trajectory_phase[kt]})")
-        top[1].plot(t, ser["w2_ratio"], color=color, lw=1.1)
+        left[0].plot(t[ok], loss[ok], color=color, lw=1.1, label=f"k = {kt:g} ({m.trajectory_phase[kt]})")
+        left[1].plot(t, ser["w2_ratio"], color=color, lw=1.1)
+        # lam only at the steps where it was evaluated, joined by a line (never a held value)
         pos = ser["lam_eta"] > 0  # a collapsed net has lam = 0: off a log axis
-        top[2].plot(ser["lam_steps"][pos] + 1, ser["lam_eta"][pos], ".-", color=color, lw=1.0, ms=3)
+        left[2].plot(ser["lam_steps"][pos] + 1, ser["lam_eta"][pos], ".-", color=color, lw=1.0, ms=2.5)
+        cadence.update(np.diff(ser["lam_steps"]).astype(int).tolist())
         w2s.append(ser["w2_ratio"])
         lams.append(ser["lam_eta"])
         if three:
-            top[3].plot(t, ser["sparsity1"], color=color, lw=1.1)
-            top[3].plot(t, ser["sparsity2"], color=color, lw=1.1, ls="--")
+            left[3].plot(t, ser["sparsity1"], color=color, lw=1.1)
+            left[3].plot(t, ser["sparsity2"], color=color, lw=1.1, ls="--")
         else:
-            top[3].plot(t, ser["sparsity"], color=color, lw=1.1)
-    top[0].set_yscale("log")
-    _log_if_wide(top[1], w2s)
-    _log_if_wide(top[2], lams)
-    top[2].axhline(res.edge, color="0.4", lw=0.8, ls=":")
-    labels = ("train loss", r"$|\theta_t|^2/|\theta_0|^2$",
-              rf"$\eta\lambda_t$ (every {res.settings.lam_every} steps)",
-              "sparsity (solid: layer 1, dashed: layer 2)" if three else "activation sparsity")
-    for ax, lab in zip(top, labels):
+            left[3].plot(t, ser["sparsity"], color=color, lw=1.1)
+    left[0].set_yscale("log")
+    _log_if_wide(left[1], w2s)
+    _log_if_wide(left[2], lams)
+    left[2].axhline(res.edge, color="0.4", lw=0.8, ls=":")
+    every = (f"evaluated every {min(cadence)} to {max(cadence)} steps" if len(cadence) > 1
+             else f"evaluated every {min(cadence)} steps" if cadence else "evaluated")
+    labels = ("train loss", r"$|\theta_t|^2/|\theta_0|^2$", rf"$\eta\lambda_t$ (dots: {every})",
+              "sparsity (solid: layer 1,\ndashed: layer 2)" if three else "activation sparsity")
+    for ax, lab in zip(left, labels):
         ax.set_xscale("log")
-        ax.set_xlabel("step + 1")
         ax.set_ylabel(lab)
-    top[0].legend(fontsize=7)
+    left[-1].set_xlabel("step + 1")
+    left[0].legend(fontsize=8, title="trajectories", title_fontsize=8)
     # -- final values against k: converging and unresolved runs (a diverged run has no final
     # state; a collapsed one is f = 0 on the training set at loss 1/2, its blown-up weights and
     # test loss are in the data, not drawn)
@@ -477,7 +503,7 @@ def _model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None, pat
     phase = np.array([str(p) for p in m.sweep.phase])
     drawn = np.isin(phase, ["lazy", "catapult", "unresolved"])
     alive = drawn | (phase == "collapsed")
-    for ax in bottom:
+    for ax in right:
         _phase_bands(ax, k, list(phase))
 
     def dots(ax: Any, name: str, mask: np.ndarray, **kw: Any) -> None:
@@ -485,29 +511,30 @@ def _model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None, pat
         ok = mask & np.isfinite(v)
         ax.plot(k[ok], v[ok], **{"marker": "o", "ls": "none", "ms": 3.5, "color": "k", **kw})
 
-    dots(bottom[0], "lam_eta", alive)
-    bottom[0].plot(k, k, ":", color="0.5", lw=0.8)
-    bottom[0].axhline(res.edge, color="0.3", lw=0.8, ls="--")
-    bottom[0].set_ylim(-0.2, max(2.6, float(np.nanmax(np.where(alive, m.final("lam_eta"), np.nan), initial=0)) + 0.3))
-    bottom[0].set_ylabel(r"final $\eta\lambda$ (dotted: $\eta\lambda_0 = k$)")
-    dots(bottom[1], "w2_ratio", drawn)
-    bottom[1].set_ylabel(r"final $|\theta|^2/|\theta_0|^2$")
-    for name, marker, color, lab in (("train_loss", "o", "C0", "train"), ("test_loss", "s", "C1", "test")):
+    # train and test told apart by colour (and the legend), not by marker shape only
+    for name, marker, color, lab in (("train_loss", "o", TRAIN_COLOR, "train"), ("test_loss", "s", TEST_COLOR, "test")):
         v, low = _floor(m.final(name))
         mask = (alive if name == "train_loss" else drawn) & np.isfinite(v)
-        bottom[2].plot(k[mask & ~low], v[mask & ~low], marker, ms=3.5, color=color, ls="none", label=lab)
+        right[0].plot(k[mask & ~low], v[mask & ~low], marker, ms=4, color=color, ls="none", label=lab)
         if (mask & low).any():
-            bottom[2].plot(k[mask & low], v[mask & low], "v", ms=4, color=color, ls="none")
-    bottom[2].set_yscale("log")
-    bottom[2].legend(fontsize=7, loc="best")
-    bottom[2].set_ylabel("final loss (train, test)")
+            right[0].plot(k[mask & low], v[mask & low], "v", ms=4, color=color, ls="none")
+    right[0].set_yscale("log")
+    right[0].legend(fontsize=8, loc="best")
+    right[0].set_ylabel("final loss (train, test)")
+    dots(right[1], "w2_ratio", drawn)
+    right[1].set_ylabel(r"final $|\theta|^2/|\theta_0|^2$")
+    dots(right[2], "lam_eta", alive)
+    right[2].plot(k, k, ":", color="0.5", lw=0.8)
+    right[2].axhline(res.edge, color="0.3", lw=0.8, ls="--")
+    right[2].set_ylim(-0.2, max(2.6, float(np.nanmax(np.where(alive, m.final("lam_eta"), np.nan), initial=0)) + 0.3))
+    right[2].set_ylabel(r"final $\eta\lambda$ (dotted: $\eta\lambda_0 = k$)")
     if three:
-        dots(bottom[3], "sparsity1", alive)
-        dots(bottom[3], "sparsity2", alive, marker="s", mfc="none")
-        bottom[3].set_ylabel("final sparsity (dots: layer 1, squares: layer 2)")
+        dots(right[3], "sparsity1", alive)
+        dots(right[3], "sparsity2", alive, marker="s", mfc="none")
+        right[3].set_ylabel("final sparsity (dots: layer 1,\nsquares: layer 2)")
     else:
-        dots(bottom[3], "sparsity", alive)
-        bottom[3].set_ylabel("final activation sparsity")
+        dots(right[3], "sparsity", alive)
+        right[3].set_ylabel("final activation sparsity")
     norm_k = res.k_norm3 if three else res.k_uv
     marks = [("catapult onset", m.sweep.boundaries.get("catapult_onset"), "C2", "--"),
              ("largest converging k", m.largest, "k", "-"),
@@ -517,39 +544,48 @@ def _model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None, pat
     handles: list[Any] = []
     for lab, val, color, ls in marks:
         if val is not None and k[0] <= val <= k[-1]:
-            for ax in bottom:
+            for ax in right:
                 ax.axvline(val, color=color, lw=1.1, ls=ls)
             handles.append(Line2D([], [], color=color, ls=ls, label=f"{lab} ({val:g})"))
-    for ax in bottom:
-        ax.set_xlabel(r"$k = \eta\lambda_0$")
+    for ax in right:
         ax.set_xlim(k[0] - 0.3, k[-1] + 0.3)
+    right[-1].set_xlabel(r"$k = \eta\lambda_0$")
     bname = "degree3" if three else "data"
     bval = m.sweep.bounds.get(bname)
     if bval is not None and np.isfinite(bval) and k[0] <= bval <= k[-1]:
-        for ax in bottom:
+        for ax in right:
             ax.axvline(bval, color="C5", lw=1.1, ls="-.")
         handles.append(Line2D([], [], color="C5", ls="-.",
                               label=bound_legend(bname, float(bval), m.sweep.bound_status.get(bname))))
     handles += [phase_patch(p) for p in PHASE_COLORS if p in set(phase)]
     if any(_floor(m.final(name))[1].any() for name in ("train_loss", "test_loss")):
         handles.append(Line2D([], [], marker="v", color="0.3", ls="none", label=f"loss < {LOSS_FLOOR:g} (drawn on the floor)"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     label = pair.label if pair is not None else m.spec
     B = pair.B if pair is not None else "?"
-    bname = "degree3" if three else "data"
     bval = m.sweep.bounds.get(bname, float("nan"))
-    bound_note = (f"{bname} = {bval:.2g}: {status_label(m.sweep.bound_status.get(bname, {}))}, no theorem covers "
-                  "these data")
-    fig.suptitle(f"{m.model} ReLU net, width {m.width}, {label}: {B} training images, labels +-1, lam0 = {m.lam0:.4g}; "
-                 f"{bound_note}\nfinal values: diverged runs have none; collapsed runs (f = 0 on the training set) "
-                 "are drawn where their values are meaningful (eta*lam, train loss, sparsity)", fontsize=10)
+    bound_note = f"{bname} = {bval:.2g}: {status_label(m.sweep.bound_status.get(bname, {}))}"
+    fig.suptitle(f"{m.model} ReLU net, width {m.width}, {label}: {B} training images, labels +-1, lam0 = {m.lam0:.4g}\n"
+                 f"{bound_note} (no theorem covers these data). Left: trajectories; right: final values against k "
+                 "(diverged runs have none;\ncollapsed runs, f = 0 on the training set, drawn where their values are "
+                 "meaningful: train loss, eta*lam, sparsity)", fontsize=9.5)
     for ax in axes.ravel():  # minor ticks of log axes cost more to draw than they tell here
         ax.minorticks_off()
     readable_log_ticks(fig)
     # fixed margins: tight_layout would measure every tick label of the eight panels again
-    fig.subplots_adjust(left=0.045, right=0.99, bottom=0.14, top=0.9, wspace=0.3, hspace=0.32)
+    rows = -(-len(handles) // 3)
+    fig.subplots_adjust(left=0.09, right=0.985, bottom=0.045 + 0.016 * rows, top=0.915, wspace=0.28, hspace=0.2)
+    return fig
+
+
+def _model_figure(res: SparsityResult, m: ModelSweep, pair: PairInfo | None, path: Path) -> Path:
+    """:func:`model_figure`, written to ``path``."""
+    from ..files import save_figure
+    from ._plots import _pyplot
+
+    fig = model_figure(res, m, pair)
     save_figure(fig, path, dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
     return Path(path)
 
 
@@ -621,7 +657,8 @@ def render_sparsity(res: SparsityResult, figures: Mapping[str, str] | None = Non
             f"GD run per net and pair); full-batch GD on all weights, square loss, labels ±1, until the loss changes "
             f"by less than {fmt_tol(s.tol)} in one step or the budget of {s.two_steps} (two-layer) / {s.three_steps} "
             f"(three-layer) steps; a run leaves the batch as soon as it diverges or collapses. λ = top eigenvalue "
-            f"of NTK/B, every {s.lam_every} steps and exactly at each run's end. Widths: two-layer {s.two_width}, "
+            f"of NTK/B, {_lam_cadence(sweep_three_layer, s)}, and exactly at each run's end. Widths: two-layer "
+            f"{s.two_width}, "
             f"three-layer {s.three_width} per hidden layer (the study's width is 1024"
             + ("" if s.three_width == 1024 else
                f"; its {s.three_width}×{s.three_width} middle layer costs 3n²B per step and rate, the study's width "
@@ -737,7 +774,8 @@ def sparsity_data(res: SparsityResult) -> dict[str, Any]:
         "settings": {"pairs": list(res.settings.pairs), "two_width": res.settings.two_width,
                      "three_width": res.settings.three_width, "k": res.settings.grid.tolist(),
                      "two_steps": res.settings.two_steps, "three_steps": res.settings.three_steps,
-                     "tol": res.settings.tol, "lam_every": res.settings.lam_every},
+                     "tol": res.settings.tol, "lam_every": res.settings.lam_every,
+                     **_fast_lam(sweep_three_layer, res.settings)},
         "skipped": res.skipped,
     }
 

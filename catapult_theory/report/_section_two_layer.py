@@ -465,8 +465,9 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
                   f"Leaky ReLU (a = {res.slope2_text}), one datum: final values against k with the `single` bound."),
           f"### ReLU on one datum: no divergence below {_g(relu_k)}, collapse beyond (theorem `relu-one-datum`)", "",
           f"**Theorem** (`relu-one-datum`, proved by `catapult prove`). {plain(thm.title)}.", "",
-          (f"**Measured.** Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence at "
-           f"k = {_g(sr.boundaries['divergence'], 5)} (none means none up to {sr.k[-1]:g}). Nets start to collapse "
+          (f"**Measured.** Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence "
+           + (f"at k = {_g(sr.boundaries['divergence'], 5)}" if sr.boundaries["divergence"] is not None
+              else f"none up to k = {sr.k[-1]:g}") + ". Nets start to collapse "
            "(every unit inactive, f = 0: labelled `collapsed`, never catapult; with y = 0 the dead net fits the "
            f"datum, as the theorem allows) at k = **{_g(sr.boundaries['collapse'], 5)}**. The `single` value is "
            f"{_g(sr.bounds['single'], 4)} ({status_label(sr.bound_status['single'])}; below {_g(res.edge)}: the "
@@ -557,7 +558,9 @@ def two_layer_summary(res: TwoLayerResult, figs: Mapping[str, str]) -> list[Any]
         ClaimRow("relu-one-datum", "two-layer", f"ReLU, width {s.width}, x = 1, y = 0; {s.relu_num} k in "
                  f"[{s.relu_k[0]:g}, {s.relu_k[1]:g}]",
                  f"{n_div} of {n_below} runs below k = {_g(sr.bounds['relu_uv'])} diverge; collapse from "
-                 f"k = {_g(sr.boundaries['collapse'], 5)}; first divergence {_g(sr.boundaries['divergence'], 5)}",
+                 f"k = {_g(sr.boundaries['collapse'], 5)}; first divergence "
+                 + (_g(sr.boundaries['divergence'], 5) if sr.boundaries["divergence"] is not None
+                    else f"none up to k = {sr.k[-1]:g}"),
                  {"divergent_below": n_div, "runs_below": n_below, "collapse": sr.boundaries["collapse"],
                   "divergence": sr.boundaries["divergence"]}, "relu-one-datum", f("relu_phases")),
     ]

@@ -609,14 +609,16 @@ def _render_peak_law(res: UVResult, figs: Mapping[str, str]) -> list[str]:
          + "; further from 2 it stays jagged in n (as the final ηλ is in k). Measured over the continuum peak at "
          "n = 10^8: " + ", ".join(f"{v:.3g} (k = {k:g})" for k, v in zip(lw.ks, lw.continuum_ratio))
          + ": the continuum is the k → 2 limit, of relative error O(k − 2)."), "",
-        md_table(["k", *[f"s* (n = {n})" for n in ns], "continuum s*", "(k − 2)²/2", "bound k²/4"], s_rows), "",
+        md_table(["k", *[f"s* (n = {n})" for n in ns], "continuum s*", "(k − 2)²/2",
+                  "bound k²/4 (rigorous: peak-law-uv)"], s_rows), "",
         ("The step of the peak minus the theorem's $\\log(1/s_0)/\\log((k-1)^2)$ stays bounded as n grows by six "
          "decades (its range over the widths in the last column):"), "",
         md_table(["k", *[f"t_peak − prediction (n = {n})" for n in ns], "range over n"], t_rows), "",
         *figure(figs.get("peak_law"), "peak of s against k for every width, and the step of the peak",
                 "The peak law on the exact uv map, y = 0. Left: the peak $s^*$ of $s = \\eta^2 x_2 f^2/n$ against k for "
                 "widths $10^2$ to $10^8$ (markers), the continuum peak derived from the theorem's map (line), its "
-                "leading term $(k-2)^2/2$ (dotted) and the bound $k^2/4$ (dashed). Right: the step of the peak minus "
+                "leading term $(k-2)^2/2$ (dotted) and the bound $k^2/4$ (rigorous: `peak-law-uv`; dashed). Right: "
+                "the step of the peak minus "
                 "$\\log(1/s_0)/\\log((k-1)^2)$ against n, one line per k."),
     ]
 

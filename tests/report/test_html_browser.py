@@ -14,10 +14,12 @@ from catapult_theory.report import _reproduce as R
 from .test_resume import _figure_section
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+NO_BROWSER = ("no Chromium on this machine (none of chromium, chromium-browser, google-chrome on PATH): "
+              "report.html is not rendered in a browser here")
 
 
 @pytest.mark.slow  # three browser starts: several seconds
-@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine")
+@pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
 def test_report_html_renders_in_headless_chromium(tmp_path, monkeypatch):
     monkeypatch.setattr(R, "SECTIONS", [R.Section("tiny", "Tiny", _figure_section([]))])
     monkeypatch.setattr(R, "_load_sections", lambda: None)
@@ -56,7 +58,7 @@ def _formula_section(ctx):
 
 
 @pytest.mark.slow  # a browser start: several seconds
-@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine")
+@pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
 def test_formulas_are_mathml_elements_in_chromium(tmp_path, monkeypatch):
     from catapult_theory.report._html import split_math
     from catapult_theory.report._summary import ROWS

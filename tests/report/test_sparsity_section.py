@@ -105,3 +105,38 @@ def test_quick_section_through_reproduce(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "rows 14–16" in report and (tmp_path / "data" / "sparsity.json").exists()
     assert len(list((tmp_path / "figures").glob("sp_*.png"))) == 6
+
+
+def test_figure_rows_swatches_colours_and_lam_where_evaluated(res):
+    """One row per quantity (trajectories left, final values right); every phase present has
+    a legend swatch, ``unresolved`` included; train and test differ by colour and legend; λ is
+    drawn only at the steps where it was evaluated."""
+    from matplotlib.colors import to_hex
+
+    from catapult_theory.report._plots import PHASE_COLORS, _pyplot
+    from catapult_theory.report._section_sparsity import model_figure
+
+    m = res.two[0]
+    phase = np.array([str(p) for p in m.sweep.phase], dtype=object)
+    phase[1] = "unresolved"  # a phase this tiny grid may not reach on its own
+    m = dataclasses.replace(m, sweep=dataclasses.replace(m.sweep, phase=phase))
+    fig = model_figure(res, m, res.pairs[0])
+    try:
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len(axes) == 8 and fig.get_size_inches()[0] <= 10.5  # 4 rows x 2: readable at page width
+        legend = fig.legends[0]
+        swatches = {t.get_text(): to_hex(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)
+                    if t.get_text() in PHASE_COLORS}
+        assert set(swatches) == set(phase) and "unresolved" in swatches
+        assert all(swatches[p] == to_hex(PHASE_COLORS[p]) for p in swatches)
+        loss = fig.axes[1]  # top right: final train and test loss
+        lines = {ln.get_label(): to_hex(ln.get_color()) for ln in loss.get_lines() if ln.get_label() in ("train", "test")}
+        assert set(lines) == {"train", "test"} and lines["train"] != lines["test"]
+        assert {t.get_text() for t in loss.get_legend().get_texts()} >= {"train", "test"}
+        lam = fig.axes[4]  # third row, left: eta*lam against step + 1
+        for ln, (kt, ser) in zip(lam.get_lines(), sorted(m.trajectories.items())):
+            pos = ser["lam_eta"] > 0
+            assert np.array_equal(ln.get_xdata(), ser["lam_steps"][pos] + 1)
+            assert len(ln.get_xdata()) < len(ser["loss"])  # the sparse cadence: no held values in between
+    finally:
+        _pyplot().close(fig)
