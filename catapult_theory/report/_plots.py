@@ -96,7 +96,7 @@ def bound_legend(name: str, value: float, status: Mapping[str, Any] | None) -> s
     holding here; any other value is a reference line with its status."""
     st = status or {}
     if is_bound(st):
-        return f"bound {name}: k < {value:.3g} ({status_label(st)})"
+        return f"bound {name}: converges for k < {value:.3g} ({status_label(st)})"
     return f"{name} = {value:.3g}: reference, {status_label(st)}"
 
 

@@ -168,6 +168,6 @@ def test_phase_diagram_keys_every_phase_the_largest_convergent_k_and_no_false_bo
         assert not any("largest_convergent" in t.get_text() for t in ax.texts)
         naive = next(e for e in entries if e.startswith("naive"))
         assert "bound" not in naive and "heuristic" in naive
-        assert "bound single: k < 2.5 (rigorous: catapult-window-uv)" in entries
+        assert "bound single: converges for k < 2.5 (rigorous: catapult-window-uv)" in entries
     finally:
         _plots._pyplot().close(fig)
