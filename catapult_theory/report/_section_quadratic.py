@@ -328,7 +328,9 @@ def quadratic_data(res: QuadraticResult) -> dict[str, Any]:
     """The numbers behind the section, for ``data/quadratic.json``."""
     return {
         "toy_u12": res.toy_sweep.to_dict(),
-        "toy_u12_runs": [dict(zip(["k", "phase", "reduced_phase", "max_rel_dev"], r)) for r in _run_rows(res)],
+        "toy_u12_runs": [{"k": float(r.k), "phase": str(r.phase), "reduced_phase": str(r.settings["reduced_phase"]),
+                          "max_rel_dev": None if r.max_rel_dev is None else float(r.max_rel_dev)}
+                         for r in res.toy_runs],
         "toy_u11": res.unit_sweep.to_dict(),
         "random_labels": res.rl_sweep.to_dict(),
         "random_labels_runs": _runs_data(res.rl_runs),

@@ -133,6 +133,7 @@ def test_quadratic_compute_render(quadratic):
     assert all(isinstance(r["predicted_k_max"], float) and isinstance(r["below_divergence"], bool)
                for r in data["table"])
     assert not any("**" in str(v) for r in data["table"] for v in r.values())
+    assert all(isinstance(r["k"], float) and isinstance(r["max_rel_dev"], float) for r in data["toy_u12_runs"])
     assert set(data) == {"toy_u12", "toy_u12_runs", "toy_u11", "random_labels", "random_labels_runs",
                          "teacher_student", "teacher_student_runs", "bias_toy", "bias_toy_runs",
                          "bias_teacher_student", "bias_teacher_student_runs", "table"}
