@@ -22,7 +22,7 @@ from ..engine import linear_stability_edge
 from ..symbolic import symbols as S
 from ..symbolic import theory
 
-__all__ = ["stability_edge", "k_max", "uv_k_max", "residual_multiplier", "exact", "UVDivergenceLaw",
+__all__ = ["stability_edge", "k_max", "uv_k_max", "residual_multiplier", "exact", "UVDivergenceLaw", "PeakLaw", "peak_law", "ShiftBracket", "shift_bracket",
            "uv_divergence_law"]
 
 
@@ -199,3 +199,129 @@ def uv_divergence_law() -> UVDivergenceLaw:
         _root=compile_expr(root, [f0, lam0, y, n, x2]),
         _shift=compile_expr(shift, [lam0, x2]),
     )
+
+
+@dataclass(frozen=True)
+class PeakLaw:
+    """The uv peak law at ``y = 0``, from the theorem ``peak-law-uv`` and a continuum limit.
+
+    ``s_map`` and ``u_map`` are the theorem's width-free one-step map in ``s = eta^2 x2 f^2 / n``
+    and ``u = eta lam`` (read from its conclusions, checked here against the derived uv map);
+    ``growth`` is the factor by which ``s`` grows per step while small (its conclusion C3 at
+    ``s -> 0``, as a function of ``k = u``); ``s_star`` is the peak of ``s`` in the continuum
+    limit near ``u = 2``: with ``a = u - 2`` and ``a, s`` of the same small order, one step
+    changes ``log s`` and ``a`` by the leading terms of the map, the ratio is an ODE for
+    ``s(a)`` from ``s(k - 2) = 0``, and its maximum is ``s_star(k)``; ``s_star_leading`` is
+    its first term at ``k -> 2``.
+    """
+
+    s_map: sp.Expr
+    u_map: sp.Expr
+    growth: sp.Expr
+    s_star: sp.Expr
+    s_star_leading: sp.Expr
+    ode: sp.Expr
+
+    def t_peak_predicted(self, k: np.ndarray, s0: np.ndarray) -> np.ndarray:
+        """``log(1 / s0) / log(growth(k))``: steps for ``s`` to grow from ``s0`` to order 1."""
+        g = sp.lambdify(k_sym, self.growth, "numpy")
+        return np.asarray(np.log(1.0 / np.asarray(s0, dtype=float)) / np.log(g(np.asarray(k, dtype=float))))
+
+    def s_star_of(self, k: np.ndarray) -> np.ndarray:
+        """The continuum peak ``s_star(k)``."""
+        return np.asarray(sp.lambdify(k_sym, self.s_star, "numpy")(np.asarray(k, dtype=float)), dtype=float)
+
+
+@lru_cache(maxsize=None)
+def peak_law() -> PeakLaw:
+    """Read the width-free map from the proof of ``peak-law-uv``, check it against the
+    derived uv map, and take its continuum limit near ``u = 2`` (see :class:`PeakLaw`).
+    Raises ``RuntimeError`` if a step fails."""
+    import proofs
+
+    th = proofs.theorems(["peak-law-uv"])[0].build()
+    f, lam, eta, n, x2 = S.f, S.lam, S.eta, S.n, S.x2
+    s, u = sp.symbols("s u", positive=True)
+    to_su = {lam: u / eta}
+    rels = [c[0] if isinstance(c, tuple) else c for c in th.conclusion]
+
+    def in_su(expr: sp.Expr) -> sp.Expr:
+        e = sp.expand(sp.sympify(expr).subs(to_su))
+        e = e.subs(f**2, s * n / (eta**2 * x2))
+        e = sp.simplify(e)
+        if e.free_symbols - {s, u}:
+            raise RuntimeError(f"not width-free in (s, u): {e}")
+        return e
+
+    # C1: s' = s (1 - u + s)^2 ; C2: u' - 4 = (u - 4)(1 + s) (their right-hand sides, in s and u)
+    s_next = in_su(rels[0].rhs)
+    u_next = sp.expand(in_su(rels[1].rhs) + 4)
+    # the same from the derived uv map at y = 0 (r = f)
+    upd = theory("uv").update.contract()
+    f1 = upd[f].subs({S.y: 0, S.r: f})
+    lam1 = upd[lam].subs({S.y: 0, S.r: f})
+    if sp.simplify(in_su(eta**2 * x2 * f1**2 / n) - s_next) != 0 or sp.simplify(in_su(eta * lam1) - u_next) != 0:
+        raise RuntimeError("the theorem's width-free map is not the derived uv map")
+    # C3: s' >= s ((u - 1)^2 - 2 (u - 1) s): the growth factor while s is small
+    growth = sp.factor(sp.limit(in_su(rels[2].rhs) / s, s, 0).subs(u, k_sym))
+    # continuum near u = 2: a = u - 2 = eps A, s = eps S; leading terms of one step
+    eps, A, Sv, a = sp.symbols("epsilon A S a", positive=True)
+    dlog_s = 2 * sp.log(sp.sqrt(sp.factor(s_next / s)))  # log s' - log s
+    da = u_next - u
+    scale = {u: 2 + eps * A, s: eps * Sv}
+    dlog_lead = sp.series(dlog_s.subs(scale), eps, 0, 2).removeO().coeff(eps, 1)
+    da_lead = sp.series(da.subs(scale), eps, 0, 2).removeO().coeff(eps, 1)
+    sf = sp.Function("s")
+    ode = sp.Eq(sf(a).diff(a), sp.simplify((Sv * dlog_lead / da_lead).subs({A: a, Sv: sf(a)})))
+    a0 = k_sym - 2
+    sol = sp.dsolve(ode, sf(a), ics={sf(a0): 0})
+    s_of_a = sol.rhs
+    peak = sp.solve(sp.Eq(s_of_a.diff(a), 0), a)
+    if len(peak) != 1:  # pragma: no cover - the continuum s(a) has one maximum
+        raise RuntimeError(f"no unique peak of the continuum s(a): {peak}")
+    s_star = sp.simplify(s_of_a.subs(a, peak[0]))
+    lead = sp.series(s_star, k_sym, 2, 3).removeO()
+    return PeakLaw(s_map=s_next, u_map=u_next, growth=growth, s_star=s_star, s_star_leading=sp.factor(lead),
+                   ode=ode)
+
+
+@dataclass(frozen=True)
+class ShiftBracket:
+    """The theorem ``divergence-shift-uv`` on the threshold from ``f0 = 0``: with
+    ``epsilon = epsilon_of(lam0, y, n, x2)`` (the coefficient of ``k^2`` in its ``D_0`` at
+    ``f0 = 0``), ``lower(epsilon) <= k_div <= upper(epsilon)`` for ``epsilon <= 1/4``.
+    Every expression is read from the proof's conclusions."""
+
+    epsilon: sp.Expr
+    lower: sp.Expr
+    upper: sp.Expr
+    eps_symbol: sp.Symbol
+
+    def bracket(self, lam0: np.ndarray, y: np.ndarray, n: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(epsilon, lower, upper)`` at the given states."""
+        e = sp.lambdify((lam0_sym, S.y, S.n, S.x2), self.epsilon, "numpy")(lam0, y, n, x2)
+        e = np.asarray(e, dtype=float)
+        lo = sp.lambdify(self.eps_symbol, self.lower, "numpy")(e)
+        hi = sp.lambdify(self.eps_symbol, self.upper, "numpy")(e)
+        return e, np.asarray(lo, dtype=float) + 0 * e, np.asarray(hi, dtype=float) + 0 * e
+
+
+@lru_cache(maxsize=None)
+def shift_bracket() -> ShiftBracket:
+    """Read :class:`ShiftBracket` from the proof of ``divergence-shift-uv``."""
+    import proofs
+
+    th = proofs.theorems(["divergence-shift-uv"])[0].build()
+    rels = [c[0] if isinstance(c, tuple) else c for c in th.conclusion]
+    kd = next(r.lhs for r in rels if isinstance(r, sp.GreaterThan) and r.lhs.name == "k_div")
+    lower = next(r.rhs for r in rels if isinstance(r, sp.GreaterThan) and r.lhs == kd)
+    upper = next(r.rhs for r in rels if isinstance(r, sp.LessThan) and r.lhs == kd)
+    eps = next(iter(lower.free_symbols))
+    # D_0 at f0 = 0 as a polynomial in k = eta lam0: its k^2 coefficient is epsilon
+    d0 = next(r for r in rels if isinstance(r, sp.Equality) and S.f not in r.free_symbols
+              and S.lam in r.free_symbols and not r.atoms(sp.Function))
+    poly = sp.Poly(sp.expand(d0.rhs.subs(S.eta, k_sym / S.lam)), k_sym)
+    if poly.degree() != 2:  # pragma: no cover
+        raise RuntimeError(f"the threshold from f0 = 0 is not quadratic in k: {d0}")
+    epsilon = sp.simplify(poly.coeff_monomial(k_sym**2).subs(S.lam, lam0_sym))
+    return ShiftBracket(epsilon=epsilon, lower=lower, upper=upper, eps_symbol=eps)

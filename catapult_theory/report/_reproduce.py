@@ -27,7 +27,8 @@ from typing import Any, Sequence
 from ..errors import InvalidInput
 from ..experiments import jsonable
 from ..files import FolderLock, check_output_dir, describe_failure, is_output_failure, write_atomic
-from ._sections import (BUILTIN_SECTIONS, SECTIONS, SILENT, Context, Reporter, Section, SectionOutput, check_sections,
+from ._sections import (BUILTIN_SECTIONS, CERTIFICATE, SECTIONS, SILENT, Context, Reporter, Section, SectionOutput,
+                        check_sections,
                         command_memory, figured_section, largest, register_section)
 
 __all__ = ["BUILTIN_SECTIONS", "Context", "check_sections", "command_memory", "largest", "Reporter", "SILENT", "Section",
@@ -55,6 +56,7 @@ class _Done:
     seconds: float
     markdown: str
     alerts: tuple[str, ...] = ()
+    summary: tuple[Any, ...] = ()
 
 
 def _header(ctx: Context, sections: list[Section], alerts: Sequence[str] = ()) -> str:
@@ -76,23 +78,54 @@ def _header(ctx: Context, sections: list[Section], alerts: Sequence[str] = ()) -
         "Every formula below was derived by the package's symbolic layer and every number obtained by "
         "running its engines; the data behind each figure is in `data/`.",
         "",
-        "Sections: " + ", ".join(f"[{s.title}](#{s.name})" for s in sections),
+        "Sections: " + ", ".join(f"[{s.title}](#{s.name})" for s in sections)
+        + (f"; the full proof certificate: [{CERTIFICATE}]({CERTIFICATE}) (typeset: "
+           "[certificate.html](certificate.html))" if (ctx.out / CERTIFICATE).is_file() else "") + ".",
         "",
     ])
 
 
+_FIG_ANCHOR = re.compile(r'<a id="fig-([\w.-]+)"></a>')
+_FIG_TOKEN = re.compile(r"\{fig:([\w.-]+)\}")
+
+
+def number_figures(text: str) -> str:
+    """Number the figures of the assembled report in order of appearance: every
+    ``{fig:STEM}`` becomes the number of the figure anchored ``fig-STEM`` (a reference to
+    a figure not in the report says so)."""
+    numbers: dict[str, int] = {}
+    for m in _FIG_ANCHOR.finditer(text):
+        numbers.setdefault(m.group(1), len(numbers) + 1)
+    text = re.sub(r"\[Fig\. \{fig:([\w.-]+)\}\]\(#fig-[\w.-]+\)",
+                  lambda m: m.group(0) if m.group(1) in numbers else "(figure not drawn)", text)
+    return _FIG_TOKEN.sub(lambda m: str(numbers.get(m.group(1), "?")), text)
+
+
+def _summary_rows(done: Sequence[_Done]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The summary rows (THEORY §7 row id -> row) and claims (§6 claim id -> row) of the sections done."""
+    from ._summary import ClaimRow, SummaryRow
+
+    rows = {r.row: r for d in done for r in d.summary if isinstance(r, SummaryRow)}
+    claims = {c.claim: c for d in done for c in d.summary if isinstance(c, ClaimRow)}
+    return rows, claims
+
+
 def _write_report(ctx: Context, sections: list[Section], done: list[_Done], note: str = "") -> Path:
-    """report.md and report.html (the same content, figures embedded) from what is done."""
-    parts = [_header(ctx, sections, [a for d in done for a in d.alerts])]
+    """report.md and report.html (the same content, figures embedded, formulas typeset)
+    from what is done: the summary first, then every section, figures numbered."""
+    from ._summary import render_summary
+
+    parts = [_header(ctx, sections, [a for d in done for a in d.alerts]), render_summary(*_summary_rows(done))]
     for d in done:
         parts.append(f'<a id="{d.section.name}"></a>\n\n## {d.section.title}\n\n'
                      f"*{d.status}, {d.seconds:.1f} s*\n\n{d.markdown}\n")
     if note:
         parts.append(f"\n> {note}\n")
-    text = "\n".join(parts)
+    text = number_figures("\n".join(parts))
     from ._html import markdown_to_html
 
-    write_atomic(ctx.out / "report.html", markdown_to_html(text, ctx.out))
+    write_atomic(ctx.out / "report.html",
+                 markdown_to_html(text, ctx.out, links={CERTIFICATE: "certificate.html"}))
     return write_atomic(ctx.out / "report.md", text)
 
 
@@ -128,8 +161,12 @@ def _write_results(ctx: Context, done: list[_Done], results: dict[str, dict[str,
         "sections": {d.section.name: {"title": d.section.title, "status": d.status, "seconds": round(d.seconds, 3),
                                       "alerts": list(d.alerts), **results.get(d.section.name, {})}
                      for d in done},
-        "experiments": {"cached": list(ctx.cache.hits), "computed": list(ctx.cache.misses)},
+        "experiments": {"cached": list(dict.fromkeys(ctx.cache.hits)),
+                        "computed": list(dict.fromkeys(ctx.cache.misses))},
     }
+    rows, claims = _summary_rows(done)
+    payload["rows"] = {rid: r.to_dict() for rid, r in rows.items()}
+    payload["claims"] = {cid: c.to_dict() for cid, c in claims.items()}
     return write_atomic(ctx.out / "results.json", json.dumps(jsonable(payload), allow_nan=False, indent=1))
 
 
@@ -230,7 +267,7 @@ def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_
                 status += " (finished in an earlier run; cached)"
             if verbose:
                 sys.stderr.write(f"  {sec.title}: {status}, {seconds:.1f} s\n")
-            done.append(_Done(sec, status, seconds, res.markdown, tuple(res.alerts)))
+            done.append(_Done(sec, status, seconds, res.markdown, tuple(res.alerts), tuple(res.summary)))
         _write_report(ctx, selected, done)
         _write_results(ctx, done, results)
     path = _write_report(ctx, selected, done)

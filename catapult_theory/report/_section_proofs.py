@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ._markdown import md_table
-from ._sections import SILENT, Context, Reporter, Section, SectionOutput, register_section, write_atomic
+from ._sections import CERTIFICATE, SILENT, Context, Reporter, Section, SectionOutput, register_section, write_atomic
 
 if TYPE_CHECKING:
     from proofs import ProofResult
 
 __all__ = ["ProofsResult", "compute_proofs", "render_proofs", "proofs_data", "proofs_alerts", "proofs_section",
-           "CERTIFICATE"]
+           "CERTIFICATE", "CERTIFICATE_HTML"]
 
-#: the certificate's file name in the report folder
-CERTIFICATE = "certificate.md"
+#: the typeset certificate beside it
+CERTIFICATE_HTML = "certificate.html"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ def render_proofs(res: ProofsResult) -> str:
         verdict = f"All {n} theorems proved ({counts})."
     md = [verdict, "",
           f"Full certificate, every step with its claim, its hypotheses, how it was proved and which checkers "
-          f"accepted it: [{CERTIFICATE}]({CERTIFICATE}). A step is an **identity**, a **certificate** (the "
+          f"accepted it: [{CERTIFICATE}]({CERTIFICATE}) (typeset: [{CERTIFICATE_HTML}]({CERTIFICATE_HTML})). "
+          "A step is an **identity**, a **certificate** (the "
           "claim's slack as facts times multipliers of known sign plus a remainder of known sign), a **chain**, "
           "an **induction**, a **case split**, an instance of a listed **axiom**, or a one-step fact at a GD "
           "**iterate**; the kernel checks exactly the printed claim and Z3 checks every identity and inequality "
@@ -136,8 +137,12 @@ def proofs_section(ctx: Context) -> SectionOutput:
     """Run every proof, write the certificate beside report.md and a
     one-row-per-theorem summary; a theorem that is not proved is an alert (top
     of report.md), not an exception."""
+    from ._html import markdown_to_html
+
     res = compute_proofs(ctx)
     write_atomic(ctx.out / CERTIFICATE, res.certificate)
+    write_atomic(ctx.out / CERTIFICATE_HTML,
+                 markdown_to_html(res.certificate, ctx.out, "catapult_theory: proof certificate"))
     return SectionOutput(render_proofs(res), proofs_data(res), proofs_alerts(res))
 
 

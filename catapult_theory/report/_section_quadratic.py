@@ -24,10 +24,12 @@ from ..experiments import (
     run_quadratic,
     sweep_quadratic,
 )
-from ..symbolic import bound_catalog, closure_obstruction, export_text, theory
+from ..symbolic import bound_catalog, closure_obstruction, export_markdown, theory
 from ._derived import k_max, stability_edge
 from ._markdown import fmt_num as _g
-from ._markdown import fmt_tol, image, md_table
+from ._markdown import figure, fmt_tol, md_table
+from ._summary import convergent, islands_text, status_label, sweep_row
+from ._tex import derived_maps, plain, tex
 from ._sections import (
     Context,
     Reporter,
@@ -138,7 +140,8 @@ class QuadraticSettings:
 
 @dataclass(frozen=True)
 class BoundRow:
-    """One bound's predicted ``k_max`` beside the measured divergence boundary."""
+    """One bound's predicted ``k_max`` beside the measured divergence boundary, with its
+    status (:func:`catapult_theory.experiments.bound_status`) and THEORY §7 row."""
 
     setting: str
     model: str
@@ -146,12 +149,32 @@ class BoundRow:
     rigorous: bool
     bound: float
     divergence: float | None
+    status: Mapping[str, Any] | None = None
+    row: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """``bound / divergence`` (``None`` without a measured divergence)."""
+        return self.bound / self.divergence if self.divergence else None
+
+    @property
+    def below(self) -> bool:
+        """Whether the value lies at or below the measured divergence (true without one)."""
+        return self.divergence is None or self.bound <= self.divergence
 
     def cells(self) -> list[str]:
         """The row of the tightness table."""
         b, div = self.bound, self.divergence
-        return [self.setting, self.name, "yes" if self.rigorous else "no (heuristic)", _g(b, 5), _g(div, 5),
-                _g(b / div, 4) if div else "-", "yes" if (div is None or b <= div) else "**no**"]
+        return [self.row or "-", self.setting, f"`{self.name}`", status_label(self.status or {}), _g(b, 5), _g(div, 5),
+                _g(self.ratio, 4), "yes" if self.below else "no"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as numbers (``results.json``)."""
+        st = dict(self.status or {})
+        return {"row": self.row, "setting": self.setting, "model": self.model, "bound": self.name,
+                "rigorous": self.rigorous, "theorem": st.get("theorem"), "hypotheses_hold": st.get("hypotheses_hold"),
+                "status": status_label(st), "predicted_k_max": self.bound, "measured_divergence": self.divergence,
+                "ratio": self.ratio, "below_divergence": self.below}
 
 
 @dataclass(frozen=True)
@@ -182,6 +205,8 @@ class QuadraticResult:
     bt_sweep: PhaseSweep
     table: tuple[BoundRow, ...]
     rests_on: Mapping[tuple[str, str], str]
+    #: the closure obstruction as LaTeX
+    obstruction_tex: str = ""
 
     @property
     def toy_window(self) -> tuple[int, int]:
@@ -191,9 +216,10 @@ class QuadraticResult:
         return int(inside.sum()), int((ph[inside] == "catapult").sum())
 
 
-def _rows(model: str, setting: str, sweep: PhaseSweep, names: Sequence[str]) -> list[BoundRow]:
+def _rows(model: str, setting: str, sweep: PhaseSweep, names: Sequence[str], row: str = "") -> list[BoundRow]:
     specs = bound_catalog(model)
-    return [BoundRow(setting, model, name, specs[name].rigorous, sweep.bounds[name], sweep.boundaries["divergence"])
+    return [BoundRow(setting, model, name, specs[name].rigorous, sweep.bounds[name], sweep.boundaries["divergence"],
+                     dict(sweep.bound_status.get(name, {})), row)
             for name in names]
 
 
@@ -250,21 +276,22 @@ def compute_quadratic(settings: QuadraticSettings, reporter: Reporter = SILENT) 
     bt_runs = _runs(bt, s.bt_traj_ks, s.bt_steps)
     sweep_e = sweep_quadratic(bt, np.linspace(*s.bt_k, s.bt_num), steps=s.bt_steps, tol=s.bt_tol)
 
-    table = [*_rows("pure-quadratic", f"1: toy, m = {s.toy_rank}, mu ~ {_mu_label(s.toy_mu)}", sweep_a, ["single"]),
-             *_rows("pure-quadratic", f"toy, m = {s.toy_rank}, mu = 1 (psi^2 = I)", sweep_1, ["single"]),
-             *_rows("pure-quadratic", f"4: {s.rl_data}, m = {s.rl_rank}, labels {s.rl_labels}", sweep_rl,
-                    list(sweep_rl.bounds)),
-             *_rows("pure-quadratic", f"5: {s.ts_data}, m = {s.ts_rank}, {s.ts_activation}, {s.ts_mask_psi} masked",
-                    sweep_b, list(sweep_b.bounds)),
-             *_rows("quadratic-bias", f"6: bias, toy, p = {s.bias_features}, m = {s.bias_rank}, mu = 1", sweep_c,
-                    list(sweep_c.bounds)),
-             *_rows("quadratic-bias", f"7: bias, {s.bt_data}, p = {s.bt_features}, m = {s.bt_rank}, "
-                    f"{s.bt_activation}", sweep_e, list(sweep_e.bounds))]
+    table = [*_rows("pure-quadratic", f"toy, m = {s.toy_rank}, μ ~ {_mu_label(s.toy_mu)}", sweep_a, ["single"], "1"),
+             *_rows("pure-quadratic", f"toy, m = {s.toy_rank}, μ = 1 (ψ² = I)", sweep_1, ["single"]),
+             *_rows("pure-quadratic", f"{s.rl_data}, m = {s.rl_rank}, labels {s.rl_labels}", sweep_rl,
+                    list(sweep_rl.bounds), "4"),
+             *_rows("pure-quadratic", f"{s.ts_data}, m = {s.ts_rank}, {s.ts_activation}, {s.ts_mask_psi} masked",
+                    sweep_b, list(sweep_b.bounds), "5"),
+             *_rows("quadratic-bias", f"bias, toy, p = {s.bias_features}, m = {s.bias_rank}, μ = 1", sweep_c,
+                    list(sweep_c.bounds), "6"),
+             *_rows("quadratic-bias", f"bias, {s.bt_data}, p = {s.bt_features}, m = {s.bt_rank}, "
+                    f"{s.bt_activation}", sweep_e, list(sweep_e.bounds), "7")]
     rests_on = {(model, name): "; ".join(bound_catalog(model)[name].rests_on)
                 for model, names in _RESTS_ON for name in names}
     return QuadraticResult(
-        settings=s, pure_text=export_text(theory("pure-quadratic")), bias_text=export_text(theory("quadratic-bias")),
-        obstruction=str(closure_obstruction()), edge=stability_edge(), k_max=k_max("pure-quadratic"), toy=toy,
+        settings=s, pure_text=export_markdown(theory("pure-quadratic")),
+        bias_text=export_markdown(theory("quadratic-bias")), obstruction=str(closure_obstruction()),
+        obstruction_tex=tex(closure_obstruction()), edge=stability_edge(), k_max=k_max("pure-quadratic"), toy=toy,
         toy_runs=runs, toy_sweep=sweep_a, unit_sweep=sweep_1, rl=rl, rl_runs=rl_runs, rl_sweep=sweep_rl,
         ts=ts, ts_runs=ts_runs, ts_sweep=sweep_b, bias=bias, bias_runs=bias_runs, bias_sweep=sweep_c,
         bt=bt, bt_runs=bt_runs, bt_sweep=sweep_e, table=tuple(table), rests_on=rests_on)
@@ -301,7 +328,9 @@ def quadratic_data(res: QuadraticResult) -> dict[str, Any]:
     """The numbers behind the section, for ``data/quadratic.json``."""
     return {
         "toy_u12": res.toy_sweep.to_dict(),
-        "toy_u12_runs": [dict(zip(["k", "phase", "reduced_phase", "max_rel_dev"], r)) for r in _run_rows(res)],
+        "toy_u12_runs": [{"k": float(r.k), "phase": str(r.phase), "reduced_phase": str(r.settings["reduced_phase"]),
+                          "max_rel_dev": None if r.max_rel_dev is None else float(r.max_rel_dev)}
+                         for r in res.toy_runs],
         "toy_u11": res.unit_sweep.to_dict(),
         "random_labels": res.rl_sweep.to_dict(),
         "random_labels_runs": _runs_data(res.rl_runs),
@@ -311,7 +340,7 @@ def quadratic_data(res: QuadraticResult) -> dict[str, Any]:
         "bias_toy_runs": _runs_data(res.bias_runs),
         "bias_teacher_student": res.bt_sweep.to_dict(),
         "bias_teacher_student_runs": _runs_data(res.bt_runs),
-        "table": [row.cells() for row in res.table],
+        "table": [row.to_dict() for row in res.table],
     }
 
 
@@ -347,21 +376,36 @@ def _status(boundaries: Mapping[str, Any], name: str) -> str:
     return ""
 
 
+def _bounds_text(sweep: PhaseSweep) -> str:
+    """Every value of a sweep with its status: a bound only when rigorous with its hypotheses holding."""
+    return ", ".join(f"`{n}` = {_g(v, 5)} ({status_label(sweep.bound_status[n])})" for n, v in sweep.bounds.items())
+
+
+def _islands(sweep: PhaseSweep) -> str:
+    largest, islands = convergent(sweep)
+    isl = islands_text(islands)
+    return (f"largest convergent k **{_g(largest, 5)}**"
+            + (f"; GD converges again above its first divergence at k = {isl}" if isl else ""))
+
+
 def _many_data(title: str, setup: QuadraticSetup, sweep: PhaseSweep, grid: str, figs: Mapping[str, str],
-               traj_key: str, phase_key: str, extra: Sequence[str] = ()) -> list[str]:
+               traj_key: str, phase_key: str, extra: Sequence[str] = (), what: str = "") -> list[str]:
     b = sweep.boundaries
-    bounds = ", ".join(f"`{n}` = {_g(v, 5)} ({'rigorous' if sweep.settings['rigorous'][n] else 'heuristic'}"
-                       f"{'' if sweep.bound_status[n]['hypotheses_hold'] else '; its hypotheses fail here'})"
-                       for n, v in sweep.bounds.items())
     test = (f" Final test loss over the converging runs: {_finals_at(sweep, 'test_loss')}; smallest at "
             f"{_best_test(sweep)}." if "test_loss" in sweep.final else "")
-    return [title, "", (f"{setup.data.description}. Full-parameter GD, lam0 = lam_max(H_0) = {setup.lam0:.5g}, "
-            f"|theta_0|^2 = {setup.w2_0:.5g}; {grid}."), "", *extra,
-            (f"Bounds (predicted k_max): {bounds}. Measured: the loss first rises at k = "
-            f"**{_g(b.get('catapult_onset'), 5)}**{_status(b, 'catapult_onset')}, GD first diverges at "
-            f"k = **{_g(b.get('divergence'), 5)}**{_status(b, 'divergence')}. "
-            f"Final train loss over the converging runs: {_finals_at(sweep, 'train_loss')}.{test}"), "",
-            *image("trajectories", figs.get(traj_key)), *image("phases", figs.get(phase_key))]
+    return [title, "", (f"{setup.data.description}. Full-parameter GD, $\\lambda_0 = \\lambda_{{\\max}}(H_0) = "
+            f"{setup.lam0:.5g}$, $|\\theta_0|^2 = {setup.w2_0:.5g}$; {grid}."), "", *extra,
+            (f"Values of k_max: {_bounds_text(sweep)}. Measured: the loss first rises at k = "
+             f"**{_g(b.get('catapult_onset'), 5)}**{_status(b, 'catapult_onset')}, GD first diverges at "
+             f"k = **{_g(b.get('divergence'), 5)}**{_status(b, 'divergence')}, {_islands(sweep)}. "
+             f"Final train loss over the converging runs: {_finals_at(sweep, 'train_loss')}.{test}"), "",
+            *figure(figs.get(traj_key), f"{what}: GD trajectories",
+                    f"{what}: GD trajectories (train loss, $\\eta\\lambda_t$, $|\\theta_t|^2/|\\theta_0|^2$) against "
+                    "step + 1 (log)."),
+            *figure(figs.get(phase_key), f"{what}: phase diagram",
+                    f"{what}: final values against k, phases shaded, the measured boundaries (solid) and every "
+                    "value of k_max with its status (dashed: a bound; dash-dotted: a reference that is not one "
+                    "here).")]
 
 
 def render_quadratic(res: QuadraticResult, figures: Mapping[str, str] | None = None) -> str:
@@ -374,70 +418,117 @@ def render_quadratic(res: QuadraticResult, figures: Mapping[str, str] | None = N
     b1 = sa.bounds["single"]
     n_inside, n_catapult = res.toy_window
     naive = sc.bounds.get("naive")
-    md = ["### Derived maps", "", "```", res.pure_text, "```", "",
-          ("The map of (f, lam, w2) needs m3 and m4 unless psi^2 = kappa I (then it is the uv map with "
-          "x2/n -> kappa zeta^2). Conversely, for psi with eigenvalues +-mu1, +-mu2, the derivative of m3 along "
-          f"the direction of eigen-weights that keeps (f, lam, w2) fixed is `{res.obstruction}` (derived): non-zero "
-          "unless mu1^2 = mu2^2, so the map closes only when psi^2 is a multiple of I."), "",
-          "```", res.bias_text, "```", "",
-          f"### (a) One datum, rank {s.toy_rank}, mu ~ {_mu_label(s.toy_mu).replace(',', ', ')} (row 1)", "",
-          (f"lam0 = {res.toy.lam0:.5g}, |theta_0|^2 = {res.toy.w2_0:.5g}; "
-          f"{_grid(s.toy_k, s.toy_num, s.toy_steps)} on the exact spectral engine. The `single` bound (rigorous for "
-          f"one datum, y = 0) predicts k_max = **{b1:.5g}**; GD first diverges at "
-          f"k = **{_g(sa.boundaries['divergence'], 6)}** "
-          f"(bisection on the exact spectral engine). Of the {n_inside} grid points in ({edge}, {b1:.4g}), "
-          f"{n_catapult} are catapult; the loss first rises at k = {_g(sa.boundaries['catapult_onset'], 6)} "
-          f"({edge} plus a finite-rank shift of order 1/m, as for the uv model)."), "",
-          md_table(["k", "phase (GD)", "phase (spectral)", "max_rel_dev"], _run_rows(res)), "",
-          *image("trajectories", figs.get("toy_trajectories")), *image("phases", figs.get("toy_phases")),
-          "### (a') psi^2 = I", "",
-          ("With mu = 1 every eigenvalue of psi is +-1, psi^2 = I and the map closes (it is the uv map with "
-          f"x2/n -> kappa zeta^2). The `single` bound is exactly {km} symbolically (the derived lam eta_max; "
-          f"evaluated: {s1.bounds['single']:.15g}, the rounding of eigvalsh) and GD diverges at "
-          f"k = {_g(s1.boundaries['divergence'], 6)}."), "",
-          *_many_data(f"### (b) Random points, i.i.d. labels: rank {s.rl_rank}, mu ~ "
+    naive_st = sc.bound_status.get("naive", {})
+    feature_st = sc.bound_status.get("feature", {})
+    div_c = sc.boundaries["divergence"]
+    largest_c, islands_c = convergent(sc)
+    md = ["### Derived maps", "", derived_maps(res.pure_text), "",
+          ("The map of $(f, \\lambda, w_2)$ needs $m_3$ and $m_4$ unless $\\psi^2 = \\kappa I$ (then it is the uv map "
+           "with $x_2/n \\to \\kappa\\zeta^2$). Conversely, for ψ with eigenvalues $\\pm\\mu_1, \\pm\\mu_2$, the "
+           "derivative of $m_3$ along the direction of eigen-weights that keeps $(f, \\lambda, w_2)$ fixed is "
+           f"${res.obstruction_tex}$ (derived): non-zero unless $\\mu_1^2 = \\mu_2^2$, so the map closes "
+           "only when $\\psi^2$ is a multiple of $I$."), "",
+          derived_maps(res.bias_text), "",
+          f"### (a) One datum, rank {s.toy_rank}, μ ~ {_mu_label(s.toy_mu).replace(',', ', ')} (row 1)", "",
+          (f"$\\lambda_0 = {res.toy.lam0:.5g}$, $|\\theta_0|^2 = {res.toy.w2_0:.5g}$; "
+           f"{_grid(s.toy_k, s.toy_num, s.toy_steps)} on the exact spectral engine. The `single` bound, "
+           f"{status_label(sa.bound_status['single'])}, predicts k_max = **{b1:.5g}**; GD first diverges at "
+           f"k = **{_g(sa.boundaries['divergence'], 6)}** (bisection on the exact spectral engine), "
+           f"{_islands(sa)}. Of the {n_inside} grid points in ({edge}, {b1:.4g}), "
+           f"{n_catapult} are catapult; the loss first rises at k = {_g(sa.boundaries['catapult_onset'], 6)} "
+           f"({edge} plus a finite-rank shift of order 1/m, as for the uv model)."), "",
+          md_table(["k", "phase (GD)", "phase (spectral)", "max. relative deviation"], _run_rows(res)), "",
+          *figure(figs.get("toy_trajectories"), "pure quadratic model, one datum: trajectories",
+                  f"Pure quadratic model, one datum, rank {s.toy_rank}: GD (solid) beside the exact spectral engine "
+                  "(dashed) against step + 1 (log)."),
+          *figure(figs.get("toy_phases"), "pure quadratic model, one datum: phase diagram",
+                  "Pure quadratic model, one datum: final values against k with the boundaries and the `single` "
+                  "bound."),
+          "### (a') ψ² = I", "",
+          ("With μ = 1 every eigenvalue of ψ is ±1, $\\psi^2 = I$ and the map closes (it is the uv map with "
+           f"$x_2/n \\to \\kappa\\zeta^2$). The `single` bound is exactly {km} symbolically (the derived "
+           f"$\\lambda\\eta_{{\\max}}$; evaluated: {s1.bounds['single']:.15g}, the rounding of eigvalsh) and GD "
+           f"diverges at k = {_g(s1.boundaries['divergence'], 6)}."), "",
+          *_many_data(f"### (b) Random points, i.i.d. labels: rank {s.rl_rank}, μ ~ "
                       f"{_mu_label(s.rl_mu).replace(',', ', ')}, identity g (row 4)", res.rl, res.rl_sweep,
                       _grid(s.rl_k, s.rl_num, s.rl_steps, s.rl_tol), figs, "random_labels_trajectories",
                       "random_labels_phases",
-                      [("With identity g the output is linear in x (f(x) = sum_i x_i theta^T W_i theta zeta / (2 sqrt(d)))"
-                       ", so with i.i.d. labels the train loss of every converging run stops at the same "
-                       "least-squares floor; a run resting there wobbles by a few units of round-off, which the "
-                       f"classifier takes as a plateau (a final loss within {_CRITERIA.plateau_rtol:g} of the value "
-                       f"{_CRITERIA.window} steps earlier is not rising), not as a rise."), ""]),
+                      [("With identity g the output is linear in x, $f(x) = \\sum_i x_i \\theta^T W_i \\theta\\, "
+                        "\\zeta/(2\\sqrt{d})$, so with i.i.d. labels the train loss of every converging run stops at "
+                        "the same least-squares floor; a run resting there wobbles by a few units of round-off, which "
+                        f"the classifier takes as a plateau (a final loss within {_CRITERIA.plateau_rtol:g} of the "
+                        f"value {_CRITERIA.window} steps earlier is not rising), not as a rise."), ""],
+                      what=f"Pure quadratic model, {res.rl.data.B} random points, i.i.d. labels"),
           *_many_data(f"### (c) Teacher-student data: {_ts_points(s.ts_data)}, {s.ts_test_size} test points, "
                       f"g = {s.ts_activation} (row 5)", res.ts, sb,
                       _grid(s.ts_k, s.ts_num, s.ts_steps, s.ts_tol, s.ts_refine),
                       figs, "teacher_student_trajectories", "teacher_student",
-                      [(f"Rank {s.ts_rank}, mu ~ {_mu_label(s.ts_mu).replace(',', ', ')}; the teacher ignores "
-                       f"{s.ts_mask_psi} of its {s.ts_rank} coordinates (masked)."), ""]),
+                      [(f"Rank {s.ts_rank}, μ ~ {_mu_label(s.ts_mu).replace(',', ', ')}; the teacher ignores "
+                        f"{s.ts_mask_psi} of its {s.ts_rank} coordinates (masked)."), ""],
+                      what=f"Pure quadratic model, {res.ts.data.B} teacher-student points"),
           (f"### (d) Quadratic model with bias, one datum, {s.bias_features} features, rank {s.bias_rank}, "
-          "mu = 1 (row 6)"), "",
+           "μ = 1 (row 6)"), "",
           ("The weight norm is the wrong Lyapunov function here (Euler fails); the modified norm "
-          "Q = |theta|^2 + (theta_phi.phi)^2/|phi|^2 gives the rigorous `feature` bound "
-          f"{_g(sc.bounds.get('feature'), 5)}. Dropping the feature terms would give {_g(naive, 5)} (the `naive` "
-          f"bound) - but GD diverges at k = {_g(sc.boundaries['divergence'], 5)}, "
-          f"{_side(sc.boundaries['divergence'], naive)} {_g(naive, 5)} "
-          f"({_grid(s.bias_k, s.bias_num, s.bias_steps)} on the exact spectral engine)."), "",
-          *image("trajectories", figs.get("bias_trajectories")), *image("bias", figs.get("bias_phases")),
+           "$Q = |\\theta|^2 + (\\theta_\\phi \\cdot \\phi)^2/|\\phi|^2$ gives the `feature` bound "
+           f"{_g(sc.bounds.get('feature'), 5)} ({status_label(feature_st)}). Dropping the feature terms gives the "
+           f"`naive` value {_g(naive, 5)} ({status_label(naive_st)}): a reference line, not a bound, and false "
+           f"here: GD diverges at k = {_g(div_c, 5)}, {_side(div_c, naive)} {_g(naive, 5)}"
+           + (f", and converges again above that at k = {islands_text(islands_c)}" if islands_c else "")
+           + f"; largest convergent k {_g(largest_c, 5)} "
+           f"({_grid(s.bias_k, s.bias_num, s.bias_steps)} on the exact spectral engine)."), "",
+          *figure(figs.get("bias_trajectories"), "bias model, one datum: trajectories",
+                  f"Quadratic model with bias, one datum: GD (solid) beside the exact spectral engine (dashed) "
+                  "against step + 1 (log), so the catapult in the first steps is visible."),
+          *figure(figs.get("bias_phases"), "bias model, one datum: phase diagram",
+                  "Quadratic model with bias, one datum: final values against k; the `feature` bound (dashed) and "
+                  "the `naive` reference (dash-dotted, not a bound)."),
           *_many_data(f"### (e) Bias model, teacher-student data: {_ts_points(s.bt_data)}, {s.bt_test_size} test "
                       f"points, g = {s.bt_activation} (row 7)", res.bt, se,
                       _grid(s.bt_k, s.bt_num, s.bt_steps, s.bt_tol), figs, "bias_teacher_student_trajectories",
                       "bias_teacher_student_phases",
                       [(f"{s.bt_features} features ({s.bt_mask_phi} masked in the teacher), rank {s.bt_rank} "
-                       f"({s.bt_mask_psi} masked), mu = 1, input coordinates ~ "
-                       f"{_mu_label(s.bt_inputs).replace(',', ', ')} (the table gives no input dimension: d = 2 "
-                       "as in rows 4 and 5). The catalogue's rigorous `feature` bound is for one datum; for many "
-                       "data only the `naive` value is listed, and it is not a bound."), ""]),
-          "### (f) Every bound beside the measured boundary", "",
-          ("k_max predicted by each bound for the concrete initial state, the measured divergence boundary "
-          "(bisection), and their ratio (1 = tight). Bounds proven for y = 0 are listed for labelled data too; "
-          "there their hypotheses fail (see the text above each figure)."), "",
-          md_table(["setting", "bound", "rigorous", "predicted k_max", "measured divergence", "ratio",
-                    "below boundary"], [row.cells() for row in res.table]), "",
+                        f"({s.bt_mask_psi} masked), μ = 1, input coordinates ~ "
+                        f"{_mu_label(s.bt_inputs).replace(',', ', ')} (the table gives no input dimension: d = 2 "
+                        "as in rows 4 and 5). The catalogue's rigorous `feature` bound is for one datum; for many "
+                        "data only the `naive` value is listed, and it is not a bound."), ""],
+                      what=f"Bias model, {res.bt.data.B} teacher-student points"),
+          "### (f) Every value of k_max beside the measured boundary", "",
+          ("k_max predicted for the concrete initial state, its status (rigorous with the theorem that proves it, "
+           "hypotheses fail here, or heuristic), the measured divergence boundary (bisection), and their ratio "
+           "(1 = tight)."), "",
+          md_table(["§7 row", "setting", "value", "status", "predicted k_max", "measured divergence", "ratio",
+                    "at or below the divergence"], [row.cells() for row in res.table]), "",
           "What each bound rests on:", ""]
-    md += [f"- `{name}` ({model}): {why}" for (model, name), why in res.rests_on.items()]
+    md += [f"- `{name}` ({model}): {plain(why)}" for (model, name), why in res.rests_on.items()]
     md.append("")
     return "\n".join(md)
+
+
+def quadratic_summary(res: QuadraticResult, figs: Mapping[str, str]) -> list[Any]:
+    """The quadratic section's rows of the summary: THEORY §7 rows 1, 4, 5, 6, 7."""
+    s = res.settings
+
+    def f(*keys: str) -> tuple[str, ...]:
+        return tuple(figs[k] for k in keys if k in figs)
+
+    return [
+        sweep_row("1", "quadratic", res.toy_sweep, f"rank {s.toy_rank}, μ ~ {_mu_label(s.toy_mu)}; "
+                  + _grid(s.toy_k, s.toy_num, s.toy_steps) + " (exact spectral engine)",
+                  f("toy_trajectories", "toy_phases")),
+        sweep_row("4", "quadratic", res.rl_sweep, f"{res.rl.data.B} points, d = {res.rl.data.d}, rank {s.rl_rank}, "
+                  f"μ ~ {_mu_label(s.rl_mu)}; " + _grid(s.rl_k, s.rl_num, s.rl_steps, s.rl_tol),
+                  f("random_labels_trajectories", "random_labels_phases")),
+        sweep_row("5", "quadratic", res.ts_sweep, f"{res.ts.data.B} / {res.ts.data.B_test} points, rank {s.ts_rank}, "
+                  f"{s.ts_mask_psi} masked; " + _grid(s.ts_k, s.ts_num, s.ts_steps, s.ts_tol, s.ts_refine),
+                  f("teacher_student_trajectories", "teacher_student")),
+        sweep_row("6", "quadratic", res.bias_sweep, f"{s.bias_features} features, rank {s.bias_rank}, μ = 1; "
+                  + _grid(s.bias_k, s.bias_num, s.bias_steps) + " (exact spectral engine)",
+                  f("bias_trajectories", "bias_phases")),
+        sweep_row("7", "quadratic", res.bt_sweep, f"{res.bt.data.B} / {res.bt.data.B_test} points, "
+                  f"{s.bt_features} features ({s.bt_mask_phi} masked), rank {s.bt_rank} ({s.bt_mask_psi} masked); "
+                  + _grid(s.bt_k, s.bt_num, s.bt_steps, s.bt_tol),
+                  f("bias_teacher_student_trajectories", "bias_teacher_student_phases")),
+    ]
 
 
 def _side(value: float | None, ref: float | None) -> str:
@@ -458,7 +549,7 @@ def quadratic_section(ctx: Context) -> SectionOutput:
     from ._plots import quadratic_figures
 
     return figured_section(ctx, QuadraticSettings, compute_quadratic, quadratic_figures,
-                           render_quadratic, quadratic_data)
+                           render_quadratic, quadratic_data, quadratic_summary)
 
 
 def quadratic_memory(quick: bool) -> list[Any]:

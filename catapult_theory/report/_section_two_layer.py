@@ -26,10 +26,12 @@ from ..experiments import (
     sweep_two_layer,
     two_layer_setup,
 )
-from ..symbolic import bound_catalog, export_text, theory
+from ..symbolic import bound_catalog, export_markdown, theory
 from ._derived import exact, stability_edge, uv_divergence_law, uv_k_max
 from ._markdown import fmt_num as _g
-from ._markdown import fmt_tol, image, md_table
+from ._markdown import figure, fmt_tol, md_table
+from ._summary import ClaimRow, convergent, is_bound, islands_text, status_label, sweep_row
+from ._tex import derived_maps, plain, theorem_statement
 from ._sections import (
     Context,
     Reporter,
@@ -102,7 +104,10 @@ class TwoLayerSettings:
     #: trajectories at these k and the largest converging one (this one if none converges)
     traj_ks: tuple[float, ...] = (1.0, 4.0, 8.0)
     traj_fallback_k: float = 12.0
-    traj_test_every: int = 10
+    #: the trajectories record the test loss and lam at every step (drawn as lines, the catapult in the
+    #: first steps included)
+    traj_test_every: int = 1
+    traj_lam_every: int = 1
 
     @classmethod
     def quick(cls) -> TwoLayerSettings:
@@ -154,8 +159,14 @@ class DigitsResult:
         """Final activation sparsity per ``k``."""
         return np.asarray(self.sweep.final["sparsity"], dtype=float)
 
+    def grid_k(self, k: float | None) -> float | None:
+        """The grid point nearest ``k`` (``None`` for no ``k``)."""
+        if k is None:
+            return None
+        return float(self.sweep.k[int(np.argmin(np.abs(self.sweep.k - k)))])
+
     def sparsity_at(self, k: float | None) -> float | None:
-        """Final sparsity at the grid point nearest ``k`` (``None`` for no ``k``)."""
+        """Final sparsity at the grid point nearest ``k`` (:meth:`grid_k`; ``None`` for no ``k``)."""
         if k is None:
             return None
         return float(self.sparsity[int(np.argmin(np.abs(self.sweep.k - k)))])
@@ -199,9 +210,9 @@ class TwoLayerResult:
 
 
 def _map_only(text: str) -> str:
-    """The heading and the one-step map of an exported theory (up to its closure line)."""
+    """The heading and the one-step map of an exported theory (Markdown; up to its closure line)."""
     lines = text.splitlines()
-    end = next((i for i, line in enumerate(lines) if line.startswith("closed in")), len(lines))
+    end = next((i for i, line in enumerate(lines) if line.lower().startswith("closed in")), len(lines))
     return "\n".join(lines[:end]).rstrip()
 
 
@@ -247,14 +258,17 @@ def _digits(s: TwoLayerSettings, reporter: Reporter) -> DigitsResult:
     ks_t = np.array([*s.traj_ks, float(largest) if largest else s.traj_fallback_k])
     reporter.progress(f"digits trajectories at k = {', '.join(f'{k:g}' for k in ks_t)}")
     tr = train_two_layer(dig.init, dig.data, dig.slope, ks_t / dig.lam0, cap, tol=s.digits_tol,
-                         lam_every=s.digits_lam_every, test_every=s.traj_test_every,
+                         lam_every=s.traj_lam_every, test_every=s.traj_test_every,
                          progress=reporter.ticker("digits trajectories", cap))
     trajs = []
     for i, k in enumerate(ks_t):
         one = tr.traj.run(i)
         end = int(tr.stopped_at[i]) + 1
+        evaluated = np.flatnonzero(np.asarray(tr.lam_evaluated)[:end, i])  # lam only where it was computed
+        evaluated = evaluated[evaluated < len(one.series("lam"))]
         trajs.append(DigitsTrajectory(float(k), str(tr.phase[i]), {
-            "loss": one.series("loss")[:end], "lam_eta": (k / dig.lam0) * one.series("lam")[:end],
+            "loss": one.series("loss")[:end], "lam_eta": (k / dig.lam0) * one.series("lam")[evaluated],
+            "lam_steps": evaluated.astype(float),
             "w2_ratio": one.series("w2")[:end] / dig.w2_0,
             "sparsity": one.series("sparsity")[:end], "test_loss": one.series("test_loss")[:end]}))
     return DigitsResult(dig, sweep, cap, largest, tuple(trajs))
@@ -301,8 +315,8 @@ def compute_two_layer(settings: TwoLayerSettings, reporter: Reporter = SILENT) -
             skipped = str(exc)
     a_sym = _slope_symbol()
     return TwoLayerResult(
-        settings=s, slope_text=str(slope), derived_text=export_text(theory("two-layer"), {a_sym: slope}),
-        slope2_text=str(slope2), derived2_text=_map_only(export_text(theory("two-layer"), {a_sym: slope2})),
+        settings=s, slope_text=str(slope), derived_text=export_markdown(theory("two-layer"), {a_sym: slope}),
+        slope2_text=str(slope2), derived2_text=_map_only(export_markdown(theory("two-layer"), {a_sym: slope2})),
         edge=stability_edge(), k_uv=uv_k_max(), toy=toy, leaky_sweep=sweep_a, probe=probe, leaky_runs=leaky_runs,
         leaky2=leaky2, relu_sweep=sweep_r, rnd=rnd, ry=ry, ry_uv_law=ry_law, digits=digits, digits_skipped=skipped,
         rests_on={name: "; ".join(spec.rests_on) for name, spec in bound_catalog("two-layer").items()})
@@ -312,12 +326,28 @@ def _runs_data(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
     return [r.scaled_series() for r in runs]
 
 
+def _digits_stats(res: TwoLayerResult, dg: DigitsResult) -> dict[str, Any]:
+    """The numbers the digits text quotes, computed once (stored in the data, rendered from there)."""
+    s = res.settings
+    largest, islands = convergent(dg.sweep)
+    low_k = dg.grid_k(s.sparsity_k)
+    phase = np.asarray([str(p) for p in dg.sweep.phase])
+    return {"catapults_from_high_k": dg.catapults_from(s.high_k), "high_k": s.high_k,
+            "catapult_count": int(np.sum(phase == "catapult")),
+            "catapults_beyond_uv_threshold": int(np.sum((phase == "catapult") & (dg.sweep.k > res.k_uv))),
+            "largest_converging_k": dg.largest, "largest_convergent": largest, "islands": islands,
+            "first_divergent_k": dg.sweep.boundaries.get("divergence"),
+            "sparsity_low_k": low_k, "sparsity_at_low_k": dg.sparsity_at(low_k),
+            "sparsity_at_largest": dg.sparsity_at(dg.largest)}
+
+
 def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
     """The numbers behind the section, for ``data/two-layer.json``."""
     data: dict[str, Any] = {
         "toy_leaky": res.leaky_sweep.to_dict(),
         res.settings.probe_key: {"phase": res.probe.phase, "bound": res.leaky_sweep.bounds["single"]},
         "toy_relu": res.relu_sweep.to_dict(),
+        "toy_relu_divergent_below_relu_uv": dict(zip(("divergent", "of"), res.relu_divergent_below)),
         "toy_leaky_runs": _runs_data(res.leaky_runs),
         "toy_leaky_a34": res.leaky2.sweep.to_dict(),
         "toy_leaky_a34_runs": _runs_data(res.leaky2.runs),
@@ -328,46 +358,68 @@ def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
     }
     if res.digits is not None:
         data["digits_relu"] = res.digits.sweep.to_dict()
+        data["digits_relu_stats"] = _digits_stats(res, res.digits)
     return data
+
+
+def _bounds_text(sweep: PhaseSweep) -> str:
+    """Every bound of a sweep with its status (a value that is not a bound here is a reference)."""
+    return ", ".join(f"`{n}` = {_g(v, 4)} ({status_label(sweep.bound_status[n])})" for n, v in sweep.bounds.items())
+
+
+def _islands(sweep: PhaseSweep) -> str:
+    """The largest convergent k and the convergent islands above the first divergence, in words."""
+    largest, islands = convergent(sweep)
+    isl = islands_text(islands)
+    return (f"largest convergent k **{_g(largest, 5)}**"
+            + (f" (converges again above the first divergence at k = {isl})" if isl else ""))
 
 
 def _render_digits(res: TwoLayerResult, dg: DigitsResult, figs: Mapping[str, str]) -> list[str]:
     s, sw = res.settings, dg.sweep
+    st = _digits_stats(res, dg)
     spars = dg.sparsity
     rows = [[f"{k:g}", str(p), _g(float(sw.final["lam_eta"][i]), 4), _g(float(sw.final["train_loss"][i]), 3),
              _g(float(sw.final["test_loss"][i]), 3), _g(float(spars[i]), 4), str(int(sw.final["steps"][i]))]
             for i, (k, p) in enumerate(zip(sw.k, sw.phase))]
-    high = dg.catapults_from(s.high_k)
-    low_sparsity = dg.sparsity_at(s.sparsity_k)
+    high = st["catapults_from_high_k"]
+    low_sp, low_k = st["sparsity_at_low_k"], st["sparsity_low_k"]
     return [
         "### (e) ReLU on real images: the 0-vs-1 digits (row 3)", "",
         (f"{dg.setup.settings['data_description']}. MNIST/FMNIST/CIFAR-10 cannot be downloaded here; these 8x8 "
-        f"digits stand in for them. Width {dg.setup.width}, ReLU; k = {s.digits_k[0]:g}, "
-        f"{s.digits_k[0] + s.digits_dk:g}, ..., {sw.k[-1]:g} ({len(sw.k)} values). Full-batch GD until the loss "
-        f"changes by less than {fmt_tol(s.digits_tol)} per step or {dg.cap} steps (the step budget of the full run; "
-        "the column `steps` says where each run stopped, and final values are those at that step). "
-        f"lam0 = {dg.setup.lam0:.5g}; the `data` bound predicts k_max = "
-        f"{_g(sw.bounds.get('data'), 4)}."), "",
-        (f"Catapult (loss rises, then converges) at k >= {s.high_k:g}: "
-        f"**{', '.join(f'{k:g}' for k in high) or 'none'}**. Largest converging k: **{_g(dg.largest, 4)}**; first "
-        f"divergent k: {_g(sw.boundaries['divergence'], 4)} (grid resolution). Activation sparsity at the end: "
-        f"**{_g(low_sparsity, 4) if low_sparsity is None else f'{low_sparsity:.4f}'}** at k = {s.sparsity_k:g} "
-        f"against **{_g(dg.sparsity_at(dg.largest), 4)}** at the largest converging k."), "",
-        *image("digits", figs.get("digits_phases")),
-        md_table(["k", "phase", "final eta*lam", "train loss", "test loss", "sparsity", "steps"], rows), "",
-        *image("trajectories", figs.get("digits_trajectories")),
+         f"digits stand in for them. Width {dg.setup.width}, ReLU; k = {s.digits_k[0]:g}, "
+         f"{s.digits_k[0] + s.digits_dk:g}, ..., {sw.k[-1]:g} ({len(sw.k)} values). Full-batch GD until the loss "
+         f"changes by less than {fmt_tol(s.digits_tol)} per step or {dg.cap} steps (the step budget of the full "
+         "run; the column `steps` says where each run stopped, and final values are those at that step). "
+         f"$\\lambda_0 = {dg.setup.lam0:.5g}$. Bounds: {_bounds_text(sw)}: no theorem covers 128 labelled "
+         "images, so none of these is a bound here."), "",
+        (f"Catapult (loss rises, then converges) at k ≥ {s.high_k:g}: "
+         f"**{', '.join(f'{k:g}' for k in high) or 'none'}**; {st['catapult_count']} catapults in all, "
+         f"{st['catapults_beyond_uv_threshold']} of them beyond k = {_g(res.k_uv)}. Largest converging k: "
+         f"**{_g(dg.largest, 4)}**; first divergent k: {_g(st['first_divergent_k'], 4)} (grid resolution)"
+         + (f"; converges again above it at k = {islands_text(st['islands'])}" if st["islands"] else "")
+         + f". Activation sparsity at the end: **{_g(low_sp, 4)}** at k = {_g(low_k, 4)} against "
+         f"**{_g(st['sparsity_at_largest'], 4)}** at the largest converging k."), "",
+        *figure(figs.get("digits_phases"), "two-layer ReLU on the 0-vs-1 digits: final values against k",
+                f"Two-layer ReLU net, width {dg.setup.width}, on {dg.setup.data.B} digits (0 vs 1): final "
+                "$\\eta\\lambda$, weight norm, train and test loss and activation sparsity against k; the bounds "
+                "are drawn with their status (none applies to many labelled data)."),
+        md_table(["k", "phase", "final ηλ", "train loss", "test loss", "sparsity", "steps"], rows), "",
+        *figure(figs.get("digits_trajectories"), "two-layer ReLU on the digits: trajectories",
+                "Trajectories on the digits against step + 1 (log): train and test loss, "
+                "$\\eta\\lambda_t$ (a line through the steps where λ was computed), weight norm and sparsity."),
         "What the bounds rest on:", "",
-        *[f"- `{name}`: {why}" for name, why in res.rests_on.items()], "",
+        *[f"- `{name}`: {plain(why)}" for name, why in res.rests_on.items()], "",
     ]
-
-
-def _bounds_text(sweep: PhaseSweep) -> str:
-    return ", ".join(f"`{n}` = {_g(v, 4)}{'' if sweep.bound_status[n]['hypotheses_hold'] else ' (hypotheses fail here)'}"
-                     for n, v in sweep.bounds.items())
 
 
 def _grid(k: tuple[float, float], num: int, steps: int, tol: float) -> str:
     return f"{num} values of k in [{k[0]:g}, {k[1]:g}], at most {steps} GD steps, boundaries refined to {fmt_tol(tol)}"
+
+
+def _single(sweep: PhaseSweep) -> str:
+    """The `single` value with its status."""
+    return f"`single` = {_g(sweep.bounds['single'], 4)} ({status_label(sweep.bound_status['single'])})"
 
 
 def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = None) -> str:
@@ -378,56 +430,80 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
     bound_a = sa.bounds["single"]
     div_a = sa.boundaries["divergence"]
     relu_k = sr.bounds["relu_uv"]
+    relu_st = status_label(sr.bound_status["relu_uv"])
     n_div, n_below = res.relu_divergent_below
     l2, rnd, ry = res.leaky2.sweep, res.rnd.sweep, res.ry.sweep
-    b2 = l2.bounds["single"]
     d2 = l2.boundaries["divergence"]
-    md = [f"### Derived map (within an activation region, a = {res.slope_text})", "", "```", res.derived_text,
-          "```", "",
+    thm = theorem_statement("relu-one-datum")
+    single_word = "bound" if is_bound(sa.bound_status["single"]) else "value"
+    md = [f"### Derived map (within an activation region, a = {res.slope_text})", "", derived_maps(res.derived_text),
+          "",
           f"### (a) Leaky ReLU, a = {res.slope_text}, one datum x = 1, y = 0 (row 2)", "",
           (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. "
-          f"lam0 = {res.toy.lam0:.5g}, |theta_0|^2 = {res.toy.w2_0:.5g}. The `single` bound (K = max(1, a^2) "
-          f"x2/(n d), derived per unit) predicts k_max = **{bound_a:.4g}**; at k = {s.probe_k:g}, well beyond it, "
-          f"GD is **{res.probe.phase}**. GD first diverges at k = **{_g(div_a, 5)}** (bisection): the bound is "
-          f"{'below' if bound_a < (div_a or np.inf) else 'NOT below'} the measured boundary, and not tight."), "",
-          *image("trajectories", figs.get("leaky_trajectories")), *image("leaky", figs.get("leaky_phases")),
+           f"$\\lambda_0 = {res.toy.lam0:.5g}$, $|\\theta_0|^2 = {res.toy.w2_0:.5g}$. The `single` {single_word} "
+           f"($K = \\max(1, a^2)\\, x_2/(n d)$, derived per unit; {status_label(sa.bound_status['single'])}) "
+           f"gives k_max = **{bound_a:.4g}**; at k = {s.probe_k:g}, well beyond it, GD is **{res.probe.phase}**. "
+           f"GD first diverges at k = **{_g(div_a, 5)}** (bisection), {_islands(sa)}: the bound is "
+           f"{'below' if bound_a < (div_a or np.inf) else 'NOT below'} the measured boundary, and not tight."), "",
+          *figure(figs.get("leaky_trajectories"), f"leaky ReLU a = {res.slope_text}, one datum: trajectories",
+                  f"Leaky ReLU (a = {res.slope_text}), one datum, width {s.width}: GD trajectories against step + 1 "
+                  "(log), the probe run included."),
+          *figure(figs.get("leaky_phases"), f"leaky ReLU a = {res.slope_text}, one datum: phase diagram",
+                  f"Leaky ReLU (a = {res.slope_text}), one datum: final values against k, phases shaded, the "
+                  "measured boundaries (solid) and the `single` bound with its status."),
           f"### (b) Leaky ReLU, a = {res.slope2_text}, one datum x = 1, y = 0 (row 8)", "",
           ("The one-step map with this slope entered exactly (the rest as for a = "
-          f"{res.slope_text} above):"), "", "```", res.derived2_text, "```", "",
-          (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. lam0 = "
-          f"{res.leaky2.setup.lam0:.5g}. The `single` bound predicts k_max = **{b2:.4g}**; the loss first rises at "
-          f"k = {_g(l2.boundaries['catapult_onset'], 5)} and GD first diverges at k = **{_g(d2, 5)}** "
-          f"(a = {res.slope_text}: {_g(div_a, 5)}): with a closer to 1 the net is closer to the uv model, whose "
-          f"threshold is {_g(res.k_uv)}."), "",
-          *image("trajectories", figs.get("leaky2_trajectories")), *image("leaky2", figs.get("leaky2_phases")),
-          f"### ReLU on one datum: no divergence below {_g(relu_k)}, collapse beyond", "",
-          (f"Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence at "
-          f"k = {_g(sr.boundaries['divergence'], 5)} (none means none up to {sr.k[-1]:g}). Nets start to collapse "
-          "(every unit inactive, f = 0: labelled `collapsed`, never catapult, although with y = 0 the dead net "
-          f"fits the datum) at k = **{_g(sr.boundaries['collapse'], 5)}**. The `single` bound is "
-          f"{_g(sr.bounds['single'], 4)} (below {_g(res.edge)}: the lemma proves no window here, since half the "
-          "units start inactive); the argument of THEORY §6 (active units follow the uv law, dying units lower "
-          f"lam) gives {_g(relu_k)} (the derived uv lam eta_max)."), "",
-          *image("relu", figs.get("relu_phases")),
+           f"{res.slope_text} above):"), "", derived_maps(res.derived2_text), "",
+          (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. $\\lambda_0 = "
+           f"{res.leaky2.setup.lam0:.5g}$. {_single(l2)}; the loss first rises at "
+           f"k = {_g(l2.boundaries['catapult_onset'], 5)} and GD first diverges at k = **{_g(d2, 5)}** "
+           f"(a = {res.slope_text}: {_g(div_a, 5)}), {_islands(l2)}: with a closer to 1 the net is closer to the uv "
+           f"model, whose threshold is {_g(res.k_uv)}."), "",
+          *figure(figs.get("leaky2_trajectories"), f"leaky ReLU a = {res.slope2_text}: trajectories",
+                  f"Leaky ReLU (a = {res.slope2_text}), one datum, width {s.width}: GD trajectories against step + 1."),
+          *figure(figs.get("leaky2_phases"), f"leaky ReLU a = {res.slope2_text}: phase diagram",
+                  f"Leaky ReLU (a = {res.slope2_text}), one datum: final values against k with the `single` bound."),
+          f"### ReLU on one datum: no divergence below {_g(relu_k)}, collapse beyond (theorem `relu-one-datum`)", "",
+          f"**Theorem** (`relu-one-datum`, proved by `catapult prove`). {plain(thm.title)}.", "",
+          (f"**Measured.** Divergent runs below k = {_g(relu_k)}: **{n_div}** of {n_below}; first divergence "
+           + (f"at k = {_g(sr.boundaries['divergence'], 5)}" if sr.boundaries["divergence"] is not None
+              else f"none up to k = {sr.k[-1]:g}") + ". Nets start to collapse "
+           "(every unit inactive, f = 0: labelled `collapsed`, never catapult; with y = 0 the dead net fits the "
+           f"datum, as the theorem allows) at k = **{_g(sr.boundaries['collapse'], 5)}**. The `single` value is "
+           f"{_g(sr.bounds['single'], 4)} ({status_label(sr.bound_status['single'])}; below {_g(res.edge)}: the "
+           "lemma proves no window here, since half the units start inactive); `relu_uv` = "
+           f"{_g(relu_k)} ({relu_st})."), "",
+          *figure(figs.get("relu_phases"), "ReLU, one datum: phase diagram with collapse",
+                  "ReLU net, one datum, x = 1, y = 0: final values against k; collapsed runs (grey) are not "
+                  "divergent; the `relu_uv` line is the theorem's k = 4."),
           f"### (c) Leaky ReLU, a = {exact(s.rnd_slope)}, random 1-d points with a test set (row 9)", "",
-          (f"{res.rnd.setup.data.description}. Width {s.width}; {_grid(s.rnd_k, s.rnd_num, s.rnd_steps, s.refine_tol)}; "
-          f"lam0 = lam_max(H_0) = {res.rnd.setup.lam0:.5g}. Bounds: {_bounds_text(rnd)}. The loss first rises at "
-          f"k = **{_g(rnd.boundaries['catapult_onset'], 5)}**, GD first diverges at "
-          f"k = **{_g(rnd.boundaries['divergence'], 5)}**; largest converging grid value "
-          f"{_g(rnd.settings['largest_converging_k'], 4)}. In one dimension a bias-free homogeneous net is "
-          "the two-slope function x -> c+ x (x > 0), c- x (x < 0), and so is the teacher: a run that converges "
-          "fits it exactly, and its test loss falls with its train loss."), "",
-          *image("trajectories", figs.get("random_trajectories")), *image("random", figs.get("random_phases")),
-          f"### (d) ReLU, one datum with y != 0: {s.ry_data.replace('toy:', 'x = ').replace(':', ', y = ')} (row 10)",
-          "", (f"Width {s.width}; {_grid(s.ry_k, s.ry_num, s.toy_steps, s.refine_tol)}; lam0 = {res.ry.setup.lam0:.5g}, "
-          f"initial loss {res.ry.setup.loss0:.4g}. Bounds: {_bounds_text(ry)} (both are y = 0 statements). The "
-          f"derived uv divergence threshold for y != 0 (the invariant line of the uv section, for the active units, "
-          f"if none switched off) at this initial state is k = {res.ry_uv_law:.5g}. Measured: the loss first rises "
-          f"at k = **{_g(ry.boundaries['catapult_onset'], 5)}**, GD first diverges at "
-          f"k = **{_g(ry.boundaries['divergence'], 5)}**, nets collapse from k = "
-          f"**{_g(ry.boundaries.get('collapse'), 5)}** (none means not on the grid; a collapsed net is stuck at "
-          f"loss y^2/2 = {0.5 * float(res.ry.setup.data.y[0]) ** 2:g})."), "",
-          *image("trajectories", figs.get("relu_y_trajectories")), *image("relu-y", figs.get("relu_y_phases"))]
+          (f"{res.rnd.setup.data.description}. Width {s.width}; "
+           f"{_grid(s.rnd_k, s.rnd_num, s.rnd_steps, s.refine_tol)}; $\\lambda_0 = \\lambda_{{\\max}}(H_0) = "
+           f"{res.rnd.setup.lam0:.5g}$. Bounds: {_bounds_text(rnd)}. The loss first rises at "
+           f"k = **{_g(rnd.boundaries['catapult_onset'], 5)}**, GD first diverges at "
+           f"k = **{_g(rnd.boundaries['divergence'], 5)}**, {_islands(rnd)}. In one dimension a bias-free "
+           "homogeneous net is the two-slope function x ↦ c₊x (x > 0), c₋x (x < 0), and so is the teacher: a run "
+           "that converges fits it exactly, and its test loss falls with its train loss."), "",
+          *figure(figs.get("random_trajectories"), "leaky ReLU on random 1-d points: trajectories",
+                  f"Leaky ReLU on {res.rnd.setup.data.B} random 1-d points: GD trajectories against step + 1."),
+          *figure(figs.get("random_phases"), "leaky ReLU on random 1-d points: phase diagram",
+                  "Leaky ReLU on random 1-d points: final values (train and test loss in their own panels) against "
+                  "k, the bounds with their status."),
+          f"### (d) ReLU, one datum with y ≠ 0: {s.ry_data.replace('toy:', 'x = ').replace(':', ', y = ')} (row 10)",
+          "", (f"Width {s.width}; {_grid(s.ry_k, s.ry_num, s.toy_steps, s.refine_tol)}; $\\lambda_0 = "
+               f"{res.ry.setup.lam0:.5g}$, initial loss {res.ry.setup.loss0:.4g}. Bounds: {_bounds_text(ry)} (both "
+               "are y = 0 statements). The derived uv divergence threshold for y ≠ 0 (the invariant line of the uv "
+               "section, theorem `divergence-shift-uv`, for the active units, if none switched off) at this initial "
+               f"state is k = {res.ry_uv_law:.5g}. Measured: the loss first rises at "
+               f"k = **{_g(ry.boundaries['catapult_onset'], 5)}**, GD first diverges at "
+               f"k = **{_g(ry.boundaries['divergence'], 5)}**, {_islands(ry)}, nets collapse from k = "
+               f"**{_g(ry.boundaries.get('collapse'), 5)}** (none means not on the grid; a collapsed net is stuck "
+               f"at loss y²/2 = {0.5 * float(res.ry.setup.data.y[0]) ** 2:g})."), "",
+          *figure(figs.get("relu_y_trajectories"), "ReLU with y = 2: trajectories",
+                  "ReLU net on one datum with y ≠ 0: GD trajectories against step + 1."),
+          *figure(figs.get("relu_y_phases"), "ReLU with y = 2: phase diagram",
+                  "ReLU net on one datum with y ≠ 0: final values against k; the derived uv threshold for y ≠ 0 "
+                  "(dotted) beside the y = 0 values, whose hypotheses fail here.")]
     if res.digits is not None:
         md += _render_digits(res, res.digits, figs)
     elif res.digits_skipped is not None:
@@ -435,12 +511,68 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
     return "\n".join(md)
 
 
+def two_layer_summary(res: TwoLayerResult, figs: Mapping[str, str]) -> list[Any]:
+    """The two-layer section's rows of the summary: THEORY §7 rows 2, 3, 8, 9, 10 and two §6 claims."""
+    s = res.settings
+
+    def grid(k: tuple[float, float], num: int, steps: int) -> str:
+        return f"{num} k in [{k[0]:g}, {k[1]:g}], ≤ {steps} steps, boundaries to {fmt_tol(s.refine_tol)}"
+
+    def f(*keys: str) -> tuple[str, ...]:
+        return tuple(figs[k] for k in keys if k in figs)
+
+    rows: list[Any] = [
+        sweep_row("2", "two-layer", res.leaky_sweep, f"width {s.width}; " + grid(s.leaky_k, s.leaky_num, s.toy_steps),
+                  f("leaky_trajectories", "leaky_phases")),
+        sweep_row("8", "two-layer", res.leaky2.sweep, f"width {s.width}; " + grid(s.leaky_k, s.leaky_num,
+                                                                                   s.toy_steps),
+                  f("leaky2_trajectories", "leaky2_phases")),
+        sweep_row("9", "two-layer", res.rnd.sweep, f"{res.rnd.setup.data.B} points, {res.rnd.setup.data.B_test} test, "
+                  f"width {s.width}; " + grid(s.rnd_k, s.rnd_num, s.rnd_steps), f("random_trajectories", "random_phases")),
+        sweep_row("10", "two-layer", res.ry.sweep, f"width {s.width}; " + grid(s.ry_k, s.ry_num, s.toy_steps),
+                  f("relu_y_trajectories", "relu_y_phases"), extra={"collapse": res.ry.sweep.boundaries.get("collapse"),
+                                                                   "uv_law_k_div": res.ry_uv_law}),
+    ]
+    if res.digits is not None:
+        dg = res.digits
+        st = _digits_stats(res, dg)
+        rows.append(sweep_row(
+            "3", "two-layer", dg.sweep,
+            f"digits 0 vs 1 ({dg.setup.data.B} train, 8×8), width {dg.setup.width}; {len(dg.sweep.k)} k in "
+            f"[{dg.sweep.k[0]:g}, {dg.sweep.k[-1]:g}]; Δloss < {fmt_tol(s.digits_tol)} or {dg.cap} steps",
+            f("digits_phases", "digits_trajectories"), note="stand-in for MNIST",
+            extra={"sparsity_low_k": st["sparsity_low_k"], "sparsity_at_low_k": st["sparsity_at_low_k"],
+                   "sparsity_at_largest": st["sparsity_at_largest"], "catapult_count": st["catapult_count"],
+                   "stopped_by_budget": int(np.sum(np.asarray(dg.sweep.final["steps"]) >= dg.cap))}))
+    n_div, n_below = res.relu_divergent_below
+    sr = res.relu_sweep
+    rows += [
+        ClaimRow("leaky-not-tight", "two-layer", f"a = {res.slope_text}, width {s.width}, x = 1, y = 0; probe "
+                 f"k = {s.probe_k:g}, {s.toy_steps} steps",
+                 f"GD at k = {s.probe_k:g}: {res.probe.phase}; `single` = {_g(res.leaky_sweep.bounds['single'], 4)} "
+                 f"({status_label(res.leaky_sweep.bound_status['single'])}); first divergence "
+                 f"{_g(res.leaky_sweep.boundaries['divergence'], 5)}",
+                 {"probe_k": s.probe_k, "probe_phase": res.probe.phase,
+                  "single": res.leaky_sweep.bounds["single"], "divergence": res.leaky_sweep.boundaries["divergence"]},
+                 res.leaky_sweep.bound_status["single"].get("theorem"), f("leaky_phases")),
+        ClaimRow("relu-one-datum", "two-layer", f"ReLU, width {s.width}, x = 1, y = 0; {s.relu_num} k in "
+                 f"[{s.relu_k[0]:g}, {s.relu_k[1]:g}]",
+                 f"{n_div} of {n_below} runs below k = {_g(sr.bounds['relu_uv'])} diverge; collapse from "
+                 f"k = {_g(sr.boundaries['collapse'], 5)}; first divergence "
+                 + (_g(sr.boundaries['divergence'], 5) if sr.boundaries["divergence"] is not None
+                    else f"none up to k = {sr.k[-1]:g}"),
+                 {"divergent_below": n_div, "runs_below": n_below, "collapse": sr.boundaries["collapse"],
+                  "divergence": sr.boundaries["divergence"]}, "relu-one-datum", f("relu_phases")),
+    ]
+    return rows
+
+
 def two_layer_section(ctx: Context) -> SectionOutput:
     """The two-layer section of ``catapult reproduce``: compute, plot, render."""
     from ._plots import two_layer_figures
 
     return figured_section(ctx, TwoLayerSettings, compute_two_layer, two_layer_figures,
-                           render_two_layer, two_layer_data)
+                           render_two_layer, two_layer_data, two_layer_summary)
 
 
 def two_layer_memory(quick: bool) -> list[Any]:

@@ -17,7 +17,10 @@ from ._cache import ExperimentCache
 
 T = TypeVar("T")
 
-__all__ = ["BUILTIN_SECTIONS", "Context", "check_sections", "command_memory", "largest", "Reporter", "SILENT", "Section",
+#: the proof certificate's file name in the report folder (beside it: certificate.html, typeset)
+CERTIFICATE = "certificate.md"
+
+__all__ = ["CERTIFICATE", "BUILTIN_SECTIONS", "Context", "check_sections", "command_memory", "largest", "Reporter", "SILENT", "Section",
            "SectionOutput", "SECTIONS", "figured_section", "register_section", "write_atomic"]
 
 
@@ -123,25 +126,30 @@ class Context:
 @dataclass
 class SectionOutput:
     """What a section returns: its Markdown, the data written to ``data/<name>.json``,
-    and ``alerts``: failures it found but survived (a theorem not proved, ...),
-    shown prominently at the top of report.md; a section with alerts makes
-    :func:`reproduce` return 1, the other sections still run."""
+    ``alerts``: failures it found but survived (a theorem not proved, ...),
+    shown prominently at the top of report.md (a section with alerts makes
+    :func:`reproduce` return 1, the other sections still run), and ``summary``: its
+    rows of the summary table (:class:`~._summary.SummaryRow`, :class:`~._summary.ClaimRow`)."""
 
     markdown: str
     data: dict[str, Any] = field(default_factory=dict)
     alerts: list[str] = field(default_factory=list)
+    #: the section's rows of the report's summary (THEORY §7 rows and §6 claims, :mod:`._summary`)
+    summary: list[Any] = field(default_factory=list)
 
 
 def figured_section(ctx: Context, settings: Any, compute: Callable[[Any, Context], Any],
                     figures: Callable[[Any, Callable[[str], Path]], dict[str, Path]],
                     render: Callable[[Any, dict[str, str]], str],
-                    data: Callable[[Any], dict[str, Any]]) -> SectionOutput:
+                    data: Callable[[Any], dict[str, Any]],
+                    summary: Callable[[Any, dict[str, str]], list[Any]] | None = None) -> SectionOutput:
     """The usual section: ``compute`` at ``settings.quick()`` or ``settings.full()``
     (``--quick``), draw its ``figures``, ``render`` the Markdown with their paths relative
-    to report.md, and its ``data``."""
+    to report.md, its ``data`` and its ``summary`` rows."""
     res = compute(settings.quick() if ctx.quick else settings.full(), ctx)
     figs = figures(res, ctx.figure)
-    return SectionOutput(render(res, {name: ctx.rel(path) for name, path in figs.items()}), data(res))
+    links = {name: ctx.rel(path) for name, path in figs.items()}
+    return SectionOutput(render(res, links), data(res), summary=summary(res, links) if summary else [])
 
 
 @dataclass(frozen=True)

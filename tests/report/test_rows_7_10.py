@@ -119,3 +119,55 @@ def test_the_uv_law_survives_the_experiment_cache():
     back = records.decode(json.loads(json.dumps(records.encode(law))))
     assert float(back.k_div(0.0, 17.0, 2.0, 1024, 16.0)) == float(law.k_div(0.0, 17.0, 2.0, 1024, 16.0))
     assert back.invariant_text() == law.invariant_text()
+
+
+def test_many_trajectory_panels_sit_in_rows_with_the_legend_in_a_free_panel():
+    """Five quantities: two panels a row (not a strip), the free sixth panel holds the legend;
+    ``lam_eta`` is placed at its ``lam_steps`` (a line through the evaluated steps)."""
+    plt = _plots._pyplot()
+    n = 40
+    runs = {f"k = {k:g} (catapult)": {"loss": np.geomspace(1, 1e-3, n), "test_loss": np.geomspace(1, 1e-2, n),
+                                      "lam_eta": np.array([k, k / 2, 1.0]), "lam_steps": np.array([0.0, 3.0, 39.0]),
+                                      "w2_ratio": np.ones(n), "sparsity": np.full(n, 0.5)} for k in (3.0, 5.0)}
+    fig = _plots.trajectories_figure(runs, ("loss", "test_loss", "lam_eta", "w2_ratio", "sparsity"), log_steps=True)
+    try:
+        assert fig.get_size_inches()[0] <= 8.5
+        shown = [ax for ax in fig.axes if ax.axison]
+        assert len(shown) == 5 and len({round(ax.get_position().y0, 3) for ax in shown}) == 3
+        free = [ax for ax in fig.axes if not ax.axison]
+        assert len(free) == 1 and free[0].get_legend() is not None
+        assert [t.get_text() for t in free[0].get_legend().get_texts()] == list(runs)
+        lam = shown[2]
+        assert [list(ln.get_xdata()) for ln in lam.get_lines()[:2]] == [[1.0, 4.0, 40.0]] * 2
+    finally:
+        plt.close(fig)
+
+
+def test_phase_diagram_keys_every_phase_the_largest_convergent_k_and_no_false_bound(monkeypatch, tmp_path):
+    """Every phase band has its swatch (``unresolved`` included); the largest convergent k is a
+    legend entry, not an annotation crowding the divergence's; a heuristic value is a reference,
+    never called a bound, and a rigorous one with its hypotheses holding is a bound with its theorem."""
+    figs = []
+    monkeypatch.setattr(_plots, "save_figure", lambda fig, path, dpi: figs.append(fig))
+    sw = PhaseSweep(model="test", k=np.array([1.0, 2.0, 3.0, 4.0, 5.0]),
+                    phase=np.array(["lazy", "catapult", "unresolved", "catapult", "divergent"], dtype=object),
+                    boundaries={"catapult_onset": 1.5, "divergence": 3.6, "largest_convergent": 4.2},
+                    final={"lam_eta": np.array([1.0, 1.5, 1.9, 1.2, np.nan])},
+                    bounds={"naive": 4.0, "single": 2.5},
+                    bound_status={"naive": {"rigorous": False, "hypotheses_hold": False, "why": "no theorem"},
+                                  "single": {"rigorous": True, "hypotheses_hold": True, "why": "one datum",
+                                             "theorem": "catapult-window-uv"}})
+    _plots.plot_phase_diagram(sw, tmp_path / "p.png", panels=("lam_eta",))
+    fig = figs[0]
+    try:
+        keys = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert {"lazy", "catapult", "unresolved", "divergent"} <= set(keys)
+        ax = fig.axes[0]
+        entries = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "largest convergent k = 4.2 (measured)" in entries
+        assert not any("largest_convergent" in t.get_text() for t in ax.texts)
+        naive = next(e for e in entries if e.startswith("naive"))
+        assert "bound" not in naive and "heuristic" in naive
+        assert "bound single: converges for k < 2.5 (rigorous: catapult-window-uv)" in entries
+    finally:
+        _plots._pyplot().close(fig)

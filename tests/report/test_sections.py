@@ -55,7 +55,8 @@ def uv():
     s = UVSettings(width=200, traj_steps=100, phase_num=30, final_widths=(100, 1000), final_num=10,
                    final_steps=2000, peak_widths=3, peak_seeds=2, div_ns=(1000, 10000), div_ys=(1.0, 2.0),
                    div_states=((2.0, 1.0), (1.0, 1.0)), div_steps=3000, div_tol=1e-10, div_fit_min_n=1000,
-                   seeded_ns=(1000,), seeded_seeds=2, seeded_tol=1e-9)
+                   seeded_ns=(1000,), seeded_seeds=2, seeded_tol=1e-9, law_ns=(1e4, 1e6, 1e8), law_ks=(2.05, 3.0),
+                   law_steps=2000)
     return compute_uv(s)
 
 
@@ -64,7 +65,7 @@ def test_uv_compute_render(uv):
     _assert_frozen(uv)
     _assert_frozen(uv.divergence)
     md = render_uv(uv, {"phases": "figures/p.png"})
-    assert "![phases](figures/p.png)" in md and "![trajectories]" not in md
+    assert "](figures/p.png)" in md and md.count("![") == 1 and "*Figure {fig:p}. " in md
     onset = uv.sweep.boundaries["catapult_onset"]
     assert f"catapult onset **{fmt_num(onset, 6)}**" in md
     assert f"**{uv.peak.slope_step:.3f}**" in md
@@ -80,7 +81,14 @@ def test_uv_compute_render(uv):
     data = _json(uv_data(uv))
     assert data["divergence_y"][0]["k_div"] == pytest.approx(list(first.k_div), abs=0)
     assert set(data) >= {"runs", "phase_sweep", "final_lam_eta", "peak_scaling", "divergence_y",
-                         "divergence_y_seeded"}
+                         "divergence_y_seeded", "peak_law", "largest_convergent", "islands"}
+    # the peak law: every s* below the theorem's k^2/4, and near k = 2 the continuum within 15%
+    lw = uv.law
+    assert np.all(lw.s_star <= lw.ks[:, None] ** 2 / 4)
+    assert abs(lw.s_star[0, -1] / lw.s_star_continuum[0] - 1) < 0.15
+    assert np.allclose(data["peak_law"]["s_star"], lw.s_star, rtol=0, atol=0)
+    # every measured threshold from f0 = 0 lies in the theorem's bracket (to the bisection tolerance)
+    assert all(all(b["inside"]) for b in data["divergence_y"] if all(b["applies"]))
 
 
 def test_uv_divergence_law_is_an_invariant_of_the_derived_map():
@@ -112,14 +120,20 @@ def test_quadratic_compute_render(quadratic):
     _assert_frozen(res)
     md = render_quadratic(res)
     assert f"k_max = **{res.toy_sweep.bounds['single']:.5g}**" in md
-    assert f"lam0 = lam_max(H_0) = {res.ts.lam0:.5g}" in md
+    assert f"$\\lambda_0 = \\lambda_{{\\max}}(H_0) = {res.ts.lam0:.5g}$" in md
     for row in res.table:
         assert "| " + " | ".join(row.cells()) + " |" in md
+        assert row.cells()[3] in ("heuristic", f"rigorous: {row.status['theorem']}",
+                                  f"hypotheses fail here: {row.status['theorem']}")
     n_inside, n_cat = res.toy_window
     assert f"Of the {n_inside} grid points in ({fmt_num(stability_edge())}, " in md
     assert f"exactly {fmt_num(k_max('pure-quadratic'))} symbolically" in md
     data = _json(quadratic_data(res))
-    assert data["table"] == [row.cells() for row in res.table]
+    assert data["table"] == [_json(row.to_dict()) for row in res.table]
+    assert all(isinstance(r["predicted_k_max"], float) and isinstance(r["below_divergence"], bool)
+               for r in data["table"])
+    assert not any("**" in str(v) for r in data["table"] for v in r.values())
+    assert all(isinstance(r["k"], float) and isinstance(r["max_rel_dev"], float) for r in data["toy_u12_runs"])
     assert set(data) == {"toy_u12", "toy_u12_runs", "toy_u11", "random_labels", "random_labels_runs",
                          "teacher_student", "teacher_student_runs", "bias_toy", "bias_toy_runs",
                          "bias_teacher_student", "bias_teacher_student_runs", "table"}
@@ -151,7 +165,7 @@ def test_two_layer_compute_render(two_layer):
     _assert_frozen(res)
     # the slope 0.5 enters the derived map exactly: 7/4, never 1.75
     assert res.slope_text == "1/2"
-    assert re.search(r"\b7\*eta\*\*2\*f\b.*/\(4\*", res.derived_text)
+    assert re.search(r"\\frac\{7 \\cdot \\eta\^\{2\} \\cdot f .*\}\{4 \\cdot", res.derived_text)
     assert not re.search(r"\d\.\d", res.derived_text)
     assert "[a = 1/2]" in res.derived_text
     md = render_two_layer(res)
@@ -166,7 +180,11 @@ def test_two_layer_compute_render(two_layer):
     data = _json(two_layer_data(res))
     assert set(data) == {"toy_leaky", "toy_leaky_k364", "toy_relu", "digits_relu", "toy_leaky_runs",
                          "toy_leaky_a34", "toy_leaky_a34_runs", "random_1d", "random_1d_runs", "toy_relu_y",
-                         "toy_relu_y_runs"}
+                         "toy_relu_y_runs", "toy_relu_divergent_below_relu_uv", "digits_relu_stats"}
+    # row 3 quotes the sparsity at a k of its grid (the nearest to the setting), never the setting itself
+    st = data["digits_relu_stats"]
+    assert st["sparsity_low_k"] in list(res.digits.sweep.k)
+    assert f"at k = {fmt_num(st['sparsity_low_k'], 4)} against" in md
     # row 8: the slope 3/4 enters exactly (derived map shown with rationals, no decimals)
     assert res.slope2_text == "3/4" and "[a = 3/4]" in res.derived2_text
     assert not re.search(r"\d\.\d", res.derived2_text)
