@@ -28,7 +28,7 @@ from ..symbolic import bound_catalog, closure_obstruction, export_markdown, theo
 from ._derived import k_max, stability_edge
 from ._markdown import fmt_num as _g
 from ._markdown import figure, fmt_tol, md_table
-from ._summary import convergent, islands_text, status_label, sweep_row
+from ._summary import bounds_text, convergence_text, convergent, islands_text, status_label, sweep_row
 from ._tex import derived_maps, plain, tex
 from ._sections import (
     Context,
@@ -376,18 +376,6 @@ def _status(boundaries: Mapping[str, Any], name: str) -> str:
     return ""
 
 
-def _bounds_text(sweep: PhaseSweep) -> str:
-    """Every value of a sweep with its status: a bound only when rigorous with its hypotheses holding."""
-    return ", ".join(f"`{n}` = {_g(v, 5)} ({status_label(sweep.bound_status[n])})" for n, v in sweep.bounds.items())
-
-
-def _islands(sweep: PhaseSweep) -> str:
-    largest, islands = convergent(sweep)
-    isl = islands_text(islands)
-    return (f"largest convergent k **{_g(largest, 5)}**"
-            + (f"; GD converges again above its first divergence at k = {isl}" if isl else ""))
-
-
 def _many_data(title: str, setup: QuadraticSetup, sweep: PhaseSweep, grid: str, figs: Mapping[str, str],
                traj_key: str, phase_key: str, extra: Sequence[str] = (), what: str = "") -> list[str]:
     b = sweep.boundaries
@@ -395,9 +383,9 @@ def _many_data(title: str, setup: QuadraticSetup, sweep: PhaseSweep, grid: str, 
             f"{_best_test(sweep)}." if "test_loss" in sweep.final else "")
     return [title, "", (f"{setup.data.description}. Full-parameter GD, $\\lambda_0 = \\lambda_{{\\max}}(H_0) = "
             f"{setup.lam0:.5g}$, $|\\theta_0|^2 = {setup.w2_0:.5g}$; {grid}."), "", *extra,
-            (f"Values of k_max: {_bounds_text(sweep)}. Measured: the loss first rises at k = "
+            (f"Values of k_max: {bounds_text(sweep)}. Measured: the loss first rises at k = "
              f"**{_g(b.get('catapult_onset'), 5)}**{_status(b, 'catapult_onset')}, GD first diverges at "
-             f"k = **{_g(b.get('divergence'), 5)}**{_status(b, 'divergence')}, {_islands(sweep)}. "
+             f"k = **{_g(b.get('divergence'), 5)}**{_status(b, 'divergence')}, {convergence_text(sweep)}. "
              f"Final train loss over the converging runs: {_finals_at(sweep, 'train_loss')}.{test}"), "",
             *figure(figs.get(traj_key), f"{what}: GD trajectories",
                     f"{what}: GD trajectories (train loss, $\\eta\\lambda_t$, $|\\theta_t|^2/|\\theta_0|^2$) against "
@@ -434,7 +422,7 @@ def render_quadratic(res: QuadraticResult, figures: Mapping[str, str] | None = N
            f"{_grid(s.toy_k, s.toy_num, s.toy_steps)} on the exact spectral engine. The `single` bound, "
            f"{status_label(sa.bound_status['single'])}, predicts k_max = **{b1:.5g}**; GD first diverges at "
            f"k = **{_g(sa.boundaries['divergence'], 6)}** (bisection on the exact spectral engine), "
-           f"{_islands(sa)}. Of the {n_inside} grid points in ({edge}, {b1:.4g}), "
+           f"{convergence_text(sa)}. Of the {n_inside} grid points in ({edge}, {b1:.4g}), "
            f"{n_catapult} are catapult; the loss first rises at k = {_g(sa.boundaries['catapult_onset'], 6)} "
            f"({edge} plus a finite-rank shift of order 1/m, as for the uv model)."), "",
           md_table(["k", "phase (GD)", "phase (spectral)", "max. relative deviation"], _run_rows(res)), "",

@@ -30,7 +30,7 @@ from ..symbolic import bound_catalog, export_markdown, theory
 from ._derived import exact, stability_edge, uv_divergence_law, uv_k_max
 from ._markdown import fmt_num as _g
 from ._markdown import figure, fmt_tol, md_table
-from ._summary import ClaimRow, convergent, is_bound, islands_text, status_label, sweep_row
+from ._summary import ClaimRow, bounds_text, convergence_text, convergent, is_bound, islands_text, status_label, sweep_row
 from ._tex import derived_maps, plain, theorem_statement
 from ._sections import (
     Context,
@@ -362,19 +362,6 @@ def two_layer_data(res: TwoLayerResult) -> dict[str, Any]:
     return data
 
 
-def _bounds_text(sweep: PhaseSweep) -> str:
-    """Every bound of a sweep with its status (a value that is not a bound here is a reference)."""
-    return ", ".join(f"`{n}` = {_g(v, 4)} ({status_label(sweep.bound_status[n])})" for n, v in sweep.bounds.items())
-
-
-def _islands(sweep: PhaseSweep) -> str:
-    """The largest convergent k and the convergent islands above the first divergence, in words."""
-    largest, islands = convergent(sweep)
-    isl = islands_text(islands)
-    return (f"largest convergent k **{_g(largest, 5)}**"
-            + (f" (converges again above the first divergence at k = {isl})" if isl else ""))
-
-
 def _render_digits(res: TwoLayerResult, dg: DigitsResult, figs: Mapping[str, str]) -> list[str]:
     s, sw = res.settings, dg.sweep
     st = _digits_stats(res, dg)
@@ -391,7 +378,7 @@ def _render_digits(res: TwoLayerResult, dg: DigitsResult, figs: Mapping[str, str
          f"{s.digits_k[0] + s.digits_dk:g}, ..., {sw.k[-1]:g} ({len(sw.k)} values). Full-batch GD until the loss "
          f"changes by less than {fmt_tol(s.digits_tol)} per step or {dg.cap} steps (the step budget of the full "
          "run; the column `steps` says where each run stopped, and final values are those at that step). "
-         f"$\\lambda_0 = {dg.setup.lam0:.5g}$. Bounds: {_bounds_text(sw)}: no theorem covers 128 labelled "
+         f"$\\lambda_0 = {dg.setup.lam0:.5g}$. Bounds: {bounds_text(sw)}: no theorem covers 128 labelled "
          "images, so none of these is a bound here."), "",
         (f"Catapult (loss rises, then converges) at k ≥ {s.high_k:g}: "
          f"**{', '.join(f'{k:g}' for k in high) or 'none'}**; {st['catapult_count']} catapults in all, "
@@ -443,7 +430,7 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
            f"$\\lambda_0 = {res.toy.lam0:.5g}$, $|\\theta_0|^2 = {res.toy.w2_0:.5g}$. The `single` {single_word} "
            f"($K = \\max(1, a^2)\\, x_2/(n d)$, derived per unit; {status_label(sa.bound_status['single'])}) "
            f"gives k_max = **{bound_a:.4g}**; at k = {s.probe_k:g}, well beyond it, GD is **{res.probe.phase}**. "
-           f"GD first diverges at k = **{_g(div_a, 5)}** (bisection), {_islands(sa)}: the bound is "
+           f"GD first diverges at k = **{_g(div_a, 5)}** (bisection), {convergence_text(sa)}: the bound is "
            f"{'below' if bound_a < (div_a or np.inf) else 'NOT below'} the measured boundary, and not tight."), "",
           *figure(figs.get("leaky_trajectories"), f"leaky ReLU a = {res.slope_text}, one datum: trajectories",
                   f"Leaky ReLU (a = {res.slope_text}), one datum, width {s.width}: GD trajectories against step + 1 "
@@ -457,7 +444,7 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
           (f"Width {s.width}; {_grid(s.leaky_k, s.leaky_num, s.toy_steps, s.refine_tol)}. $\\lambda_0 = "
            f"{res.leaky2.setup.lam0:.5g}$. {_single(l2)}; the loss first rises at "
            f"k = {_g(l2.boundaries['catapult_onset'], 5)} and GD first diverges at k = **{_g(d2, 5)}** "
-           f"(a = {res.slope_text}: {_g(div_a, 5)}), {_islands(l2)}: with a closer to 1 the net is closer to the uv "
+           f"(a = {res.slope_text}: {_g(div_a, 5)}), {convergence_text(l2)}: with a closer to 1 the net is closer to the uv "
            f"model, whose threshold is {_g(res.k_uv)}."), "",
           *figure(figs.get("leaky2_trajectories"), f"leaky ReLU a = {res.slope2_text}: trajectories",
                   f"Leaky ReLU (a = {res.slope2_text}), one datum, width {s.width}: GD trajectories against step + 1."),
@@ -479,9 +466,9 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
           f"### (c) Leaky ReLU, a = {exact(s.rnd_slope)}, random 1-d points with a test set (row 9)", "",
           (f"{res.rnd.setup.data.description}. Width {s.width}; "
            f"{_grid(s.rnd_k, s.rnd_num, s.rnd_steps, s.refine_tol)}; $\\lambda_0 = \\lambda_{{\\max}}(H_0) = "
-           f"{res.rnd.setup.lam0:.5g}$. Bounds: {_bounds_text(rnd)}. The loss first rises at "
+           f"{res.rnd.setup.lam0:.5g}$. Bounds: {bounds_text(rnd)}. The loss first rises at "
            f"k = **{_g(rnd.boundaries['catapult_onset'], 5)}**, GD first diverges at "
-           f"k = **{_g(rnd.boundaries['divergence'], 5)}**, {_islands(rnd)}. In one dimension a bias-free "
+           f"k = **{_g(rnd.boundaries['divergence'], 5)}**, {convergence_text(rnd)}. In one dimension a bias-free "
            "homogeneous net is the two-slope function x ↦ c₊x (x > 0), c₋x (x < 0), and so is the teacher: a run "
            "that converges fits it exactly, and its test loss falls with its train loss."), "",
           *figure(figs.get("random_trajectories"), "leaky ReLU on random 1-d points: trajectories",
@@ -491,12 +478,12 @@ def render_two_layer(res: TwoLayerResult, figures: Mapping[str, str] | None = No
                   "k, the bounds with their status."),
           f"### (d) ReLU, one datum with y ≠ 0: {s.ry_data.replace('toy:', 'x = ').replace(':', ', y = ')} (row 10)",
           "", (f"Width {s.width}; {_grid(s.ry_k, s.ry_num, s.toy_steps, s.refine_tol)}; $\\lambda_0 = "
-               f"{res.ry.setup.lam0:.5g}$, initial loss {res.ry.setup.loss0:.4g}. Bounds: {_bounds_text(ry)} (both "
+               f"{res.ry.setup.lam0:.5g}$, initial loss {res.ry.setup.loss0:.4g}. Bounds: {bounds_text(ry)} (both "
                "are y = 0 statements). The derived uv divergence threshold for y ≠ 0 (the invariant line of the uv "
                "section, theorem `divergence-shift-uv`, for the active units, if none switched off) at this initial "
                f"state is k = {res.ry_uv_law:.5g}. Measured: the loss first rises at "
                f"k = **{_g(ry.boundaries['catapult_onset'], 5)}**, GD first diverges at "
-               f"k = **{_g(ry.boundaries['divergence'], 5)}**, {_islands(ry)}, nets collapse from k = "
+               f"k = **{_g(ry.boundaries['divergence'], 5)}**, {convergence_text(ry)}, nets collapse from k = "
                f"**{_g(ry.boundaries.get('collapse'), 5)}** (none means not on the grid; a collapsed net is stuck "
                f"at loss y²/2 = {0.5 * float(res.ry.setup.data.y[0]) ** 2:g})."), "",
           *figure(figs.get("relu_y_trajectories"), "ReLU with y = 2: trajectories",

@@ -139,6 +139,21 @@ def convergent(sweep: Any) -> tuple[float | None, list[dict[str, Any]]]:
     return largest, islands
 
 
+def bounds_text(sweep: Any, digits: int = 5) -> str:
+    """Every value of k_max a sweep carries, with its status: a bound only when rigorous
+    with its hypotheses holding (otherwise a reference value)."""
+    return ", ".join(f"`{n}` = {_g(v, digits)} ({status_label(sweep.bound_status[n])})"
+                     for n, v in sweep.bounds.items())
+
+
+def convergence_text(sweep: Any) -> str:
+    """The largest convergent ``k`` and the convergent islands above the first divergence, in words."""
+    largest, islands = convergent(sweep)
+    isl = islands_text(islands)
+    return (f"largest convergent k **{_g(largest, 5)}**"
+            + (f" (GD converges again above its first divergence at k = {isl})" if isl else ""))
+
+
 def islands_text(islands: Sequence[Mapping[str, Any]]) -> str:
     """``k ∈ [a, b] (n runs), ...`` (empty for none)."""
     parts = []
