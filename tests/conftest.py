@@ -52,10 +52,17 @@ def all_results():
     return tuple(proofs.prove(coq=False))
 
 
+#: Session fixtures that cost seconds, and the xdist group of the tests that use them.
+SHARED_FIXTURES = {"all_results": "proofs", "coq_result": "coq"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n`` (``--dist loadgroup``) the tests that share the session's proofs run
-    in one worker, so every theorem is proved once, not once per worker."""
+    """Under ``pytest -n`` (``--dist loadgroup``) the tests that share an expensive session
+    fixture run in one worker, so every theorem is proved (and proofs/coq/ compiled) once,
+    not once per worker. This runs before xdist's own hook, which reads the mark."""
     for item in items:
-        if "all_results" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("proofs"))
+        names = getattr(item, "fixturenames", ())
+        group = next((g for f, g in SHARED_FIXTURES.items() if f in names), None)
+        if group is not None and not any(m.name == "xdist_group" for m in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(group))
