@@ -214,7 +214,7 @@ def sweep_three_layer(
 
     def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
         r = again(ks)
-        return phase_flags(r.traj, criteria, r.collapsed)
+        return phase_flags(r.traj, criteria, r.collapsed, r.phase)
 
     b = three_layer_bounds(setup)
     sweep = net_sweep("three-layer", setup, k, run, max_steps, tol, criteria, b,

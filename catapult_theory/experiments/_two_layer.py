@@ -230,7 +230,8 @@ def net_sweep(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, t
     values (NaN for a diverged run), the step each run stopped at, and settings."""
     traj: Trajectory = run.traj
     phase = np.asarray(run.phase, dtype=object)
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), predicates, refine_tol)
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed, phase), predicates, refine_tol,
+                                 phase=phase)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
     final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])
@@ -263,7 +264,7 @@ def sweep_two_layer_run(
 
     def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
         r = _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
-        return phase_flags(r.traj, criteria, r.collapsed)
+        return phase_flags(r.traj, criteria, r.collapsed, r.phase)
 
     b = two_layer_bounds(setup)
     sweep = net_sweep("two-layer", setup, k, run, max_steps, tol, criteria, b, two_layer_bound_status(setup, b),
