@@ -177,6 +177,32 @@ def test_no_refine_means_grid_resolution_in_every_family(capsys, monkeypatch, fa
             assert res["boundaries"][name] == edge and edge in res["k"]
 
 
+@pytest.mark.parametrize("family, args", [
+    ("uv", ["--width", "1000"]), ("pure-quadratic", ["--rank", "200"]), ("quadratic-bias", ["--rank", "200"]),
+    ("two-layer", ["--width", "64", "--slope", "0.5", "--steps", "300"]),
+    ("three-layer", ["--width", "16", "--steps", "300", "--k-max", "40"]),
+])
+def test_phases_text_of_every_family_shows_the_largest_convergent_k_and_the_islands(capsys, family, args):
+    """The text states the JSON's largest convergent k (as a number, or why there is none)
+    and its list of islands, in every family."""
+    import json
+
+    grid = ["--k-min", "0.5", "--num", "12"] + ([] if "--k-max" in args else ["--k-max", "12"])
+    code, out, _ = run_cli(capsys, "phases", family, *args, *grid, "--no-refine", "--format", "json")
+    res = json.loads(out)
+    code_t, text, _ = run_cli(capsys, "phases", family, *args, *grid, "--no-refine")
+    assert code == code_t == 0
+    k, d = res["boundaries"]["largest_convergent"], res["boundary_details"]["largest_convergent"]
+    if d["status"] == "not_found":
+        assert f"largest_convergent >= {d['interval'][0]:g} (the last grid point converges)" in text
+    elif d["status"] == "below_grid":
+        assert "largest_convergent: no run on the grid converges" in text
+    else:
+        assert f"largest_convergent = {k:g}" in text
+    islands = text.split("convergent islands above the first divergence: ")[1].splitlines()[0]
+    assert (islands == "none") == (d["islands"] == [])
+
+
 def test_phases_text_shows_the_largest_convergent_k_and_the_islands(capsys):
     code, out, _ = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.5", "--k-max", "6", "--num", "12")
     assert code == 0
