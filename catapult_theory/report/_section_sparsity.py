@@ -88,7 +88,7 @@ class SparsitySettings:
     k: tuple[float, float] = (0.5, 12.0)
     dk: float = 0.5
     two_steps: int = 400
-    three_steps: int = 200
+    three_steps: int = 100
     tol: float = 1e-8
     lam_every: int = 10
     traj_ks: tuple[float, ...] = (1.0, 3.0, 6.0)
