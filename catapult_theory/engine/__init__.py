@@ -8,7 +8,7 @@ from ._quadratic import (
     ntk, parse_distribution, quadratic_gradient, quadratic_init, quadratic_model, quadratic_output, spectral_state,
     train_quadratic, train_spectral, rng_stream, TEST_CHUNK_BYTES, TEST_STACK_BYTES,
 )
-from ._trajectory import INITIAL_ROWS, Phase, StepRecorder, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
+from ._trajectory import INITIAL_ROWS, Phase, recorded_bytes, StepRecorder, PhaseCriteria, Trajectory, blown_up, classify, linear_stability_edge, rose
 from ._two_layer import (
     SupervisedData, TwoLayerObservables, TwoLayerRun, TwoLayerState, train_two_layer, two_layer_init,
     two_layer_ntk, two_layer_observables, two_layer_output,
@@ -26,7 +26,7 @@ __all__ = ["NTK", "NTKSolver", "QuadraticModel", "QuadraticParams", "QuadraticSp
     "PhaseCriteria", "Trajectory", "blown_up", "classify", "iterate_map", "linear_stability_edge", "rose", "serial_blas",
     "SupervisedData", "TopEigSolver", "TwoLayerObservables", "TwoLayerRun", "TwoLayerState", "train_two_layer",
     "two_layer_init", "two_layer_ntk", "two_layer_observables", "two_layer_output", "UVState", "train_uv", "uv_init",
-    "uv_observables", "INITIAL_ROWS", "TEST_CHUNK_BYTES", "TEST_STACK_BYTES", "StepRecorder", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream",
+    "uv_observables", "INITIAL_ROWS", "recorded_bytes", "TEST_CHUNK_BYTES", "TEST_STACK_BYTES", "StepRecorder", "GDConfig", "GDFamily", "GDResult", "Observation", "StopReason", "run_gd", "top_eig", "rng_stream",
     "ThreeLayerObservables", "ThreeLayerRun", "ThreeLayerState", "three_layer_init", "three_layer_ntk",
     "three_layer_observables", "three_layer_output", "train_three_layer", "SymbolicGD",
     "symbolic_state", "train_symbolic"]

@@ -164,7 +164,13 @@ class GDConfig:
     ``steps``: budget; ``tol``: stop a run at the first step ``t >= 1`` with
     ``|loss_t − loss_{t−1}| < tol``; ``lam_every``: ``lam`` at steps ``0, lam_every,
     ...``, at ``steps`` and when a run stops by ``tol`` or collapse (then for its whole
-    slice; held in between), exact at step 0 and every ``reanchor``-th evaluation; ``test_every``:
+    slice; held in between), exact at step 0 and every ``reanchor``-th evaluation; besides,
+    ``lam`` at every one of the first ``lam_dense`` steps and, given ``lam_rtol``, at every
+    step while a run of the slice moves fast: its loss rises (``lam`` at that step and the
+    next), or ``lam`` changed by more than ``lam_rtol`` of itself per step between its last
+    two evaluations (so a catapult, in which the loss rises and then ``lam`` falls within a
+    few steps, is recorded step by step while the slow parts keep the sparse cadence; the
+    steps evaluated are marked in ``GDResult.lam_evaluated``); ``test_every``:
     the same for the test loss, also evaluated whenever a run leaves (a final test
     loss is never a held one); ``threads`` (compacting families): ``None`` for every
     CPU if a step touches ``>= 2**21`` elements; ``progress(step, active_runs)``
@@ -186,12 +192,17 @@ class GDConfig:
     progress: Callable[[int, int], None] | None = None
     trim: bool = False
     settle: bool = True
+    lam_dense: int = 0
+    lam_rtol: float | None = None
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, 0)
         check_int("lam_every", self.lam_every, 1)
         check_int("test_every", self.test_every, 1)
         check_int("reanchor", self.reanchor, 0)
+        check_int("lam_dense", self.lam_dense, 0)
+        if self.lam_rtol is not None and not (np.isfinite(self.lam_rtol) and self.lam_rtol > 0):
+            raise InvalidInput(f"lam_rtol must be None or positive and finite, got {self.lam_rtol}")
         if self.threads is not None:
             check_int("threads", self.threads, 1)
         if self.tol is not None and not (np.isfinite(self.tol) and self.tol > 0):
@@ -251,9 +262,12 @@ class _Run:
         names = family.extra + (("test_loss",) if family.has_test else ())
         self.rec = _Recorder(R, names, cfg.criteria, cfg.steps)
         nan = np.full(R, np.nan)
-        # per slot: the run in it, its rate, previous loss, held lam and test loss, still in the batch
-        self.slots = [np.arange(R), eta.copy(), nan.copy(), nan.copy(), nan.copy(), np.ones(R, dtype=bool)]
-        self.idx, self.eta, self.loss_prev, self.lam_held, self.test_held, self.live = self.slots
+        # per slot: the run in it, its rate, previous loss, held lam and test loss, still in the batch,
+        # the step of its last lam evaluation and whether it moves fast (``lam_rtol``)
+        self.slots = [np.arange(R), eta.copy(), nan.copy(), nan.copy(), nan.copy(), np.ones(R, dtype=bool),
+                      nan.copy(), np.zeros(R, dtype=bool)]
+        (self.idx, self.eta, self.loss_prev, self.lam_held, self.test_held, self.live, self.lam_at,
+         self.fast) = self.slots
         self.stopped_at = np.full(R, cfg.steps, dtype=np.int64)
         self.reason = np.full(R, StopReason.MAX_STEPS, dtype=object)
 
@@ -261,6 +275,18 @@ class _Run:
         self.fam.move(src, dst)
         for a in self.slots:
             a[dst : dst + src.size] = a[src]
+
+    def _pace(self, s: slice, t: int, lam: np.ndarray, loss: np.ndarray) -> None:
+        """Which runs of slice ``s`` move fast after the evaluation of ``lam`` at step ``t``
+        (:class:`GDConfig`: the loss rose, or ``lam`` changed by more than ``lam_rtol`` per step)."""
+        assert self.cfg.lam_rtol is not None
+        with np.errstate(all="ignore"):
+            prev, gap = self.lam_held[s], t - self.lam_at[s]
+            rate = np.abs(lam - prev) / (np.abs(prev) * gap)
+            fast = rate > self.cfg.lam_rtol
+            if t >= 1:
+                fast |= loss > self.loss_prev[s]
+        self.fast[s] = fast & np.isfinite(lam)
 
     def advance(self, lo: int, hi: int, t0: int, t1: int) -> tuple[int, Tally]:
         """Steps ``t0 .. t1-1`` of slots ``lo .. hi-1``; returns the number of slots
@@ -270,7 +296,7 @@ class _Run:
         with np.errstate(all="ignore"):  # thread-local; a blow-up is handled as a result
             for t in range(t0, t1):
                 s, last = slice(lo, hi), t == cfg.steps
-                lam_now = t % cfg.lam_every == 0 or last
+                lam_now = t % cfg.lam_every == 0 or last or t < cfg.lam_dense or bool(self.fast[s].any())
                 exact = lam_now and (t == 0 or (cfg.reanchor > 0 and (t // cfg.lam_every) % cfg.reanchor == 0))
                 test_now = fam.has_test and (t % cfg.test_every == 0 or last)
                 obs = fam.observe(s, lam_now, exact, test_now, tally)
@@ -295,13 +321,18 @@ class _Run:
                 tol_met = tol_rule | settled
                 conv = live & ~bad & ~coll & tol_met
                 lam = obs.lam
-                if lam is None and (lam_now or np.any(coll | conv)):
+                # a rising loss (``lam_rtol``): lam at this step already, the catapult has begun
+                rising = cfg.lam_rtol is not None and t >= 1 and bool(np.any(obs.loss > self.loss_prev[s]))
+                if lam is None and (lam_now or rising or np.any(coll | conv)):
                     lam = fam.top_eig(s, exact, tally)
                 if lam is not None:
                     bad |= rec.check(t, obs.loss, lam, runs=runs)
                     coll &= ~bad
                     conv &= ~bad
+                    if cfg.lam_rtol is not None:
+                        self._pace(s, t, lam, obs.loss)
                     self.lam_held[s] = np.where(np.isfinite(lam), lam, self.lam_held[s])
+                    self.lam_at[s] = t
                     fam.freeze(s, bad)
                 leaving = live & (bad | coll | conv | last)
                 if fam.has_test and not test_now and np.any(leaving):  # a final test loss is evaluated, not held

@@ -586,8 +586,10 @@ class _TestStack:
         self.chunk = max(1, int(TEST_CHUNK_BYTES // (8 * m * m)))
         packed = X_test.shape[0] * self.iu[0].size * 8
         self.packed: np.ndarray | None = None
-        if packed <= TEST_STACK_BYTES:
-            self.packed = np.concatenate([self._upper(lo) for lo in range(0, X_test.shape[0], self.chunk)])
+        if packed <= TEST_STACK_BYTES:  # filled chunk by chunk: the stack is held once, never with its parts
+            self.packed = np.empty((X_test.shape[0], self.iu[0].size))
+            for lo in range(0, X_test.shape[0], self.chunk):
+                self.packed[lo : lo + self.chunk] = self._upper(lo)
 
     def _upper(self, lo: int) -> np.ndarray:
         psi = meta_features(self.model, self.X[lo : lo + self.chunk])

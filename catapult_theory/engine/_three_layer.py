@@ -359,6 +359,8 @@ def train_three_layer(
     test_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
     keep_state: bool = True,
+    lam_dense: int = 0,
+    lam_rtol: float | None = None,
 ) -> ThreeLayerRun:
     """Full-batch GD from ``init`` for every learning rate in ``eta`` at once (:func:`run_gd`).
 
@@ -366,7 +368,7 @@ def train_three_layer(
     or batched over ``R`` rates. ``data``: ``X`` ``(B, d)``, ``y`` ``(B,)`` and optionally
     a test set (its loss is the series ``"test_loss"``). ``slope``: ``a`` in ``[0, 1]``.
     ``eta``: a scalar or ``R`` rates. ``max_steps``, ``tol``, ``criteria``,
-    ``lam_every``, ``test_every``, ``threads``, ``progress``: as for
+    ``lam_every``, ``test_every``, ``threads``, ``progress``, ``lam_dense``, ``lam_rtol``: as for
     :func:`~catapult_theory.engine.train_two_layer`; ``keep_state=False`` drops the
     final parameters (``R n²`` numbers) from the result.
 
@@ -375,7 +377,7 @@ def train_three_layer(
     depend on ``threads`` beyond rounding.
     """
     inp = net_inputs(init, ThreeLayerState, data, slope, eta, max_steps, tol, criteria, lam_every, test_every,
-                     solver, threads, progress)
+                     solver, threads, progress, lam_dense, lam_rtol)
     n, d, R, slope, cfg = init.width, init.dim, inp.eta.size, inp.slope, inp.cfg
     params = tuple(np.broadcast_to(np.asarray(p, dtype=float), (R,) + np.shape(p)[-nd:])
                    for p, nd in ((init.W1, 2), (init.W2, 2), (init.v, 1)))
@@ -389,5 +391,6 @@ def train_three_layer(
         res.traj, classify(res.traj, criteria, collapsed=collapsed), collapsed, res.stopped_at, res.stop_reason,
         res.lam_evaluated, state, slope, int(res.flops), res.fallbacks,
         settings={"width": n, "d": d, "B": fam.B, "B_test": fam.Bt, "max_steps": cfg.steps, "tol": tol,
-                  "lam_every": lam_every, "test_every": test_every, "threads": res.threads},
+                  "lam_every": lam_every, "lam_dense": lam_dense, "lam_rtol": lam_rtol, "test_every": test_every,
+                  "threads": res.threads},
     )

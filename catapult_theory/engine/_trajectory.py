@@ -197,6 +197,19 @@ class Trajectory:
 INITIAL_ROWS = 1024
 
 
+def recorded_bytes(steps: int, runs: int, series: int) -> int:
+    """Peak bytes of recording ``series`` float64 series of ``runs`` runs for the whole
+    budget of ``steps`` steps (a batch some run of which never stops early): the rows grow
+    from :data:`INITIAL_ROWS` by doubling up to ``steps + 1`` (:meth:`StepRecorder.ensure`),
+    and during the last growth the old and the new rows of every series are held together."""
+    full, have = steps + 1, min(steps + 1, INITIAL_ROWS)
+    if have >= full:
+        return 8 * full * runs * series
+    while 2 * have < full:
+        have *= 2
+    return 8 * (have + full) * runs * series
+
+
 class StepRecorder:
     """Per-step series of a batch of runs of shape ``shape``, with divergence as a result.
 

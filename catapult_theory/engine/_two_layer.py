@@ -163,7 +163,8 @@ class NetInputs:
 
 def net_inputs(init: Any, state_type: type, data: SupervisedData, slope: float, eta: np.ndarray | float,
                max_steps: int, tol: float | None, criteria: PhaseCriteria, lam_every: int, test_every: int,
-               solver: TopEigSolver, threads: int | None, progress: Callable[[int, int], None] | None) -> NetInputs:
+               solver: TopEigSolver, threads: int | None, progress: Callable[[int, int], None] | None,
+               lam_dense: int = 0, lam_rtol: float | None = None) -> NetInputs:
     """Check what :func:`train_two_layer` and ``train_three_layer`` take: the slope, the
     state type, training (and test) data of the state's input dimension, a scalar or a
     non-empty 1-D array of rates (``init`` unbatched or batched over them), and build
@@ -178,7 +179,8 @@ def net_inputs(init: Any, state_type: type, data: SupervisedData, slope: float, 
     eta = check_rates(eta)
     require((eta.ndim <= 1 and eta.size > 0, f"eta must be a scalar or a non-empty 1-D array, got shape {eta.shape}"))
     eta = np.atleast_1d(eta)
-    cfg = GDConfig(max_steps, criteria, tol, lam_every, test_every, solver.reanchor, threads, progress, trim=True)
+    cfg = GDConfig(max_steps, criteria, tol, lam_every, test_every, solver.reanchor, threads, progress, trim=True,
+                   lam_dense=lam_dense, lam_rtol=lam_rtol)
     require((init.batch_shape in ((), (eta.size,)),
              f"init must be unbatched or batched over {eta.size} rates: {init.batch_shape}"))
     return NetInputs(slope, X, y, X_test, y_test, eta, cfg)
@@ -429,6 +431,8 @@ def train_two_layer(
     threads: int | None = None,
     test_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    lam_dense: int = 0,
+    lam_rtol: float | None = None,
 ) -> TwoLayerRun:
     """Full-batch GD from ``init`` for every learning rate in ``eta`` at once (:func:`run_gd`).
 
@@ -437,9 +441,10 @@ def train_two_layer(
     optionally a test set (its loss is the series ``"test_loss"``). ``slope``:
     ``a`` in ``[0, 1]``. ``eta``: a scalar or ``R`` rates. ``max_steps``: the
     step budget; ``tol``, ``criteria``, ``lam_every``, ``test_every``,
-    ``threads``, ``progress``: stopping rules, cadences, threads and progress
-    of the driver (:class:`GDConfig`; a sweep that needs only final test
-    losses saves the test forward pass with a large ``test_every``);
+    ``threads``, ``progress``, ``lam_dense``, ``lam_rtol``: stopping rules, cadences
+    (``lam`` every step while a run moves fast), threads and progress of the driver
+    (:class:`GDConfig`; a sweep that needs only final test losses saves the test
+    forward pass with a large ``test_every``);
     ``solver``: the :class:`TopEigSolver` (and its ``reanchor`` cadence).
 
     A rate leaves the batch when it diverges (:func:`blown_up` loss, non-finite
@@ -448,7 +453,7 @@ def train_two_layer(
     ``threads`` beyond rounding.
     """
     inp = net_inputs(init, TwoLayerState, data, slope, eta, max_steps, tol, criteria, lam_every, test_every,
-                     solver, threads, progress)
+                     solver, threads, progress, lam_dense, lam_rtol)
     n, d, R, slope, cfg = init.width, init.dim, inp.eta.size, inp.slope, inp.cfg
     U0 = np.broadcast_to(np.asarray(init.U, dtype=float), (R, n, d))
     v0 = np.broadcast_to(np.asarray(init.v, dtype=float), (R, n))
@@ -460,5 +465,6 @@ def train_two_layer(
         res.traj, classify(res.traj, criteria, collapsed=collapsed), collapsed, res.stopped_at, res.stop_reason,
         res.lam_evaluated, TwoLayerState(fam.U_final, fam.v_final), slope, int(res.flops), res.fallbacks,
         settings={"width": n, "d": d, "B": fam.B, "B_test": fam.Bt, "max_steps": cfg.steps, "tol": tol,
-                  "lam_every": lam_every, "test_every": test_every, "threads": res.threads},
+                  "lam_every": lam_every, "lam_dense": lam_dense, "lam_rtol": lam_rtol, "test_every": test_every,
+                  "threads": res.threads},
     )

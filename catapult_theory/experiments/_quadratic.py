@@ -40,7 +40,7 @@ from ..symbolic import symbols as S
 from ..symbolic.models.quadratic import phi2, zeta
 from ._bound_eval import Providers, evaluate_bounds
 from ._bound_status import BoundHypotheses, bound_status
-from ._boundaries import final_values, grid_boundaries, phase_flags
+from ._boundaries import LARGEST_CONVERGENT, final_values, grid_boundaries, phase_flags
 from ._dataset import Dataset
 from ._quadratic_data import data_dimension, quadratic_data
 from ._results import PhaseSweep, RunResult, max_rel_dev
@@ -267,7 +267,7 @@ def sweep_quadratic(
     criteria: PhaseCriteria = PhaseCriteria(),
     tol: float = 1e-4,
     engine: str = "auto",
-    refine: tuple[str, ...] = ("catapult_onset", "divergence"),
+    refine: tuple[str, ...] = ("catapult_onset", "divergence", LARGEST_CONVERGENT),
 ) -> PhaseSweep:
     """Phases on a grid of ``k``; the boundaries named in ``refine`` refined by multisection
     on the same engine, the others reported at grid resolution (status ``grid``).
@@ -292,11 +292,12 @@ def sweep_quadratic(
 
     traj = run(k, test=True)
     phase = classify(traj, criteria)
-    flags = phase_flags(traj, criteria)
+    flags = phase_flags(traj, criteria, phase=phase)
     unknown = set(refine) - set(flags)
     if unknown:
         raise InvalidInput(f"unknown boundaries to refine: {', '.join(sorted(unknown))}; known: {', '.join(flags)}")
-    boundaries = grid_boundaries(k, flags, lambda ks: phase_flags(run(ks, False), criteria), tol, refine=refine)
+    boundaries = grid_boundaries(k, flags, lambda ks: phase_flags(run(ks, False), criteria), tol, refine=refine,
+                                 phase=phase)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     b = quadratic_bounds(setup)
     status = quadratic_bound_status(setup, b)

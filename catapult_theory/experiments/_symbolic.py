@@ -311,7 +311,8 @@ def sweep_symbolic(setup: SymbolicSetup, k: np.ndarray, steps: int = 2000, tol: 
     def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
         return phase_flags(_gd(setup, ks / setup.lam0, steps, tol, criteria, with_test=False).traj, criteria)
 
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria), evaluate if refine else None, refine_tol)
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, phase=phase), evaluate if refine else None,
+                                 refine_tol, phase=phase)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=("test_loss",))
     final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
     bounds = symbolic_bounds(setup)

@@ -161,10 +161,11 @@ _CRITERIA = PhaseCriteria()
 
 def _train(setup: ThreeLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
            lam_every: int = 1, test_every: int = 1, progress: Callable[[int, int], None] | None = None,
-           keep_state: bool = False) -> ThreeLayerRun:
+           keep_state: bool = False, lam_dense: int = 0, lam_rtol: float | None = None) -> ThreeLayerRun:
     eta = np.atleast_1d(learning_rates(k, setup.lam0, "lower k (--eta-lambda, --k-max)"))
     return train_three_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
-                             lam_every=lam_every, test_every=test_every, progress=progress, keep_state=keep_state)
+                             lam_every=lam_every, test_every=test_every, progress=progress, keep_state=keep_state,
+                             lam_dense=lam_dense, lam_rtol=lam_rtol)
 
 
 def run_three_layer(setup: ThreeLayerSetup, k: float, steps: int, tol: float | None = None,
@@ -195,10 +196,13 @@ def sweep_three_layer(
     refine_tol: float = 1e-3,
     lam_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    lam_dense: int = 0,
+    lam_rtol: float | None = None,
 ) -> tuple[PhaseSweep, ThreeLayerRun]:
     """Phases of GD on a grid of ``k``, all rates batched; returns the sweep and its GD
     run (trajectories ``loss``, ``lam``, ``w2``, sparsities, with ``lam`` held between
-    the steps marked in ``lam_evaluated``).
+    the steps marked in ``lam_evaluated``: every ``lam_every``-th, the first ``lam_dense`` and,
+    given ``lam_rtol``, every step while a run moves fast, :class:`~catapult_theory.engine.GDConfig`).
 
     Boundaries as for the two-layer sweep: ``catapult_onset``, ``divergence`` and
     ``collapse`` (first collapsed ReLU net), refined by multisection when ``refine``
@@ -207,14 +211,15 @@ def sweep_three_layer(
     """
     k = np.asarray(k, dtype=float)
     max_steps = check_int("max_steps", max_steps, 1)
-    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress)
+    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress,
+                 lam_dense=lam_dense, lam_rtol=lam_rtol)
 
     def again(ks: np.ndarray) -> ThreeLayerRun:
         return _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
 
     def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
         r = again(ks)
-        return phase_flags(r.traj, criteria, r.collapsed)
+        return phase_flags(r.traj, criteria, r.collapsed, r.phase)
 
     b = three_layer_bounds(setup)
     sweep = net_sweep("three-layer", setup, k, run, max_steps, tol, criteria, b,

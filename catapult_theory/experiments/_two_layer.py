@@ -192,10 +192,12 @@ def _relu_uv_k() -> float:
 
 
 def _train(setup: TwoLayerSetup, k: np.ndarray, steps: int, tol: float | None, criteria: PhaseCriteria,
-           lam_every: int = 1, test_every: int = 1, progress=None):
+           lam_every: int = 1, test_every: int = 1, progress=None, lam_dense: int = 0,
+           lam_rtol: float | None = None):
     eta = np.atleast_1d(learning_rates(k, setup.lam0, "lower k (--eta-lambda, --k-max)"))
     return train_two_layer(setup.init, setup.data, setup.slope, eta, steps, tol=tol, criteria=criteria,
-                           lam_every=lam_every, test_every=test_every, progress=progress)
+                           lam_every=lam_every, test_every=test_every, progress=progress, lam_dense=lam_dense,
+                           lam_rtol=lam_rtol)
 
 
 def run_two_layer(setup: TwoLayerSetup, k: float, steps: int, tol: float | None = None,
@@ -230,7 +232,8 @@ def net_sweep(model: str, setup: Any, k: np.ndarray, run: Any, max_steps: int, t
     values (NaN for a diverged run), the step each run stopped at, and settings."""
     traj: Trajectory = run.traj
     phase = np.asarray(run.phase, dtype=object)
-    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed), predicates, refine_tol)
+    boundaries = grid_boundaries(k, phase_flags(traj, criteria, run.collapsed, phase), predicates, refine_tol,
+                                 phase=phase)
     final = final_values(traj, k / setup.lam0, setup.w2_0, extra=extra)
     final["steps"] = np.asarray(run.stopped_at, dtype=float)
     converging = np.isin(phase, ["lazy", "catapult"])
@@ -254,16 +257,20 @@ def sweep_two_layer_run(
     refine_tol: float = 1e-3,
     lam_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    lam_dense: int = 0,
+    lam_rtol: float | None = None,
 ) -> tuple[PhaseSweep, TwoLayerRun]:
     """:func:`sweep_two_layer` (at grid resolution unless ``refine``), returned with its GD run
-    so that its trajectories serve as well."""
+    so that its trajectories serve as well (``lam_dense``, ``lam_rtol``: ``lam`` at every step
+    while a run moves fast, :class:`~catapult_theory.engine.GDConfig`)."""
     k = np.asarray(k, dtype=float)
     max_steps = check_int("max_steps", max_steps, 1)
-    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress)
+    run = _train(setup, k, max_steps, tol, criteria, lam_every, test_every=max_steps, progress=progress,
+                 lam_dense=lam_dense, lam_rtol=lam_rtol)
 
     def evaluate(ks: np.ndarray) -> dict[str, np.ndarray]:
         r = _train(setup, ks, max_steps, tol, criteria, lam_every=max(lam_every, 50), test_every=max_steps)
-        return phase_flags(r.traj, criteria, r.collapsed)
+        return phase_flags(r.traj, criteria, r.collapsed, r.phase)
 
     b = two_layer_bounds(setup)
     sweep = net_sweep("two-layer", setup, k, run, max_steps, tol, criteria, b, two_layer_bound_status(setup, b),

@@ -188,8 +188,9 @@ def sweep_uv(
     traj = sweep_map(setup, k, steps, criteria)
     phase = classify(traj, criteria)
     boundaries = grid_boundaries(
-        k, phase_flags(traj, criteria),
-        (lambda ks: phase_flags(sweep_map(setup, ks, steps, criteria), criteria)) if refine else None, tol)
+        k, phase_flags(traj, criteria, phase=phase),
+        (lambda ks: phase_flags(sweep_map(setup, ks, steps, criteria), criteria)) if refine else None, tol,
+        phase=phase)
     final = final_values(traj, k / setup.lam0, setup.w2_0)
     final["diverged_at"] = np.where(traj.diverged_at >= 0, traj.diverged_at, -1)
     bounds = {"lemma": uv_window(setup)} if setup.y == 0 else {}

@@ -127,7 +127,6 @@ class NetFamily(ModelFamily):
             *boundary_text(sweep.boundaries, "grid resolution" if a.no_refine else "bisection"),
             "predicted k_max (bounds):",
             *bound_lines(sweep.bounds, sweep.bound_status),
-            f"largest converging k on the grid: {fmt(sweep.settings['largest_converging_k'])}",
             "phases along k:",
         ]
         for lo, hi, ph, cnt in phase_segments(sweep.k, sweep.phase):

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["bound_lines", "bound_marker", "boundary_text", "fmt", "phase_segments", "progress"]
+__all__ = ["bound_lines", "bound_marker", "boundary_text", "fmt", "island_text", "phase_segments", "progress"]
 
 
 def fmt(x: Any, digits: int = 6) -> str:
@@ -49,22 +49,42 @@ def bound_lines(bounds: Any, status: Any, extra: Callable[[str, float], str] | N
 
 def boundary_text(boundaries: Any, how: str = "bisection") -> list[str]:
     """The boundaries line (a number only where known: refined to its tolerance or at grid
-    resolution; otherwise the interval with its flag), then one ``warning:`` line each."""
+    resolution; otherwise the interval with its flag), the convergent islands above the first
+    divergence (when the sweep has ``largest_convergent``), then one ``warning:`` line each."""
     details = getattr(boundaries, "details", {})
     parts = []
     for name, value in boundaries.items():
         d = details.get(name, {})
         status, (lo, hi) = d.get("status"), d.get("interval", (None, None))
+        last = name == "largest_convergent"
         if status == "unconverged":
             parts.append(f"{name} in [{fmt(lo)}, {fmt(hi)}] (NOT converged)")
         elif status == "below_grid":
-            parts.append(f"{name} <= {fmt(hi)} (already at the first grid point)")
+            parts.append(f"{name}: no run on the grid converges" if last
+                         else f"{name} <= {fmt(hi)} (already at the first grid point)")
         elif status == "not_found":
-            parts.append(f"{name} not on the grid (> {fmt(lo)} or absent)")
+            parts.append(f"{name} >= {fmt(lo)} (the last grid point converges)" if last
+                         else f"{name} not on the grid (> {fmt(lo)} or absent)")
         else:
             parts.append(f"{name} = {fmt(value)}")
-    return [f"boundaries ({how}): " + ", ".join(parts)] + [
-        f"warning: {w}" for w in getattr(boundaries, "warnings", [])]
+    lines = [f"boundaries ({how}): " + ", ".join(parts)]
+    if "largest_convergent" in details:
+        lines.append(island_text(details["largest_convergent"].get("islands", [])))
+    return lines + [f"warning: {w}" for w in getattr(boundaries, "warnings", [])]
+
+
+def island_text(islands: Sequence[Any]) -> str:
+    """One line: the convergent islands above the first divergence (grid points), or none."""
+    if not islands:
+        return "convergent islands above the first divergence: none"
+
+    def one(isl: Any) -> str:
+        lo, hi = isl["interval"]
+        where = f"k = {fmt(lo, 4)}" if lo == hi else f"k in [{fmt(lo, 4)}, {fmt(hi, 4)}]"
+        n = len(isl["k"])
+        return f"{where} ({', '.join(dict.fromkeys(isl['phases']))}; {n} point{'' if n == 1 else 's'})"
+
+    return "convergent islands above the first divergence: " + "; ".join(one(i) for i in islands)
 
 
 def progress(message: str) -> None:

@@ -189,7 +189,7 @@ class _QuadraticFamily(ModelFamily):
         a = params
         ks = k.values()
         setup = self.setup(a)
-        refine: tuple[str, ...] = () if a.no_refine else ("catapult_onset", "divergence")
+        refine: tuple[str, ...] = () if a.no_refine else ("catapult_onset", "divergence", "largest_convergent")
         sweep = sweep_quadratic(setup, ks, steps=a.steps, engine=a.engine, refine=refine)
         payload = sweep.to_dict()
         b = sweep.boundaries

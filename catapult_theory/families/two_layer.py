@@ -21,10 +21,12 @@ def two_layer_batch_bytes(R: int, n: int, d: int, B: int, n_test: int) -> tuple[
     and ``n_test`` test inputs of dimension ``d`` (its buffers, ``engine._two_layer``):
     weights (``Uᵀ``, the step ``M``, the final ``U`` and the broadcast start: ``4 R n d``;
     ``v`` twice), the pre-activations of every input in one ``(1 + B + test, R, n)``
-    buffer with ``W`` and a step's temporary (``B R n`` each) and the activity mask
-    (bytes); and the data and per-rate Gram matrices (``R (2 B² + 8 B)``)."""
+    buffer with ``W``, a step's temporary (``B R n`` each), the per-rate contiguous copies
+    of ``[vᵀ; A]`` and ``W`` the Gram products read at a ``lam`` evaluation
+    (``(2 B + 1) R n``) and the activity mask (bytes); and the data and per-rate Gram
+    matrices (``R (2 B² + 8 B)``)."""
     weights = 8.0 * R * n * (4 * d + 2)
-    activations = 8.0 * R * n * (1 + 3 * B + n_test) + 1.0 * R * n * B
+    activations = 8.0 * R * n * (2 + 5 * B + n_test) + 1.0 * R * n * B
     grams = 8.0 * (R * (2 * (B + 1) ** 2 + 8 * B) + 3 * (B + n_test) * d)
     return weights, activations, grams
 
@@ -80,7 +82,7 @@ class _TwoLayerFamily(NetFamily):
         flag = "--width" if R == 1 else "--num or --width"
         weights, activations, grams = two_layer_batch_bytes(R, a.width, d, B, n_test)
         return [Need("weights, gradients and final weights (R x width x (4 d + 2))", weights, flag),
-                Need("pre-activations and their work arrays (R x width x (3 B + test + 1))", activations, flag),
+                Need("pre-activations and their work arrays (R x width x (5 B + test + 2))", activations, flag),
                 Need("data and Gram matrices ((B + test) x d, R x B x B)", grams, "--data"),
                 Need("trajectories (R x 5 series x rows)", 8.0 * R * 5 * rows, "--steps")]
 

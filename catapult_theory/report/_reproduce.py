@@ -234,6 +234,8 @@ def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_
     for i, sec in enumerate(selected, 1):
         if verbose:
             sys.stderr.write(f"[{i}/{len(selected)}] {sec.title}\n")
+        if i > 1:  # checked again on what the process holds now (earlier sections leave some behind)
+            check_sections([sec], ctx.quick)
         t0 = time.perf_counter()
         try:
             res, from_cache = _run_section(ctx, sec)

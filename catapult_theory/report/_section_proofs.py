@@ -146,4 +146,22 @@ def proofs_section(ctx: Context) -> SectionOutput:
     return SectionOutput(render_proofs(res), proofs_data(res), proofs_alerts(res))
 
 
-register_section(Section("proofs", "Proofs", proofs_section))
+#: measured (Python 3.11, SymPy 1.14, Z3 5.4, Coq 8.16): the proofs' SymPy and Z3 work above the process
+#: with its libraries loaded, and the peak of the Coq checker (a separate process, running while
+#: the proofs section's process holds its own memory); no array sizes to derive them from
+PROOF_WORK_BYTES, COQ_BYTES = 130 * 2**20, 480 * 2**20
+
+
+def proofs_memory(quick: bool) -> list[Any]:
+    """The proofs section's memory beside the process: the symbolic work of the proofs and,
+    where ``coqc`` is installed, the Coq checker it runs (both measured, :data:`COQ_BYTES`)."""
+    import shutil
+
+    from ..resources import Need
+
+    coq = [Need("the Coq checker of proofs/coq (a separate process)", float(COQ_BYTES), "--only (fewer sections)")]
+    return [Need("the SymPy and Z3 work of the proofs", float(PROOF_WORK_BYTES), "--only (fewer sections)"),
+            *(coq if shutil.which("coqc") else [])]
+
+
+register_section(Section("proofs", "Proofs", proofs_section, proofs_memory))

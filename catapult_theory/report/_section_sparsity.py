@@ -89,11 +89,11 @@ class SparsitySettings:
 
     pairs: tuple[str, ...] = ("digits:0:1", "digits:4:9", "digits:3:8")
     two_width: int = 1024
-    three_width: int = 256
+    three_width: int = 1024
     k: tuple[float, float] = (0.5, 12.0)
     dk: float = 0.5
     two_steps: int = 400
-    three_steps: int = 400
+    three_steps: int = 100
     tol: float = 1e-8
     lam_every: int = 10
     #: lam at every one of the first steps (the catapult happens there): a fixed, small cost; a

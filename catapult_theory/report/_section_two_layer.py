@@ -93,7 +93,7 @@ class TwoLayerSettings:
     digits: bool = True
     digits_width: int = 1024
     digits_k: tuple[float, float] = (0.5, 12.0)
-    digits_dk: float = 1.0
+    digits_dk: float = 0.5
     digits_cap: int = 3000
     digits_tol: float = 1e-8
     digits_lam_every: int = 10

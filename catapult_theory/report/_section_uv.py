@@ -730,20 +730,23 @@ def uv_section(ctx: Context) -> SectionOutput:
 
 
 def uv_memory(quick: bool) -> list[Any]:
-    """The largest uv experiment's arrays: the phase diagram, or one of the batches of
-    exact-map runs (final eta*lam over widths x k, peak scaling over widths x seeds, the
-    y != 0 bisection), each as ``catapult phases uv`` of that many rates estimates it."""
+    """The largest uv experiment's arrays: the phase diagram (as ``catapult phases uv``
+    estimates it), or one of the batches of exact-map runs (final eta*lam over widths x k,
+    peak scaling over widths x seeds, the y != 0 bisection), each recorded (loss, lam, w2)
+    for its whole step budget: the batch runs on while one of its runs does."""
+    from ..engine import recorded_bytes
     from ..experiments import REFINE_POINTS
+    from ..resources import Need
 
     s = UVSettings.quick() if quick else UVSettings.full()
     k = ["--k-min", s.phase_k[0], "--k-max", s.phase_k[1]]
-    batch = [("final", len(s.final_widths) * s.final_num, s.final_steps, max(s.final_widths)),
-             ("peak", s.peak_widths * s.peak_seeds, s.peak_steps, 10**5),
-             ("divergence", len(s.div_ns) * len(s.div_ys) * REFINE_POINTS, s.div_steps, 1)]
+    batch = [("final eta*lam", len(s.final_widths) * s.final_num, s.final_steps),
+             ("peak scaling", s.peak_widths * s.peak_seeds, s.peak_steps),
+             ("divergence bisection", len(s.div_ns) * len(s.div_ys) * REFINE_POINTS, s.div_steps)]
     return largest(command_memory("uv", "phases", ["--width", s.width, *k, "--num", s.phase_num,
                                                    "--steps", s.phase_steps]),
-                   *(command_memory("uv", "phases", ["--width", width, *k, "--num", num, "--steps", steps,
-                                                     "--no-refine"]) for _, num, steps, width in batch))
+                   *([Need(f"the {what} batch of exact-map runs ({runs} runs x 3 series x {steps + 1} steps)",
+                           float(recorded_bytes(steps, runs, 3)), "--quick")] for what, runs, steps in batch))
 
 
 register_section(Section("uv", "uv model", uv_section, uv_memory))

@@ -179,17 +179,31 @@ def largest(*estimates: list[Any]) -> list[Any]:
     return max(estimates, key=lambda needs: sum(n.nbytes for n in needs))
 
 
-def check_sections(sections: Sequence[Section], quick: bool) -> None:
+def check_sections(sections: Sequence[Section], quick: bool) -> dict[str, float]:
     """Refuse (:class:`InvalidInput`, before any work) a run one of whose sections needs
     more memory than the limit beside what the process holds (sections run one at a time:
     each is checked on its own; a section without an estimate is checked for the process
-    alone)."""
+    alone); returns each section's estimated total in bytes."""
     from ..resources import Need, check_memory
 
+    _load_libraries(sections)
+    totals = {}
     for sec in sections:
         needs = sec.memory(quick) if sec.memory is not None else []
-        check_memory(needs or [Need("the section's own work", 0.0, "--only (fewer sections)")],
-                     f"catapult reproduce, section {sec.name}")
+        totals[sec.name] = check_memory(needs or [Need("the section's own work", 0.0, "--only (fewer sections)")],
+                                        f"catapult reproduce, section {sec.name}")
+    return totals
+
+
+def _load_libraries(sections: Sequence[Section]) -> None:
+    """Import the libraries the sections import as they run (Matplotlib for the figures,
+    the proof checkers for ``proofs``), so that the memory the process holds, which every
+    estimate comes on top of, counts them: they stay loaded for the rest of the run."""
+    from ._plots import _pyplot
+
+    _pyplot()
+    if any(sec.name == "proofs" for sec in sections):
+        import proofs  # noqa: F401
 
 
 #: sections in report order (model families append theirs)

@@ -91,7 +91,10 @@ def test_phases_given_state_and_out_of_range_boundary(capsys):
                            "--k-min", "0.1", "--k-max", "1.5", "--num", "10", "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert data["boundaries"] == {"catapult_onset": None, "divergence": None}
+    assert data["boundaries"] == {"catapult_onset": None, "divergence": None, "largest_convergent": None}
+    # every run of the grid converges: the largest convergent k lies at or above k_max
+    assert data["boundary_details"]["largest_convergent"] == {"status": "not_found", "interval": [1.5, None],
+                                                              "tol": None, "islands": []}
 
 
 BAD = [
@@ -167,5 +170,52 @@ def test_no_refine_means_grid_resolution_in_every_family(capsys, monkeypatch, fa
     found = [d for d in res["boundary_details"].values() if d["status"] not in ("not_found", "below_grid")]
     assert found and all(d["status"] == "grid" for d in found)
     for name, d in res["boundary_details"].items():
-        if d["status"] == "grid":
-            assert res["boundaries"][name] == d["interval"][1] and d["interval"][1] in res["k"]
+        if name == "largest_convergent":  # the contract: every family's details list the islands
+            assert set(d) == {"status", "interval", "tol", "islands"} and isinstance(d["islands"], list)
+        if d["status"] == "grid":  # the grid point past the transition; the largest converging one
+            edge = d["interval"][0 if name == "largest_convergent" else 1]
+            assert res["boundaries"][name] == edge and edge in res["k"]
+
+
+@pytest.mark.parametrize("family, args", [
+    ("uv", ["--width", "1000"]), ("pure-quadratic", ["--rank", "200"]), ("quadratic-bias", ["--rank", "200"]),
+    ("two-layer", ["--width", "64", "--slope", "0.5", "--steps", "300"]),
+    ("three-layer", ["--width", "16", "--steps", "300", "--k-max", "40"]),
+])
+def test_phases_text_of_every_family_shows_the_largest_convergent_k_and_the_islands(capsys, family, args):
+    """The text states the JSON's largest convergent k (as a number, or why there is none)
+    and its list of islands, in every family."""
+    import json
+
+    grid = ["--k-min", "0.5", "--num", "12"] + ([] if "--k-max" in args else ["--k-max", "12"])
+    code, out, _ = run_cli(capsys, "phases", family, *args, *grid, "--no-refine", "--format", "json")
+    res = json.loads(out)
+    code_t, text, _ = run_cli(capsys, "phases", family, *args, *grid, "--no-refine")
+    assert code == code_t == 0
+    k, d = res["boundaries"]["largest_convergent"], res["boundary_details"]["largest_convergent"]
+    if d["status"] == "not_found":
+        assert f"largest_convergent >= {d['interval'][0]:g} (the last grid point converges)" in text
+    elif d["status"] == "below_grid":
+        assert "largest_convergent: no run on the grid converges" in text
+    else:
+        assert f"largest_convergent = {k:g}" in text
+    islands = text.split("convergent islands above the first divergence: ")[1].splitlines()[0]
+    assert (islands == "none") == (d["islands"] == [])
+
+
+def test_phases_text_shows_the_largest_convergent_k_and_the_islands(capsys):
+    code, out, _ = run_cli(capsys, "phases", "uv", "--width", "1000", "--k-min", "0.5", "--k-max", "6", "--num", "12")
+    assert code == 0
+    assert "largest_convergent = 4" in out and "convergent islands above the first divergence: none" in out
+
+
+@pytest.mark.slow
+def test_phases_text_lists_the_bias_toy_islands(capsys):
+    """THEORY §7 row 6 near its divergence: the bias toy converges at 3.92-3.98 and 4.06 above
+    its first divergence 3.804; the text names both islands and the largest convergent k."""
+    code, out, _ = run_cli(capsys, "phases", "quadratic-bias", "--rank", "100", "--features", "10", "--mu-dist",
+                           "uniform:1:1", "--k-min", "3.7", "--k-max", "4.1", "--num", "21", "--steps", "3000")
+    assert code == 0
+    assert "largest_convergent = 4.064" in out
+    assert ("convergent islands above the first divergence: k in [3.92, 3.98] (catapult; 4 points); "
+            "k = 4.06 (catapult; 1 point)") in out

@@ -56,6 +56,9 @@ def test_phases_find_the_derived_onset_and_divergence(mine, capsys):
     assert d["boundaries"]["catapult_onset"] == pytest.approx(th["eta_crit"], abs=0.02)
     assert d["boundaries"]["divergence"] == pytest.approx(th["eta_max"], abs=0.01)
     assert set(d["phase"]) == {"lazy", "catapult", "divergent"}
+    # the last converging k is where the divergence starts, and nothing converges above it
+    assert d["boundaries"]["largest_convergent"] == pytest.approx(th["eta_max"], abs=0.01)
+    assert d["boundary_details"]["largest_convergent"]["islands"] == []
 
 
 @pytest.mark.slow

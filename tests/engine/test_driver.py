@@ -139,7 +139,8 @@ def test_test_loss_cadence_holds_between_and_is_exact_at_every_stop():
 def test_config_is_validated():
     for kwargs in (dict(steps=-1), dict(steps=2.5), dict(steps=True), dict(steps=3, lam_every=0),
                    dict(steps=3, test_every=0), dict(steps=3, tol=0.0), dict(steps=3, tol=np.inf),
-                   dict(steps=3, threads=0), dict(steps=3, reanchor=-1)):
+                   dict(steps=3, threads=0), dict(steps=3, reanchor=-1), dict(steps=3, lam_dense=-1),
+                   dict(steps=3, lam_rtol=0.0), dict(steps=3, lam_rtol=np.nan)):
         with pytest.raises(ValueError):
             GDConfig(**kwargs)
 

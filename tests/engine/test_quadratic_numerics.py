@@ -109,3 +109,30 @@ def test_dense_eigensolvers_run_blas_on_one_thread(monkeypatch):
         seen.append(-1)
         spy(np.eye(2))  # outside the engine: the two threads of this block
     assert len(seen) >= 6 and set(seen[:-2]) == {1} and seen[-1] == 2, seen
+
+
+def test_packed_test_stack_is_built_in_place_chunk_by_chunk(monkeypatch):
+    """The packed test stack filled over several chunks gives the model's forms, and building
+    it holds the stack once (plus one chunk): its traced peak stays under 1.3 times the stack,
+    where keeping the chunks and concatenating them costs twice the stack."""
+    import tracemalloc
+
+    from catapult_theory.engine import _quadratic as engine_quadratic
+    from catapult_theory.engine import QuadraticParams, QuadraticSpec, quadratic_model, quadratic_output
+
+    m = 30
+    monkeypatch.setattr(engine_quadratic, "TEST_CHUNK_BYTES", 8 * m * m * 37)  # chunks of 37 test points
+    model = quadratic_model(QuadraticSpec(rank=m, d=2, activation="tanh", mu="uniform:0.9:1.1"))
+    X = np.random.default_rng(1).uniform(-1, 1, (1500, 2))
+    tracemalloc.start()
+    try:
+        stack = engine_quadratic._TestStack(model, X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert stack.packed is not None and peak < 1.3 * stack.packed.nbytes, peak / stack.packed.nbytes
+    th = np.random.default_rng(2).standard_normal((m, 2))
+    forms = stack.forms(th)
+    for r in range(2):
+        want = quadratic_output(model, QuadraticParams(th[:, r], np.zeros(0)), X) * 2 / model.zeta
+        assert np.allclose(forms[:, r], want, rtol=1e-12, atol=1e-12)

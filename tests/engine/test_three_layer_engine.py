@@ -158,6 +158,23 @@ def test_threads_and_compaction_do_not_change_results():
     assert train_three_layer(init, data, 0.0, eta[:1], 3, keep_state=False).state is None
 
 
+def test_lam_every_step_while_the_loss_rises_and_at_the_cadence_after():
+    """The driver's ``lam_rtol`` reaches this engine: a catapulting run has ``lam`` at every
+    step its loss rises, exact there (the every-step run's values) and held between."""
+    data = _data(seed=5, B=6, d=4)
+    init = three_layer_init(16, 4, seed=6)
+    lam0 = float(three_layer_observables(init, data.X, data.y, 0.0).lam)
+    eta = np.array([2.5]) / lam0
+    every = train_three_layer(init, data, 0.0, eta, 60)
+    fast = train_three_layer(init, data, 0.0, eta, 60, lam_every=25, lam_rtol=1e-3)
+    loss = every.traj.loss[:, 0]
+    rises = np.flatnonzero(np.diff(loss) > 0) + 1
+    ev = np.flatnonzero(fast.lam_evaluated[:, 0])
+    assert every.phase[0] == "catapult" and rises.size and set(rises) <= set(ev)
+    np.testing.assert_allclose(fast.traj.lam[ev, 0], every.traj.lam[ev, 0], rtol=1e-10)
+    assert fast.settings["lam_rtol"] == 1e-3
+
+
 def test_a_dead_last_hidden_layer_is_collapsed_at_once():
     data = _data(seed=7)
     st = three_layer_init(6, data.d, seed=8)

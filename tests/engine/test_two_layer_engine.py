@@ -353,6 +353,49 @@ def test_lam_every_evaluates_on_schedule_and_holds_between():
     assert sparse.gemm_flops == 2 * (base + 6 * gram)
 
 
+def _unrecorded_fast_steps(run, j, rtol, dense):
+    """Steps the ``lam_rtol`` rule should have evaluated ``lam`` at and did not: the first
+    ``dense`` steps, every step whose loss rose, and the step after an evaluation at which
+    ``lam`` had moved by more than ``rtol`` of itself per step since the previous one."""
+    ev, last = run.lam_evaluated[:, j], int(run.stopped_at[j])
+    loss, lam = run.traj.loss[: last + 1, j], run.traj.lam[:, j]
+    want = set(range(min(dense, last + 1))) | {t for t in range(1, last + 1) if loss[t] > loss[t - 1]}
+    steps = np.flatnonzero(ev[: last + 1])
+    for a, b in zip(steps, steps[1:]):
+        if abs(lam[b] - lam[a]) > rtol * abs(lam[a]) * (b - a) and b < last:
+            want.add(int(b) + 1)
+    return sorted(t for t in want if not ev[t])
+
+
+def test_lam_every_step_while_it_moves_fast():
+    """``lam_rtol``: ``lam`` at every step of a catapult (the loss rises, then ``lam`` falls
+    step by step) and at the sparse cadence elsewhere, exact where evaluated and held between;
+    the plain cadence misses those steps (the same check catches it)."""
+    data = _small_data(seed=8)
+    init = two_layer_init(64, data.d, seed=4)
+    eta = np.array([1.0, 3.0]) / _lam0(init, data, 0.5)
+    every = train_two_layer(init, data, 0.5, eta, 200)
+    fast = train_two_layer(init, data, 0.5, eta, 200, lam_every=20, lam_dense=2, lam_rtol=1e-3)
+    plain = train_two_layer(init, data, 0.5, eta, 200, lam_every=20)
+    assert list(every.phase) == ["lazy", "catapult"]
+    for j in range(2):
+        assert _unrecorded_fast_steps(fast, j, 1e-3, 2) == []
+        steps = np.flatnonzero(fast.lam_evaluated[:, j])
+        assert_close(fast.traj.lam[steps, j], every.traj.lam[steps, j], rtol=1e-12, what="lam at evaluations")
+        for a, b in zip(steps, steps[1:]):  # held between evaluations
+            assert np.all(fast.traj.lam[a:b, j] == fast.traj.lam[a, j])
+    # the catapult (loss rising from step 3) is recorded step by step, the slow tail at the cadence
+    assert set(range(3, 12)) <= set(np.flatnonzero(fast.lam_evaluated[:, 1]))
+    assert np.count_nonzero(fast.lam_evaluated[100:, 1]) <= 101 // 20 + 1
+    # the outputs come from the Gram matrices where lam is evaluated: the loss differs by rounding only
+    assert_close(fast.traj.loss, every.traj.loss, rtol=1e-10, what="loss unaffected")
+    assert _unrecorded_fast_steps(plain, 1, 1e-3, 2) != []
+    # without the dense start, the rising loss alone starts the step-by-step record
+    rising = train_two_layer(init, data, 0.5, eta, 200, lam_every=20, lam_rtol=1e-3)
+    assert _unrecorded_fast_steps(rising, 1, 1e-3, 0) == [] and rising.lam_evaluated[3, 1]
+    assert fast.settings["lam_rtol"] == 1e-3 and fast.settings["lam_dense"] == 2
+
+
 def test_test_every_holds_between_and_is_exact_when_a_run_leaves():
     data = _small_data(seed=9)
     init = two_layer_init(16, data.d, seed=5)

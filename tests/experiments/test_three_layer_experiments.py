@@ -87,7 +87,7 @@ def test_sweep_phases_boundaries_and_finals():
     s = three_layer_setup(24, 0.0, "digits:0:1")
     k = np.array([0.5, 1.5, 3.0, 6.0, 12.0, 40.0])
     sweep, run = sweep_three_layer(s, k, max_steps=200, refine=False, lam_every=5)
-    assert set(sweep.boundaries) == {"catapult_onset", "divergence", "collapse"}
+    assert set(sweep.boundaries) == {"catapult_onset", "divergence", "collapse", "largest_convergent"}
     for name in ("lam_eta", "w2_ratio", "train_loss", "test_loss", "sparsity", "sparsity1", "sparsity2", "steps"):
         assert len(sweep.final[name]) == k.size
     ph = list(sweep.phase)
