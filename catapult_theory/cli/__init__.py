@@ -88,6 +88,9 @@ def _build_parser() -> tuple[Parser, list[ModelFamily]]:
     rp.add_argument("--out", default="catapult-report", help="report folder (default: ./catapult-report)")
     rp.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
     rp.add_argument("--quick", action="store_true", help="smaller grids and step budgets (a smoke run)")
+    rp.add_argument("--jobs", type=positive_int, metavar="N",
+                    help="sections run at once, each in a process of its own (default: one per core; fewer when "
+                         "their memory together would pass the limit)")
     rp.add_argument("--force", action="store_true",
                     help="recompute every experiment (default: reuse those finished in an earlier run)")
     add_max_memory(rp)

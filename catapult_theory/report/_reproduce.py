@@ -5,7 +5,7 @@ The folder holds ``report.md`` (the findings, tables and figure links), ``report
 number behind the report, with version, git revision and settings), ``certificate.md``
 (the proof certificate of every theorem, from the ``proofs`` section), ``figures/*.png``,
 ``data/<section>.json`` and ``cache/`` (finished experiments, :mod:`._cache`: a rerun skips
-them, ``--force`` recomputes). Sections run in order; after each one the report is
+them, ``--force`` recomputes). Sections run in order (up to ``--jobs`` at once, each in a process of its own); after each one the report is
 rewritten, so an interrupt or a failing section loses nothing already computed. Files
 are written through a temporary file in the same folder and ``os.replace``, so
 a reader never sees half a file; the folder is checked before any work and locked
@@ -22,7 +22,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from ..errors import InvalidInput
 from ..experiments import jsonable
@@ -171,13 +171,16 @@ def _write_results(ctx: Context, done: list[_Done], results: dict[str, dict[str,
 
 
 def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = False, verbose: bool = True,
-              force: bool = False) -> int:
+              force: bool = False, jobs: int | None = None) -> int:
     """Run the sections (all, or ``only``) into ``out``. Returns 0 if all succeeded, 1 if a
     section raised or reported an alert (e.g. a theorem not proved), 3 if the report folder
     could not be written (a full or read-only disk: the sections finished before are kept).
 
     Finished experiments (and whole sections) are cached in ``out/cache``: a rerun with the
-    same configuration, package version and code skips them (``force`` recomputes)."""
+    same configuration, package version and code skips them (``force`` recomputes).
+
+    ``jobs``: sections run at once, each in a process of its own (default: one per core, at
+    most one per section), fewer when their memory together would pass the limit."""
     _load_sections()
     names = [s.name for s in SECTIONS]
     if only:
@@ -185,10 +188,35 @@ def reproduce(out: str | Path, only: list[str] | None = None, quick: bool = Fals
         if unknown:
             raise InvalidInput(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(names)}")
     selected = [s for s in SECTIONS if not only or s.name in only]
-    check_sections(selected, quick)  # the memory of each section, before the folder is touched
+    if jobs is not None and jobs < 1:
+        raise InvalidInput(f"--jobs must be at least 1, not {jobs}")
+    totals = check_sections(selected, quick)  # the memory of each section, before the folder is touched
+    jobs = parallel_jobs(totals, jobs, verbose)
     ctx = Context(check_output_dir(out, "--out"), quick=quick, verbose=verbose, force=force)
     with FolderLock(ctx.out, "report folder"):
-        return _run_sections(ctx, selected, verbose)
+        return _run_sections(ctx, selected, verbose, jobs)
+
+
+def parallel_jobs(totals: dict[str, float], jobs: int | None, verbose: bool = False) -> int:
+    """How many sections run at once: ``jobs`` (default: the cores), at most one per
+    section, and no more than the memory limit allows for the largest sections together
+    (each estimate includes what this process holds, which forked processes share)."""
+    import os
+
+    from ..resources import baseline_memory, format_bytes, memory_limit
+
+    want = min(jobs or os.cpu_count() or 1, max(len(totals), 1))
+    limit, source = memory_limit()
+    base = float(baseline_memory())
+    own = sorted((t - base for t in totals.values()), reverse=True)
+    n = want
+    while n > 1 and base + sum(own[:n]) > limit:
+        n -= 1
+    if n < want and verbose:
+        sys.stderr.write(f"catapult: running {n} section(s) at once, not {want}: together they would need "
+                         f"{format_bytes(base + sum(own[:want]))}, above the limit of {format_bytes(limit)} "
+                         f"({source})\n")
+    return n
 
 
 #: a figure in a section's Markdown; any relative link (figures, certificate.md) must exist for a cached section
@@ -214,10 +242,10 @@ def _run_section(ctx: Context, sec: Section) -> tuple[SectionOutput, bool]:
 EXIT_OUTPUT_FAILED = 3
 
 
-def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
+def _run_sections(ctx: Context, selected: list[Section], verbose: bool, jobs: int = 1) -> int:
     done: list[_Done] = []
     try:
-        return _sections(ctx, selected, verbose, done)
+        return _sections(ctx, selected, verbose, done, jobs)
     except OSError as err:
         if not is_output_failure(err):
             raise
@@ -227,51 +255,29 @@ def _run_sections(ctx: Context, selected: list[Section], verbose: bool) -> int:
         return EXIT_OUTPUT_FAILED
 
 
-def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_Done]) -> int:
+def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_Done], jobs: int = 1) -> int:
     (ctx.out / "data").mkdir(exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
+    order = {sec.name: i for i, sec in enumerate(selected)}
     failed = False
-    for i, sec in enumerate(selected, 1):
-        if verbose:
-            sys.stderr.write(f"[{i}/{len(selected)}] {sec.title}\n")
-        if i > 1:  # checked again on what the process holds now (earlier sections leave some behind)
-            check_sections([sec], ctx.quick)
-        t0 = time.perf_counter()
-        try:
-            res, from_cache = _run_section(ctx, sec)
-        except KeyboardInterrupt:
-            _write_report(ctx, selected, done, note=f"Interrupted during '{sec.title}'; the sections above are "
-                                                    "complete, and finished experiments are kept for the next run.")
+    started: list[Section] = []  # the generators add each section as it starts
+    if jobs > 1:
+        outcomes = _parallel(ctx, selected, jobs, verbose, started)
+    else:
+        outcomes = _one_at_a_time(ctx, selected, verbose, started)
+    try:
+        for sec, outcome, seconds in outcomes:
+            failed |= _record(ctx, sec, outcome, seconds, verbose, done, results)
+            done.sort(key=lambda d: order[d.section.name])
+            _write_report(ctx, selected, done)
             _write_results(ctx, done, results)
-            raise
-        except OSError as err:
-            if is_output_failure(err):  # a full disk is not the section's fault: stop, exit 3
-                raise
-            failed = True
-            tb = traceback.format_exc()
-            done.append(_Done(sec, "FAILED", time.perf_counter() - t0, f"```\n{tb}\n```"))
-            sys.stderr.write(tb)
-        except Exception:  # a failing section is reported, the others still run
-            failed = True
-            tb = traceback.format_exc()
-            done.append(_Done(sec, "FAILED", time.perf_counter() - t0, f"```\n{tb}\n```"))
-            sys.stderr.write(tb)
-        else:
-            write_atomic(ctx.out / "data" / f"{sec.name}.json", json.dumps(jsonable(res.data), allow_nan=False))
-            results[sec.name] = {"data": res.data, "figures": _FIGURE_LINK.findall(res.markdown)}
-            if res.alerts:
-                failed = True
-                for a in res.alerts:
-                    sys.stderr.write(f"FAILED: {a}\n")
-            status = "done, with failures (see the top of the report)" if res.alerts else "done"
-            seconds = time.perf_counter() - t0
-            if from_cache:
-                status += " (finished in an earlier run; cached)"
-            if verbose:
-                sys.stderr.write(f"  {sec.title}: {status}, {seconds:.1f} s\n")
-            done.append(_Done(sec, status, seconds, res.markdown, tuple(res.alerts), tuple(res.summary)))
-        _write_report(ctx, selected, done)
+    except KeyboardInterrupt:
+        finished = {d.section.name for d in done}
+        running = ", ".join(f"'{s.title}'" for s in started if s.name not in finished) or f"'{selected[-1].title}'"
+        _write_report(ctx, selected, done, note=f"Interrupted during {running}; the sections above are complete, "
+                                                "and finished experiments are kept for the next run.")
         _write_results(ctx, done, results)
+        raise
     path = _write_report(ctx, selected, done)
     _write_results(ctx, done, results)
     if verbose:
@@ -279,6 +285,132 @@ def _sections(ctx: Context, selected: list[Section], verbose: bool, done: list[_
     return 1 if failed else 0
 
 
+#: what running a section gave: ("ok", output, from_cache, cache hits) or ("failed", traceback text)
+Outcome = tuple
+
+
+def _attempt(ctx: Context, sec: Section) -> Outcome:
+    """Run one section: its outcome; an output failure (a full disk) propagates."""
+    try:
+        res, from_cache = _run_section(ctx, sec)
+    except OSError as err:
+        if is_output_failure(err):  # a full disk is not the section's fault: stop, exit 3
+            raise
+        return ("failed", traceback.format_exc())
+    except Exception:  # a failing section is reported, the others still run
+        return ("failed", traceback.format_exc())
+    return ("ok", res, from_cache, list(ctx.cache.hits))
+
+
+def _one_at_a_time(ctx: Context, selected: list[Section], verbose: bool, started: list[Section]):
+    """Sections in report order in this process, each checked again for memory on what
+    the process holds when it starts (earlier sections leave some behind)."""
+    for i, sec in enumerate(selected, 1):
+        if verbose:
+            sys.stderr.write(f"[{i}/{len(selected)}] {sec.title}\n")
+        if i > 1:
+            check_sections([sec], ctx.quick)
+        started.append(sec)
+        t0 = time.perf_counter()
+        yield sec, _attempt(ctx, sec), time.perf_counter() - t0
+
+
+def _child(ctx: Context, sec: Section, conn: Any) -> None:
+    """A section in a process of its own (forked: it sees the sections and settings of
+    this run): its outcome sent back through ``conn``. Progress lines name the section;
+    no progress bars (two would overwrite each other)."""
+    ctx.cache.hits = []
+    ctx.label, ctx.bars = sec.name, False
+    try:
+        outcome = _attempt(ctx, sec)
+    except KeyboardInterrupt:  # the parent stops the run as if interrupted itself
+        outcome = ("interrupted",)
+    except OSError as err:
+        outcome = ("output", err)
+    try:
+        conn.send(outcome)
+        conn.close()
+    except (BrokenPipeError, KeyboardInterrupt):  # the parent is gone or ending the run
+        pass
+
+
+def _parallel(ctx: Context, selected: list[Section], jobs: int, verbose: bool, started: list[Section]):
+    """Up to ``jobs`` sections at once, each in a forked process, in report order as
+    processes free up; yields each section's outcome as it finishes. On an interrupt the
+    running sections are interrupted too (their files are written atomically) and ended."""
+    import multiprocessing as mp
+    import os
+    import signal
+    from multiprocessing.connection import Connection, wait
+
+    fork = mp.get_context("fork")
+    pending = list(selected)
+    running: dict[Connection, tuple[Any, Section, float]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                sec = pending.pop(0)
+                if verbose:
+                    sys.stderr.write(f"[{len(selected) - len(pending)}/{len(selected)}] {sec.title} (started)\n")
+                recv, send = fork.Pipe(duplex=False)
+                proc = fork.Process(target=_child, args=(ctx, sec, send), name=f"section-{sec.name}", daemon=True)
+                proc.start()
+                started.append(sec)
+                send.close()
+                running[recv] = (proc, sec, time.perf_counter())
+            for ready in wait(list(running)):
+                conn = cast(Connection, ready)
+                proc, sec, t0 = running.pop(conn)
+                try:
+                    outcome = conn.recv()
+                except EOFError:
+                    proc.join()
+                    outcome = ("failed", f"the process running section {sec.name} ended without a result "
+                                         f"(exit code {proc.exitcode})")
+                conn.close()
+                proc.join()
+                if outcome[0] == "interrupted":
+                    raise KeyboardInterrupt
+                if outcome[0] == "output":
+                    err = outcome[1]
+                    assert isinstance(err, OSError)
+                    raise err
+                yield sec, outcome, time.perf_counter() - t0
+    finally:
+        procs = [proc for proc, _, _ in running.values()]
+        for proc in procs:
+            if proc.is_alive() and proc.pid is not None:
+                os.kill(proc.pid, signal.SIGINT)
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _record(ctx: Context, sec: Section, outcome: Outcome, seconds: float, verbose: bool,
+            done: list[_Done], results: dict[str, dict[str, Any]]) -> bool:
+    """Store a section's outcome (its data file, results, a line on stderr); whether it failed."""
+    if outcome[0] == "failed":
+        done.append(_Done(sec, "FAILED", seconds, f"```\n{outcome[1]}\n```"))
+        sys.stderr.write(outcome[1])
+        return True
+    _, res, from_cache, hits = outcome
+    ctx.cache.hits.extend(h for h in hits if h not in ctx.cache.hits)
+    write_atomic(ctx.out / "data" / f"{sec.name}.json", json.dumps(jsonable(res.data), allow_nan=False))
+    results[sec.name] = {"data": res.data, "figures": _FIGURE_LINK.findall(res.markdown)}
+    for a in res.alerts:
+        sys.stderr.write(f"FAILED: {a}\n")
+    status = "done, with failures (see the top of the report)" if res.alerts else "done"
+    if from_cache:
+        status += " (finished in an earlier run; cached)"
+    if verbose:
+        sys.stderr.write(f"  {sec.title}: {status}, {seconds:.1f} s\n")
+    done.append(_Done(sec, status, seconds, res.markdown, tuple(res.alerts), tuple(res.summary)))
+    return bool(res.alerts)
+
+
 def reproduce_cli(args: Any) -> int:
     """``catapult reproduce``: :func:`reproduce` with the parsed command-line arguments."""
-    return reproduce(args.out, only=args.only, quick=args.quick, force=getattr(args, "force", False))
+    return reproduce(args.out, only=args.only, quick=args.quick, force=getattr(args, "force", False),
+                     jobs=getattr(args, "jobs", None))

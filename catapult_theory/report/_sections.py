@@ -66,6 +66,9 @@ class Context:
     verbose: bool = True
     force: bool = False
     cache: ExperimentCache = field(init=False)
+    #: the section named on progress lines (sections running at once), and whether progress bars may be drawn
+    label: str = field(default="", init=False)
+    bars: bool = field(default=True, init=False)
 
     def __post_init__(self) -> None:
         self.cache = ExperimentCache(self.out / "cache", force=self.force)
@@ -95,12 +98,12 @@ class Context:
         if self.verbose:
             from tqdm import tqdm
 
-            tqdm.write(f"  {message}", file=sys.stderr)
+            tqdm.write(f"  [{self.label}] {message}" if self.label else f"  {message}", file=sys.stderr)
 
     def ticker(self, label: str, total_steps: int, every: float = 10.0) -> Callable[[int, int], None]:
         """A ``progress(step, active)`` callback for long engine runs: a progress bar (tqdm)
         when stderr is a terminal, else a line at most every ``every`` seconds."""
-        if self.verbose and sys.stderr.isatty():
+        if self.verbose and self.bars and sys.stderr.isatty():
             from tqdm import tqdm
 
             bar = tqdm(total=total_steps, desc=f"  {label}", unit="step", leave=False, file=sys.stderr)

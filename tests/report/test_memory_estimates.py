@@ -69,7 +69,7 @@ def test_the_estimate_is_within_a_factor_two_of_the_measured_peak(tmp_path, sect
 
 
 def test_a_later_section_is_checked_again_on_what_the_process_holds_then(tmp_path, fake_sections, monkeypatch):
-    """Sections run in one process: before each later section the check runs again on the
+    """Sections run one at a time in one process (--jobs 1): before each later section the check runs again on the
     memory the process holds at that point, so what the earlier ones left behind counts; the
     run stops with one line (exit 2) and the finished section stays in the report."""
     from catapult_theory import resources
@@ -90,7 +90,7 @@ def test_a_later_section_is_checked_again_on_what_the_process_holds_then(tmp_pat
     resources.set_memory_limit(1000 * 2**20)
     try:
         with pytest.raises(InvalidInput, match="section second needs about 1.07 GB"):
-            R.reproduce(tmp_path, verbose=False)
+            R.reproduce(tmp_path, verbose=False, jobs=1)
     finally:
         resources.set_memory_limit(None)
     report = (tmp_path / "report.md").read_text()
