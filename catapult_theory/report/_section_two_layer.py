@@ -377,7 +377,8 @@ def _render_digits(res: TwoLayerResult, dg: DigitsResult, figs: Mapping[str, str
          f"digits stand in for them. Width {dg.setup.width}, ReLU; k = {s.digits_k[0]:g}, "
          f"{s.digits_k[0] + s.digits_dk:g}, ..., {sw.k[-1]:g} ({len(sw.k)} values). Full-batch GD until the loss "
          f"changes by less than {fmt_tol(s.digits_tol)} per step or {dg.cap} steps (the step budget of the full "
-         "run; the column `steps` says where each run stopped, and final values are those at that step). "
+         "run; the column `steps` says where each run stopped, and final values are those at that step; "
+         f"{int(np.sum(np.asarray(sw.final['steps']) >= dg.cap))} of {len(sw.k)} runs stopped at the cap). "
          f"$\\lambda_0 = {dg.setup.lam0:.5g}$. Bounds: {bounds_text(sw)}: no theorem covers 128 labelled "
          "images, so none of these is a bound here."), "",
         (f"Catapult (loss rises, then converges) at k ≥ {s.high_k:g}: "
@@ -523,14 +524,16 @@ def two_layer_summary(res: TwoLayerResult, figs: Mapping[str, str]) -> list[Any]
     if res.digits is not None:
         dg = res.digits
         st = _digits_stats(res, dg)
+        at_cap = int(np.sum(np.asarray(dg.sweep.final["steps"]) >= dg.cap))
         rows.append(sweep_row(
             "3", "two-layer", dg.sweep,
             f"digits 0 vs 1 ({dg.setup.data.B} train, 8×8), width {dg.setup.width}; {len(dg.sweep.k)} k in "
-            f"[{dg.sweep.k[0]:g}, {dg.sweep.k[-1]:g}]; Δloss < {fmt_tol(s.digits_tol)} or {dg.cap} steps",
+            f"[{dg.sweep.k[0]:g}, {dg.sweep.k[-1]:g}]; Δloss < {fmt_tol(s.digits_tol)} or {dg.cap} steps "
+            f"({at_cap} of {len(dg.sweep.k)} runs stopped at the cap)",
             f("digits_phases", "digits_trajectories"), note="stand-in for MNIST",
             extra={"sparsity_low_k": st["sparsity_low_k"], "sparsity_at_low_k": st["sparsity_at_low_k"],
                    "sparsity_at_largest": st["sparsity_at_largest"], "catapult_count": st["catapult_count"],
-                   "stopped_by_budget": int(np.sum(np.asarray(dg.sweep.final["steps"]) >= dg.cap))}))
+                   "stopped_by_budget": at_cap}))
     n_div, n_below = res.relu_divergent_below
     sr = res.relu_sweep
     rows += [

@@ -185,6 +185,9 @@ def test_two_layer_compute_render(two_layer):
     st = data["digits_relu_stats"]
     assert st["sparsity_low_k"] in list(res.digits.sweep.k)
     assert f"at k = {fmt_num(st['sparsity_low_k'], 4)} against" in md
+    # how many runs the step budget cut, counted from the runs (the cap here is 100 steps)
+    at_cap = sum(int(n) >= res.digits.cap for n in res.digits.sweep.final["steps"])
+    assert f"{at_cap} of {len(res.digits.sweep.k)} runs stopped at the cap" in md
     # row 8: the slope 3/4 enters exactly (derived map shown with rationals, no decimals)
     assert res.slope2_text == "3/4" and "[a = 3/4]" in res.derived2_text
     assert not re.search(r"\d\.\d", res.derived2_text)
