@@ -22,3 +22,6 @@ cache and the grid's cells read it.
 __version__ = "0.1.0"
 
 __all__ = ["__version__"]
+
+# the Jupyter display of the result classes (standard library only at import; see display_hooks)
+from . import display as _display  # noqa: E402,F401

@@ -19,8 +19,11 @@ a proof result or a phase sweep shows formulas and a phase diagram instead of a 
 Every formula comes from the symbolic layer's LaTeX export
 (:func:`~catapult_theory.symbolic.latex_rows` and its siblings), the same text
 ``catapult derive --format latex`` prints; nothing is written here a second time. This
-module sits above every layer (it draws with :mod:`catapult_theory.report`); the classes
-import it only when a notebook asks for their display.
+module sits above every layer (it draws with :mod:`catapult_theory.report`); it is
+imported with the package and registers its functions in
+:mod:`catapult_theory.display_hooks`, where the classes' ``_repr_*_`` methods find them
+(they cannot import the layers above them). Everything else is imported only when a
+notebook asks for a display.
 """
 
 from __future__ import annotations
@@ -131,3 +134,14 @@ def sweep_html(sweep: PhaseSweep) -> str:
               "<tr><th>from k</th><th>to k</th><th>phase</th><th>points</th></tr>", *segments, "</table>",
               f'<img alt="phase diagram of {esc(sweep.model)}" src="data:image/png;base64,{png}"/>', "</div>"]
     return "\n".join(parts)
+
+
+def _register() -> None:
+    from .display_hooks import register
+
+    for kind in ("theory_latex", "theory_markdown", "derivation_latex", "bound_latex", "proof_markdown",
+                 "sweep_png", "sweep_html"):
+        register(kind, globals()[kind])
+
+
+_register()

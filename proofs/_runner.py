@@ -103,9 +103,9 @@ class ProofResult:
 
     def _repr_markdown_(self) -> str:
         """Jupyter: the theorem's certificate (``catapult prove --format md``)."""
-        from catapult_theory.display import proof_markdown
+        from catapult_theory.display_hooks import show
 
-        return proof_markdown(self)
+        return show("proof_markdown", self)  # type: ignore[no-any-return]
 
     @property
     def proved(self) -> bool:

@@ -236,3 +236,18 @@ def test_ipython_finds_every_display():
     assert "text/latex" in fmt.format(th.derivation)[0]
     assert "text/latex" in fmt.format(bound_catalog("uv")["lemma"])[0]
     assert S.lam in th.update.update  # the theory shown is the derived one
+
+
+def test_the_classes_find_their_display_through_the_hooks(monkeypatch):
+    """The lower layers' classes never import the display layer: the package registers it
+    in display_hooks; with nothing registered a class shows its plain repr (None here)."""
+    from catapult_theory import display_hooks
+    from catapult_theory.symbolic import theory
+
+    kinds = {"theory_latex", "theory_markdown", "derivation_latex", "bound_latex", "proof_markdown",
+             "sweep_png", "sweep_html"}
+    assert kinds <= set(display_hooks.SHOW)
+    th = theory("uv")
+    assert th._repr_latex_().startswith("$$")
+    monkeypatch.setattr(display_hooks, "SHOW", {})
+    assert th._repr_latex_() is None and th.derivation._repr_latex_() is None

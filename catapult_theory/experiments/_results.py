@@ -133,15 +133,15 @@ class PhaseSweep:
 
     def _repr_png_(self) -> bytes:
         """Jupyter: the phase diagram (:func:`catapult_theory.display.sweep_png`)."""
-        from ..display import sweep_png
+        from ..display_hooks import show
 
-        return sweep_png(self)
+        return show("sweep_png", self)  # type: ignore[no-any-return]
 
     def _repr_html_(self) -> str:
         """Jupyter: boundaries, bounds and phases beside the phase diagram."""
-        from ..display import sweep_html
+        from ..display_hooks import show
 
-        return sweep_html(self)
+        return show("sweep_html", self)  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (strict: no NaN; the contracts are in the documentation, docs/json.md)."""

@@ -559,10 +559,9 @@ def _run_series(runs: Sequence[RunResult], extra: Sequence[str] = ()) -> tuple[d
     return gd, ref
 
 
-def uv_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
-    """The uv section's figures: trajectories, phases, final_lam, peak_scaling, peak_law, divergence_shift."""
-    from ._section_uv import _bracket_rows as brackets
-
+def uv_figures(res: Any, path: Callable[[str], Path], brackets: Sequence[Mapping[str, Any]]) -> dict[str, Path]:
+    """The uv section's figures: trajectories, phases, final_lam, peak_scaling, peak_law,
+    divergence_shift (with ``brackets``: the theorem's bracket on each measured threshold)."""
     width = res.settings.width
     gd, ref = _run_series(res.runs)
     return {
@@ -574,7 +573,7 @@ def uv_figures(res: Any, path: Callable[[str], Path]) -> dict[str, Path]:
         "final_lam": plot_final_lam(res.final_k, res.final_lam_eta, path("uv_final_lam.png"), res.edge),
         "peak_scaling": plot_peak_scaling(res.peak, path("uv_peak_scaling.png")),
         "peak_law": plot_peak_law(res.law, path("uv_peak_law.png")),
-        "divergence_shift": plot_divergence_shift(res.divergence, brackets(res.divergence),
+        "divergence_shift": plot_divergence_shift(res.divergence, brackets,
                                                   path("uv_divergence_shift.png")),
     }
 

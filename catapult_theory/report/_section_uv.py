@@ -3,7 +3,7 @@ what happens beyond the theorem (finite width, y != 0).
 
 :func:`compute_uv` runs the experiments into a :class:`UVResult`;
 :func:`render_uv` writes its Markdown, :func:`uv_data` its ``data/uv.json``
-and :func:`catapult_theory.report._plots.uv_figures` its figures.
+and :func:`uv_section_figures` its figures.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -722,11 +723,17 @@ def uv_summary(res: UVResult, figs: Mapping[str, str]) -> list[Any]:
     ]
 
 
-def uv_section(ctx: Context) -> SectionOutput:
-    """The uv section of ``catapult reproduce``: compute, plot, render."""
+def uv_section_figures(res: UVResult, path: Callable[[str], Path]) -> dict[str, Path]:
+    """The section's figures (:func:`~._plots.uv_figures`), the divergence shift with the
+    theorem's brackets."""
     from ._plots import uv_figures
 
-    return figured_section(ctx, UVSettings, compute_uv, uv_figures, render_uv, uv_data, uv_summary)
+    return uv_figures(res, path, _bracket_rows(res.divergence))
+
+
+def uv_section(ctx: Context) -> SectionOutput:
+    """The uv section of ``catapult reproduce``: compute, plot, render."""
+    return figured_section(ctx, UVSettings, compute_uv, uv_section_figures, render_uv, uv_data, uv_summary)
 
 
 def uv_memory(quick: bool) -> list[Any]:

@@ -172,9 +172,9 @@ class BoundSpec:
 
     def _repr_latex_(self) -> str:
         """Jupyter: the NTK inequality, ``K`` and ``k_max`` as display math."""
-        from ..display import bound_latex
+        from ..display_hooks import show
 
-        return bound_latex(self)
+        return show("bound_latex", self)
 
     @property
     def rests_on(self) -> tuple[str, ...]:

@@ -189,9 +189,9 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Jupyter: ``f``, ``lam``, ``w2`` and the GD step as display math."""
-        from ..display import derivation_latex
+        from ..display_hooks import show
 
-        return derivation_latex(self)
+        return show("derivation_latex", self)
 
     # -------------------------------------------------------------- basics
     def invariants(self) -> dict[sp.Symbol, sp.Expr]:

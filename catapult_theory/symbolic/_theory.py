@@ -68,15 +68,15 @@ class ModelTheory:
 
     def _repr_latex_(self) -> str:
         """Jupyter: the map, lemma, thresholds and window as display math."""
-        from ..display import theory_latex
+        from ..display_hooks import show
 
-        return theory_latex(self)
+        return show("theory_latex", self)
 
     def _repr_markdown_(self) -> str:
         """Jupyter: the tables of ``catapult derive --format markdown``."""
-        from ..display import theory_markdown
+        from ..display_hooks import show
 
-        return theory_markdown(self)
+        return show("theory_markdown", self)
 
 
 @lru_cache(maxsize=None)

@@ -32,7 +32,7 @@ from catapult_theory.report._section_two_layer import (
     render_two_layer,
     two_layer_data,
 )
-from catapult_theory.report._section_uv import UVResult, UVSettings, compute_uv, render_uv, uv_data
+from catapult_theory.report._section_uv import UVResult, UVSettings, compute_uv, render_uv, uv_data, uv_section_figures
 from catapult_theory.symbolic import symbols as S
 from catapult_theory.symbolic import theory
 
@@ -202,7 +202,7 @@ def test_two_layer_compute_render(two_layer):
 
 @pytest.mark.slow  # kept out of the default run's time budget; run with -m slow
 def test_figures_are_drawn_by_plots(tmp_path, uv, two_layer):
-    figs = _plots.uv_figures(uv, lambda name: tmp_path / name)
+    figs = uv_section_figures(uv, lambda name: tmp_path / name)
     assert set(figs) == {"trajectories", "phases", "final_lam", "peak_scaling"}
     tl = _plots.two_layer_figures(two_layer, lambda name: tmp_path / name)
     assert {"digits_phases", "digits_trajectories", "leaky2_phases", "leaky2_trajectories", "random_phases",
