@@ -66,3 +66,6 @@ def pytest_collection_modifyitems(config, items):
         group = next((g for f, g in SHARED_FIXTURES.items() if f in names), None)
         if group is not None and not any(m.name == "xdist_group" for m in item.iter_markers()):
             item.add_marker(pytest.mark.xdist_group(group))
+    # the groups are the largest pieces of work that cannot be split: handed out first, so
+    # that the other worker's small tests fill the time instead of waiting at the end
+    items.sort(key=lambda item: not any(m.name == "xdist_group" for m in item.iter_markers()))
