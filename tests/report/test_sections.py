@@ -203,7 +203,7 @@ def test_two_layer_compute_render(two_layer):
 @pytest.mark.slow  # kept out of the default run's time budget; run with -m slow
 def test_figures_are_drawn_by_plots(tmp_path, uv, two_layer):
     figs = uv_section_figures(uv, lambda name: tmp_path / name)
-    assert set(figs) == {"trajectories", "phases", "final_lam", "peak_scaling"}
+    assert set(figs) == {"trajectories", "phases", "final_lam", "peak_scaling", "peak_law", "divergence_shift"}
     tl = _plots.two_layer_figures(two_layer, lambda name: tmp_path / name)
     assert {"digits_phases", "digits_trajectories", "leaky2_phases", "leaky2_trajectories", "random_phases",
             "random_trajectories", "relu_y_phases", "relu_y_trajectories", "leaky_trajectories"} <= set(tl)
