@@ -144,6 +144,8 @@ def _hand_run(state, rate=1.0):
     for t in range(1, state.steps + 1):
         M = {**M, **{p: M[p] - eta * (f - y) * g[p].astype(float) for p in g}}
         f, g = _grads(state.model, M, scal, False)
+        if not abs(f) < 1e100:  # blown up: it will not converge
+            return np.inf, lam
         lam = sum(float(np.sum(gi.astype(float) ** 2)) for gi in g.values())
         if 0.5 * (f - y) ** 2 <= 1e-12 * max(loss0, 1e-30):
             return t, lam
@@ -161,9 +163,15 @@ def test_run_outcomes_of_a_family_without_a_closed_map_are_full_gd():
         out = state.outcomes()
         steps, lam = _hand_run(state)
         assert out["steps_to_converge"] == steps
+        # a run that does not converge in the budget (lam ~ 0, or a unit that wakes up at a kink
+        # lifts lam past 4/eta and the tiny net diverges) ends where each loop stops it
+        assume(np.isfinite(steps))
         assert abs(out["lam_final"] - lam) <= 1e-9 * max(1.0, lam)
-        assume(np.isfinite(steps))  # a degenerate state (lam ~ 0) converges at no rate in the budget
-        assert out["converges"] and _hand_run(state, rate=0.5)[0] != steps
+        assert out["converges"]
+        # the twin: the same two checks against GD at half the rate fail (in one of them: the
+        # step counts can coincide, a kink event dominating both runs)
+        half_steps, half_lam = _hand_run(state, rate=0.5)
+        assert half_steps != steps or abs(out["lam_final"] - half_lam) > 1e-9 * max(1.0, half_lam)
 
     check()
 
