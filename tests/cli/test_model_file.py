@@ -3,8 +3,6 @@
 one-line errors for broken files."""
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -12,29 +10,8 @@ from hypothesis import settings
 from catapult_theory.cli import main
 from catapult_theory.families import families
 from catapult_theory.symbolic import MODELS
+from tests.cli.conftest import docs_block as _docs_block
 from tests.cli.conftest import run_cli
-
-#: the guides that hold the example model file (``# mine.py``) and test file (``# test_my_conjecture.py``)
-DOCS = [Path(__file__).resolve().parents[2] / "docs" / page for page in ("models.md", "falsify.md")]
-
-
-def _docs_block(first_line: str) -> str:
-    """The python code block of the documentation's guides that starts with ``first_line``."""
-    for page in DOCS:
-        for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
-            if block.startswith(first_line):
-                return block
-    raise AssertionError(f"no block starting with {first_line!r} in {[p.name for p in DOCS]}")
-
-
-@pytest.fixture
-def mine(tmp_path, monkeypatch):
-    """The documentation's model file, written to a fresh folder that is the working directory."""
-    path = tmp_path / "mine.py"
-    path.write_text(_docs_block("# mine.py"), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return path
-
 
 def test_the_documented_model_derives_in_one_command(mine, capsys):
     before = dict(MODELS)

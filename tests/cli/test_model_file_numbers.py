@@ -3,20 +3,9 @@ thresholds, a grid in-process and on two processes, its memory estimate, and one
 
 import json
 
-import numpy as np
 import pytest
 
 from tests.cli.conftest import run_cli
-from tests.cli.test_model_file import _docs_block
-
-
-@pytest.fixture
-def mine(tmp_path, monkeypatch):
-    """The documentation's mean-field uv model f = vᵀUx/n in ./mine.py."""
-    path = tmp_path / "mine.py"
-    path.write_text(_docs_block("# mine.py"), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return path
 
 
 def test_run_matches_the_exact_map_where_it_closes(mine, capsys):
