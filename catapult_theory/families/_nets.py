@@ -11,7 +11,8 @@ import numpy as np
 
 from ._family import ModelFamily, Outcome, PlotRequest
 from ..data import DATA_HELP
-from ._params import KGrid, data_spec, nonneg_int, param, positive_float, positive_int, unit_interval
+from ._params import (KGrid, data_spec, no_refine_param, nonneg_int, param, positive_float, positive_int,
+                      unit_interval)
 from ._text import bound_lines, boundary_text, fmt, phase_segments, progress
 
 __all__ = ["NetFamily", "NetPhases", "NetRun"]
@@ -45,7 +46,7 @@ class NetPhases(_NetModel):
     steps: int = param(3000, help="GD step budget per k (default 3000)", type=positive_int)
     tol: float = param(1e-8, help="stop a run when its loss changes by less than this (default 1e-8)",
                        type=positive_float)
-    no_refine: bool = param(False, help="report boundaries at grid resolution (no bisection runs)")
+    no_refine: bool = no_refine_param()
 
 
 class NetFamily(ModelFamily):

@@ -37,6 +37,7 @@ __all__ = [
     "finite_float",
     "flag_of",
     "k_grid",
+    "no_refine_param",
     "nonneg_int",
     "param",
     "param_fields",
@@ -137,6 +138,12 @@ def param(default: Any = dataclasses.MISSING, *, help: str, type: Callable[[str]
     if repeat:
         return dataclasses.field(default=() if default is dataclasses.MISSING else default, metadata={"param": meta})
     return dataclasses.field(default=default, metadata={"param": meta})
+
+
+def no_refine_param() -> Any:
+    """``--no-refine``: one flag with one meaning in every family (boundaries at grid
+    resolution, no bisection runs)."""
+    return param(False, help="report boundaries at grid resolution (no bisection runs)")
 
 
 def param_fields(cls: type) -> Iterator[tuple[dataclasses.Field[Any], Param]]:

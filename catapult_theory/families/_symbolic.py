@@ -22,7 +22,7 @@ from ..data import DATA_HELP, DATA_SPECS
 from ..errors import InvalidInput
 from ..symbolic import SymbolicModel
 from ._family import ModelFamily, Outcome, PlotRequest
-from ._params import KGrid, data_spec, finite_float, nonneg_int, param, positive_float, positive_int
+from ._params import KGrid, data_spec, finite_float, no_refine_param, nonneg_int, param, positive_float, positive_int
 from ._text import bound_lines, boundary_text, fmt, phase_segments, progress
 
 __all__ = ["SymbolicFamily", "SymbolicPhases", "SymbolicRun", "parse_assignments"]
@@ -102,7 +102,7 @@ class SymbolicPhases(_SymbolicModelParams):
     steps: int = param(2000, help="GD step budget per k (default 2000)", type=positive_int)
     tol: float | None = param(None, help="stop a run when its loss changes by less than this (default: when it "
                                          "settles)", type=positive_float)
-    no_refine: bool = param(False, help="report boundaries at grid resolution (no bisection runs)")
+    no_refine: bool = no_refine_param()
 
 
 class SymbolicFamily(ModelFamily):

@@ -10,7 +10,7 @@ from ..errors import CLIError
 from ..symbolic.models.quadratic import pure_quadratic_model, quadratic_bias_model
 from ._family import Instantiation, ModelFamily, Outcome, PlotRequest
 from ..data import DATA_HELP, DATA_SPECS
-from ._params import KGrid, data_spec, nonneg_int, param, positive_float, positive_int
+from ._params import KGrid, data_spec, no_refine_param, nonneg_int, param, positive_float, positive_int
 from ._text import bound_lines, boundary_text, fmt, phase_segments
 
 __all__ = ["PURE_QUADRATIC", "QUADRATIC_BIAS", "QuadraticPhases", "QuadraticRun", "quadratic_stack_bytes"]
@@ -82,7 +82,7 @@ class QuadraticPhases(_QuadraticModel):
     steps: int = param(2000, help="steps per k (default 2000)", type=positive_int)
     engine: str = param("auto", help="auto: exact spectral engine for one datum, GD otherwise",
                         choices=("auto", "reduced", "gd"))
-    no_refine: bool = param(False, help="report boundaries at grid resolution (no bisection runs)")
+    no_refine: bool = no_refine_param()
 
 
 class _QuadraticFamily(ModelFamily):

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import CLIError
 from ..symbolic.models import uv_model
 from ._family import ModelFamily, Outcome, PlotRequest
-from ._params import KGrid, finite_float, nonneg_int, param, positive_float, positive_int
+from ._params import KGrid, finite_float, no_refine_param, nonneg_int, param, positive_float, positive_int
 from ._text import bound_lines, boundary_text, fmt, phase_segments
 
 __all__ = ["UV", "UVPhases", "UVRun"]
@@ -42,7 +42,7 @@ class UVPhases:
     d: int = param(1, help="input dimension (default 1)", type=positive_int)
     x_norm: float = param(1.0, help="|x| (default 1)", type=positive_float)
     steps: int = param(2000, help="map iterations per k (default 2000)", type=positive_int)
-    no_refine: bool = param(False, help="report boundaries at grid resolution (no bisection runs)")
+    no_refine: bool = no_refine_param()
 
 
 def _edge() -> float:
